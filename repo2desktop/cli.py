@@ -1,0 +1,124 @@
+"""The `repo2desktop` command line: thin argument parsing over the library modules.
+
+Every Repo2DesktopError is printed as-is (located, one line per problem) with its exit code;
+a Python traceback reaching the user is a bug.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from typing import List, Optional
+
+from . import discover
+from .errors import ConfigError, Repo2DesktopError
+
+
+def _add_overrides(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("overrides (nbnovnc's settings, win over desktop.yml)")
+    group.add_argument("--geometry", help="display geometry, e.g. 1280x800")
+    group.add_argument("--depth", type=int, help="colour depth (8, 16, 24, 32)")
+    group.add_argument("--display", type=int, dest="display_number", help="X display number")
+    group.add_argument("--vnc-server", choices=("tightvnc", "tigervnc"))
+    group.add_argument("--novnc-directory")
+    group.add_argument("--vnc-command")
+    group.add_argument("--websockify-command")
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    return {
+        "display.geometry": args.geometry, "display.depth": args.depth,
+        "display.number": args.display_number, "vnc.server": args.vnc_server,
+        "novnc.directory": args.novnc_directory, "vnc.command": args.vnc_command,
+        "websockify.command": args.websockify_command,
+    }
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    config = discover.load(args.path)
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
+    if not args.quiet:
+        print(f"{config.source}: OK")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .runtime.files import write_rendered
+
+    config = discover.load(args.path, _overrides(args))
+    written = write_rendered(config, os.path.abspath(args.out), listen=args.listen)
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from .runtime.foreground import run_up
+
+    config = discover.load(args.path, _overrides(args))
+    return run_up(config, port=args.port, timeout=args.timeout)
+
+
+def cmd_session(args: argparse.Namespace) -> int:
+    from .runtime.foreground import run_session
+
+    config = discover.load(args.config, _overrides(args))
+    return run_session(config, unix_socket=args.unix_socket, exit_with_parent=args.exit_with_parent)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="repo2desktop",
+        description="Put a Linux desktop (VNC + noVNC) into Jupyter/Binder images from desktop.yml.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a desktop.yml and report every problem, located")
+    p.add_argument("path", nargs="?", default=".", help="desktop.yml or a repository folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("render", help="write the supervisord config, .xinitrc, start script, ...")
+    p.add_argument("path", nargs="?", default=".")
+    p.add_argument("--out", required=True, help="folder to write into (created)")
+    p.add_argument("--listen", default="tcp:6080",
+                   help="websockify's side: tcp:PORT or unix:PATH (default tcp:6080)")
+    _add_overrides(p)
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("up", help="run the desktop on this host and print its noVNC URL")
+    p.add_argument("path", nargs="?", default=".")
+    p.add_argument("--port", type=int, default=0, help="loopback port for noVNC (default: a free one)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the desktop")
+    _add_overrides(p)
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("session", help="(used by Jupyter) run a desktop behind a private unix socket")
+    p.add_argument("--config", default=None, help="desktop.yml or repository folder (default: .)")
+    p.add_argument("--unix-socket", required=True, help="where websockify listens")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="stop when the process that started us goes away")
+    _add_overrides(p)
+    p.set_defaults(func=cmd_session)
+
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return e.exit_code
+    except Repo2DesktopError as e:
+        print(f"repo2desktop: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

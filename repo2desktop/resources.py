@@ -1,0 +1,32 @@
+"""The one place that locates the templates and scripts shipped inside the package.
+
+In a checkout they are the top-level templates/ and scripts/ folders; in an installed wheel
+they are package data under repo2desktop/templates and repo2desktop/scripts (pyproject.toml
+maps one onto the other).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+
+def _package_dir(name: str) -> str:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"repo2desktop is installed without its {name} data")
+    return list(spec.submodule_search_locations)[0]
+
+
+def templates_dir() -> str:
+    return _package_dir("repo2desktop.templates")
+
+
+def scripts_dir() -> str:
+    return _package_dir("repo2desktop.scripts")
+
+
+def script(name: str) -> str:
+    path = os.path.join(scripts_dir(), name)
+    if not os.path.isfile(path):
+        raise RuntimeError(f"missing script {name} in {scripts_dir()}")
+    return path

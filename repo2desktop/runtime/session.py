@@ -1,0 +1,242 @@
+"""One running desktop: runtime directory, supervisord, readiness, status page, shutdown.
+
+This is the adapter between the pure render() and the operating system. It writes the
+rendered files into a private directory (mode 0700), runs supervisord in the foreground,
+reports progress into web/session.json (read by the starting page) and guarantees that
+stopping leaves no process behind: every process of the session inherits a marker
+variable, and whatever still carries it after supervisord exits is killed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable, Dict, List, Optional
+
+from ..config import DesktopConfig
+from ..errors import RuntimeStartError
+from ..render import Session, render
+from . import allocate, probe, vncpasswd
+
+MARKER = "REPO2DESKTOP_SESSION"
+ESSENTIAL = ("x-session", "websockify")
+
+
+def _websockify_executable() -> str:
+    # The websockify installed beside this package (PyPI 0.13: it can listen on a unix socket).
+    candidate = os.path.join(os.path.dirname(sys.executable), "websockify")
+    return candidate if os.path.exists(candidate) else (shutil.which("websockify") or "websockify")
+
+
+def log_tail(path: str, lines: int = 20) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 8192))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class DesktopSession:
+    def __init__(self, config: DesktopConfig, listen: Optional[str] = None,
+                 display: Optional[int] = None, runtime_root: Optional[str] = None,
+                 status_has_password: Optional[bool] = None):
+        self.config = config
+        self._listen = listen
+        self._display = display
+        self._runtime_root = runtime_root
+        self.runtime_dir = ""
+        self.session: Optional[Session] = None
+        self.password = ""
+        self.process: Optional[subprocess.Popen] = None
+        self.ready = False
+        # Only a private unix socket may hand the password to the page; a TCP port cannot.
+        self._status_has_password = status_has_password
+        self.session_id = os.urandom(8).hex()
+
+    # -- preparation ---------------------------------------------------------------
+    def prepare(self) -> Session:
+        cfg = self.config
+        self.runtime_dir = tempfile.mkdtemp(prefix=f"repo2desktop-{os.getuid()}-", dir=self._runtime_root)
+        needs_port = cfg.vnc.server == "tightvnc" or cfg.vnc.command is not None
+        if self._display is not None:
+            display = self._display
+        elif cfg.display.number is not None:
+            display = cfg.display.number
+        else:
+            display = allocate.free_display(1, needs_vnc_port=needs_port)
+        listen = self._listen or f"unix:{self.runtime_dir}/websockify.sock"
+        password_file = None
+        if cfg.vnc.auth == "password":
+            self.password = vncpasswd.new_password()
+            password_file = os.path.join(self.runtime_dir, "vnc-passwd")
+            vncpasswd.write_password_file(password_file, self.password)
+        self.session = Session(self.runtime_dir, display, listen, password_file, _websockify_executable())
+        if self._status_has_password is None:
+            self._status_has_password = listen.startswith("unix:")
+        self._write_files()
+        return self.session
+
+    def _write_files(self) -> None:
+        assert self.session is not None
+        os.makedirs(self.session.log_dir, mode=0o700, exist_ok=True)
+        os.makedirs(self.session.web_dir, mode=0o700, exist_ok=True)
+        for relative, rendered in render(self.config, self.session).items():
+            path = os.path.join(self.runtime_dir, relative)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, rendered.mode)
+            with os.fdopen(fd, "w") as f:
+                f.write(rendered.text)
+            os.chmod(path, rendered.mode)
+        novnc = self.config.novnc.directory
+        if not os.path.isdir(novnc):
+            raise RuntimeStartError("websockify", f"noVNC directory {novnc} does not exist "
+                                    "(install the 'novnc' package or set novnc.directory)")
+        for entry in os.listdir(novnc):
+            target = os.path.join(self.session.web_dir, entry)
+            if not os.path.exists(target):
+                os.symlink(os.path.join(novnc, entry), target)
+        self.write_status("starting", {})
+
+    def write_status(self, state: str, programs: Dict[str, str], failed: Optional[dict] = None) -> None:
+        status = {"state": state, "programs": programs}
+        if failed:
+            status["failed"] = failed
+        if state == "ready" and self._status_has_password and self.password:
+            status["password"] = self.password
+        path = os.path.join(self.session.web_dir, "session.json")
+        fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(status, f)
+        os.replace(path + ".tmp", path)
+
+    # -- running -------------------------------------------------------------------
+    def start(self) -> None:
+        if self.session is None:
+            self.prepare()
+        env = dict(os.environ)
+        env[MARKER] = self.session_id
+        env["DISPLAY"] = f":{self.session.display}"
+        supervisord = shutil.which("supervisord") or "/usr/bin/supervisord"
+        self.process = subprocess.Popen(
+            [supervisord, "--nodaemon", "--configuration",
+             os.path.join(self.runtime_dir, "supervisord.conf")],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True,  # a Ctrl-C in the terminal reaches us, not supervisord
+        )
+
+    def states(self) -> List[dict]:
+        try:
+            return probe.program_states(self.runtime_dir)
+        except (OSError, Exception):  # supervisord not answering yet
+            return []
+
+    def check_failed(self, states: List[dict]) -> Optional[RuntimeStartError]:
+        if self.process is not None and self.process.poll() is not None:
+            err = (self.process.stderr.read() or b"").decode(errors="replace") if self.process.stderr else ""
+            return RuntimeStartError("supervisord", f"exited with code {self.process.returncode}",
+                                     err or log_tail(os.path.join(self.session.log_dir, "supervisord.log")))
+        for info in states:
+            if info["statename"] == "FATAL" or (info["statename"] == "BACKOFF" and info.get("spawnerr")):
+                reason = info.get("spawnerr") or "it kept exiting right after it started"
+                return RuntimeStartError(info["name"], reason, log_tail(info.get("stdout_logfile", "")))
+        return None
+
+    def poll_once(self) -> Optional[RuntimeStartError]:
+        """One round of monitoring: update session.json; return an error if something failed."""
+        states = self.states()
+        programs = {info["name"]: info["statename"] for info in states}
+        failure = self.check_failed(states)
+        if failure is not None:
+            self.write_status("failed", programs, {"program": failure.program, "reason": failure.reason,
+                                                   "log_tail": failure.log_tail})
+            return failure
+        answers = False
+        alive = ("STARTING", "RUNNING")
+        if programs.get("x-session") in alive and programs.get("websockify") in alive:
+            try:
+                probe.rfb_version(self.session.listen, timeout=1.0)
+                answers = True
+            except OSError:
+                answers = False
+        if answers and not self.ready:
+            self.ready = True
+        self.write_status("ready" if self.ready else "starting", programs)
+        return None
+
+    def wait_ready(self, timeout: float = 60.0, on_tick: Optional[Callable[[], None]] = None) -> float:
+        """Block until an RFB handshake through websockify succeeds; return seconds taken."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout:
+            failure = self.poll_once()
+            if failure is not None:
+                raise failure
+            if self.ready:
+                return time.monotonic() - began
+            if on_tick:
+                on_tick()
+            time.sleep(0.1)
+        states = self.states()
+        waiting = [i["name"] for i in states if i["statename"] != "RUNNING"] or ["x-session"]
+        failure = RuntimeStartError(waiting[0], f"no RFB answer through websockify within {timeout:.0f} s",
+                                    log_tail(os.path.join(self.session.log_dir, f"{waiting[0]}.log")))
+        self.write_status("failed", {i["name"]: i["statename"] for i in states},
+                          {"program": failure.program, "reason": failure.reason, "log_tail": failure.log_tail})
+        raise failure
+
+    # -- stopping ------------------------------------------------------------------
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        for pid in session_processes(self.session_id):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.session is not None:
+            _remove_stale_x_files(self.session.display)
+        if self.runtime_dir:
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+def session_processes(session_id: str) -> List[int]:
+    """PIDs of this user's processes that carry the session's marker variable."""
+    wanted = f"{MARKER}={session_id}".encode()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as f:
+                if wanted in f.read().split(b"\0"):
+                    found.append(int(name))
+        except OSError:
+            continue
+    return found
+
+
+def _remove_stale_x_files(display: int) -> None:
+    """A killed X server leaves its lock and socket; remove them if their owner is gone."""
+    lock = f"/tmp/.X{display}-lock"
+    try:
+        with open(lock) as f:
+            pid = int(f.read().strip() or 0)
+        if pid and os.path.exists(f"/proc/{pid}"):
+            return
+        if os.stat(lock).st_uid != os.getuid():
+            return
+        os.unlink(lock)
+        os.unlink(f"/tmp/.X11-unix/X{display}")
+    except (OSError, ValueError):
+        pass

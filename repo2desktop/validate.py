@@ -1,0 +1,393 @@
+"""Turn a parsed desktop.yml document into a DesktopConfig, reporting *every* problem.
+
+Each problem is located (line:col of the offending key or value) and names the dotted key
+path. Defaults are applied here and nowhere else.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+import string
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from .config import (
+    DesktopConfig, Display, Launcher, NoVnc, Program, Vnc, Websockify,
+)
+from .errors import ConfigError, Problem
+
+SUPPORTED_VERSION = 1
+GEOMETRY = re.compile(r"^([1-9][0-9]{2,4})x([1-9][0-9]{2,4})$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PROGRAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+APT_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$")
+RESERVED_PROGRAMS = {"x-session", "websockify"}
+
+# Replacement fields each command override may use (nbnovnc's names, plus a few).
+VNC_FIELDS = {"display", "geometry", "depth", "vnc_port", "rfbauth", "unix_socket"}
+WEBSOCKIFY_FIELDS = {"port", "listen", "target", "vnc_port", "novnc_directory", "web", "heartbeat"}
+
+# Applications known to need GLX or RANDR, which TightVNC 1.3 lacks.
+NEEDS_GLX = ("mesa-utils", "glxgears", "glxinfo", "napari", "vispy", "paraview", "blender",
+             "freecad", "qgis", "pymol", "mayavi", "fiji", "rviz", "meshlab", "octave")
+
+
+class _Ctx:
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: List[Problem] = []
+
+    def add(self, pos: Tuple[int, int], path: str, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.file, pos[0], pos[1], path, message, severity))
+
+
+def _pos_key(node: Any, key: Any) -> Tuple[int, int]:
+    try:
+        line, col = node.lc.key(key)
+        return line + 1, col + 1
+    except Exception:
+        return _pos_node(node)
+
+
+def _pos_value(node: Any, key: Any) -> Tuple[int, int]:
+    try:
+        if isinstance(node, CommentedSeq):
+            line, col = node.lc.item(key)
+        else:
+            line, col = node.lc.value(key)
+        return line + 1, col + 1
+    except Exception:
+        return _pos_key(node, key)
+
+
+def _pos_node(node: Any) -> Tuple[int, int]:
+    lc = getattr(node, "lc", None)
+    if lc is not None and lc.line is not None:
+        return lc.line + 1, lc.col + 1
+    return 1, 1
+
+
+def describe(value: Any) -> str:
+    """Name a YAML value's type for an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a tagged value ({getattr(value, 'tag', '?')})"
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+class _Section:
+    """Reads one mapping of the document, remembering which keys were consumed."""
+
+    def __init__(self, ctx: _Ctx, node: Any, path: str, allowed: Sequence[str], parent=None, key=None):
+        self.ctx, self.path, self.allowed = ctx, path, tuple(allowed)
+        self.node: Optional[CommentedMap] = None
+        if node is None:
+            return
+        if not isinstance(node, dict):
+            pos = _pos_value(parent, key) if parent is not None else _pos_node(node)
+            ctx.add(pos, path, f"expected a mapping, got {describe(node)}")
+            return
+        self.node = node
+        for k in node:
+            if not isinstance(k, str):
+                ctx.add(_pos_key(node, k), _join(path, k), "keys must be strings")
+            elif k not in self.allowed:
+                ctx.add(_pos_key(node, k), _join(path, k), _unknown(k, self.allowed))
+
+    def has(self, key: str) -> bool:
+        return self.node is not None and key in self.node
+
+    def raw(self, key: str) -> Any:
+        return self.node[key] if self.has(key) else None
+
+    def section(self, key: str, allowed: Sequence[str]) -> "_Section":
+        return _Section(self.ctx, self.raw(key), _join(self.path, key), allowed, self.node, key)
+
+    def error(self, key: str, message: str, at_key: bool = False) -> None:
+        pos = _pos_key(self.node, key) if at_key else _pos_value(self.node, key)
+        self.ctx.add(pos, _join(self.path, key), message)
+
+    def warn(self, key: str, message: str) -> None:
+        self.ctx.add(_pos_value(self.node, key), _join(self.path, key), message, "warning")
+
+    # Typed getters: each returns the default after reporting a problem.
+    def get(self, key: str, default: Any, check: Callable[[Any], Optional[str]]) -> Any:
+        if not self.has(key):
+            return default
+        value = self.raw(key)
+        message = check(value)
+        if message:
+            self.error(key, message)
+            return default
+        return value
+
+    def string(self, key: str, default: Optional[str], allow_null: bool = False) -> Optional[str]:
+        def check(v):
+            if v is None and allow_null:
+                return None
+            if not isinstance(v, str):
+                return f"expected a string, got {describe(v)}"
+            if not v.strip():
+                return "must not be empty"
+            return None
+        value = self.get(key, default, check)
+        return None if value is None else str(value)
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        def check(v):
+            if isinstance(v, bool) or not isinstance(v, int):
+                return f"expected an integer, got {describe(v)}"
+            if not low <= v <= high:
+                return f"{v} is out of range ({low} to {high})"
+            return None
+        return int(self.get(key, default, check))
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return bool(self.get(key, default, lambda v: None if isinstance(v, bool)
+                             else f"expected true or false, got {describe(v)}"))
+
+    def choice(self, key: str, default: str, choices: Sequence[str]) -> str:
+        def check(v):
+            if not isinstance(v, str):
+                return f"expected one of: {', '.join(choices)}; got {describe(v)}"
+            if v not in choices:
+                hint = _suggest(v, choices)
+                return f"{v!r} is not one of: {', '.join(choices)}" + (f"; did you mean {hint!r}?" if hint else "")
+            return None
+        return str(self.get(key, default, check))
+
+    def string_list(self, key: str, default: Tuple[str, ...]) -> Tuple[str, ...]:
+        if not self.has(key):
+            return default
+        value = self.raw(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.error(key, f"expected a list of strings, got {describe(value)}")
+            return default
+        items = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.ctx.add(_pos_value(value, i), f"{_join(self.path, key)}[{i}]",
+                             f"expected a non-empty string, got {describe(item)}")
+            else:
+                items.append(str(item))
+        return tuple(items)
+
+    def string_map(self, key: str, name_pattern=ENV_NAME) -> Tuple[Tuple[str, str], ...]:
+        if not self.has(key) or self.raw(key) is None:
+            return ()
+        value = self.raw(key)
+        if not isinstance(value, dict):
+            self.error(key, f"expected a mapping of NAME: value, got {describe(value)}")
+            return ()
+        pairs = []
+        for name, item in value.items():
+            path = f"{_join(self.path, key)}.{name}"
+            if not isinstance(name, str) or not name_pattern.match(name):
+                self.ctx.add(_pos_key(value, name), path, "is not a valid variable name")
+            elif isinstance(item, (dict, list)) or item is None or not isinstance(item, (str, int, float)):
+                self.ctx.add(_pos_value(value, name), path,
+                             f"expected a string or number, got {describe(item)}")
+            else:
+                text = str(item).lower() if isinstance(item, bool) else str(item)
+                pairs.append((str(name), text))
+        return tuple(pairs)
+
+
+def _suggest(word: str, choices: Sequence[str]) -> Optional[str]:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _unknown(key: str, allowed: Sequence[str]) -> str:
+    hint = _suggest(key, allowed)
+    if hint:
+        return f"unknown key; did you mean {hint!r}?"
+    return f"unknown key (allowed here: {', '.join(allowed)})"
+
+
+def _check_fields(section: _Section, key: str, command: Optional[str], fields: set) -> None:
+    if command is None:
+        return
+    try:
+        used = {name for _, name, _, _ in string.Formatter().parse(command) if name is not None}
+    except ValueError as e:
+        section.error(key, f"cannot be formatted: {e}")
+        return
+    unknown = sorted(u for u in used if u not in fields)
+    if unknown:
+        section.error(key, f"unknown replacement field {{{unknown[0]}}} (known: "
+                      + ", ".join("{" + f + "}" for f in sorted(fields)) + ")")
+        return
+    try:
+        shlex.split(command)
+    except ValueError as e:
+        section.error(key, f"is not a valid command line: {e}")
+
+
+TOP_KEYS = ("version", "display", "vnc", "websockify", "novnc", "window_manager", "autostart",
+            "packages", "programs", "environment", "start", "launcher")
+
+
+def validate(document: Any, file: str) -> DesktopConfig:
+    """Check a parsed document and build the config; raise ConfigError with all errors."""
+    ctx = _Ctx(file)
+    if not isinstance(document, dict):
+        ctx.add((1, 1), "", f"the document must be a mapping of keys, got {describe(document)}")
+        raise ConfigError(ctx.problems)
+    top = _Section(ctx, document, "", TOP_KEYS)
+
+    if not top.has("version"):
+        ctx.add((1, 1), "version", "required key is missing (add 'version: 1')")
+    else:
+        v = top.raw("version")
+        if isinstance(v, bool) or not isinstance(v, int):
+            top.error("version", f"expected the integer 1, got {describe(v)}")
+        elif v != SUPPORTED_VERSION:
+            top.error("version", f"unsupported version {v} (this repo2desktop reads version {SUPPORTED_VERSION})")
+
+    display = _display(top.section("display", ("number", "geometry", "depth")))
+    vnc = _vnc(top.section("vnc", ("server", "auth", "args", "command")))
+    websockify = _websockify(top.section("websockify", ("heartbeat", "command")))
+    novnc = _novnc(top.section("novnc", ("directory", "page", "resize", "title")))
+    window_manager = top.choice("window_manager", "openbox", ("openbox", "xfce4", "none"))
+    autostart = top.string_list("autostart", ("xterm",))
+    packages = top.string_list("packages", ())
+    for i, name in enumerate(packages):
+        clean = name.split("#", 1)[0].strip()
+        if not APT_NAME.match(clean):
+            ctx.add(_pos_value(top.raw("packages"), i), f"packages[{i}]", f"{name!r} is not a valid apt package name")
+    programs = _programs(top)
+    environment = top.string_map("environment")
+    start = top.choice("start", "lazy", ("lazy", "eager"))
+    launcher_section = top.section("launcher", ("title", "icon"))
+    launcher = Launcher(
+        title=launcher_section.string("title", "Desktop"),
+        icon=launcher_section.string("icon", None, allow_null=True),
+    )
+
+    if vnc.auth == "none" and vnc.server == "tightvnc":
+        ctx.add(_pos_value(top.raw("vnc"), "auth"), "vnc.auth",
+                "'none' needs 'server: tigervnc': tightvnc listens on a TCP port that every "
+                "local user can reach, so it must use a password")
+    _warn_tightvnc_limits(top, vnc, novnc, autostart, packages, programs)
+
+    errors = [p for p in ctx.problems if p.severity == "error"]
+    if errors:
+        raise ConfigError(sorted(errors, key=lambda p: (p.line, p.col)))
+    warnings = tuple(str(p) for p in sorted(ctx.problems, key=lambda p: (p.line, p.col)))
+    return DesktopConfig(
+        source=file, version=SUPPORTED_VERSION, display=display, vnc=vnc, websockify=websockify,
+        novnc=novnc, window_manager=window_manager, autostart=autostart,
+        packages=tuple(p.split("#", 1)[0].strip() for p in packages), programs=programs,
+        environment=environment, start=start, launcher=launcher, warnings=warnings,
+    )
+
+
+def _display(s: _Section) -> Display:
+    number: Optional[int] = None
+    if s.has("number") and s.raw("number") != "auto":
+        number = s.integer("number", 0, 0, 999) or None
+        if s.raw("number") == 0:
+            s.error("number", "display :0 is the host's own screen; use 1 or higher, or 'auto'")
+    def check_geometry(v):
+        if not isinstance(v, str) or not GEOMETRY.match(v):
+            shown = repr(v) if isinstance(v, str) else describe(v)
+            return f"{shown} is not WIDTHxHEIGHT (e.g. 1280x800)"
+        return None
+    geometry = s.get("geometry", "1280x800", check_geometry)
+    depth = s.get("depth", 24, lambda v: None if v in (8, 16, 24, 32) and not isinstance(v, bool)
+                  else f"expected one of 8, 16, 24, 32; got {describe(v)}")
+    return Display(number=number, geometry=str(geometry), depth=int(depth))
+
+
+def _vnc(s: _Section) -> Vnc:
+    command = s.string("command", None, allow_null=True)
+    _check_fields(s, "command", command, VNC_FIELDS)
+    return Vnc(
+        server=s.choice("server", "tightvnc", ("tightvnc", "tigervnc")),
+        auth=s.choice("auth", "password", ("password", "none")),
+        args=s.string_list("args", ()),
+        command=command,
+    )
+
+
+def _websockify(s: _Section) -> Websockify:
+    command = s.string("command", None, allow_null=True)
+    _check_fields(s, "command", command, WEBSOCKIFY_FIELDS)
+    return Websockify(heartbeat=s.integer("heartbeat", 30, 0, 3600), command=command)
+
+
+def _novnc(s: _Section) -> NoVnc:
+    return NoVnc(
+        directory=s.string("directory", "/usr/share/novnc"),
+        page=s.choice("page", "full", ("full", "lite")),
+        resize=s.choice("resize", "scale", ("off", "scale", "remote")),
+        title=s.string("title", "Desktop"),
+    )
+
+
+def _programs(top: _Section) -> Tuple[Program, ...]:
+    node = top.raw("programs")
+    if node is None:
+        return ()
+    if not isinstance(node, dict):
+        top.error("programs", f"expected a mapping of NAME: {{command: ...}}, got {describe(node)}")
+        return ()
+    result = []
+    for name, body in node.items():
+        path = f"programs.{name}"
+        if not isinstance(name, str) or not PROGRAM_NAME.match(name):
+            top.ctx.add(_pos_key(node, name), path, "program names are letters, digits, '-' and '_'")
+            continue
+        if name in RESERVED_PROGRAMS:
+            top.ctx.add(_pos_key(node, name), path, f"{name!r} is reserved for the desktop's own program")
+            continue
+        s = _Section(top.ctx, body, path, ("command", "environment", "autorestart", "directory"), node, name)
+        if s.node is None:
+            continue
+        if not s.has("command"):
+            top.ctx.add(_pos_key(node, name), f"{path}.command", "required key is missing")
+        command = s.string("command", "")
+        result.append(Program(
+            name=name, command=command or "", environment=s.string_map("environment"),
+            autorestart=s.boolean("autorestart", True),
+            directory=s.string("directory", None, allow_null=True),
+        ))
+    return tuple(result)
+
+
+def _warn_tightvnc_limits(top, vnc, novnc, autostart, packages, programs) -> None:
+    """TightVNC 1.3 has no GLX, RANDR or XFIXES: say so where it will bite."""
+    if vnc.server != "tightvnc" or vnc.command is not None:
+        return
+    hint = "TightVNC has no GLX/RANDR; use 'vnc.server: tigervnc'"
+    if novnc.resize == "remote":
+        top.ctx.add(_pos_value(top.raw("novnc"), "resize"), "novnc.resize",
+                    f"remote resize needs RANDR; {hint}", "warning")
+    for key, items in (("packages", packages), ("autostart", autostart)):
+        for i, item in enumerate(items):
+            words = re.split(r"[\s/]+", item.lower())
+            needs = next((n for n in NEEDS_GLX if n in words), None)
+            if needs:
+                top.ctx.add(_pos_value(top.raw(key), i), f"{key}[{i}]",
+                            f"{needs} needs OpenGL (GLX); {hint}", "warning")
