@@ -59,6 +59,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .runtime.foreground import run_up
 
     config = discover.load(args.path, _overrides(args))
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
     return run_up(config, port=args.port, timeout=args.timeout)
 
 

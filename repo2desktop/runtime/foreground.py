@@ -13,8 +13,8 @@ from . import allocate
 from .session import DesktopSession
 
 
-class _Stop(Exception):
-    pass
+class _Stop(BaseException):
+    """Raised by our signal handlers; a BaseException so no `except Exception` swallows it."""
 
 
 def _raise_stop(signum, frame):
@@ -74,7 +74,13 @@ def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool 
     reported = False
     try:
         session = desktop.prepare()
-        desktop.start()
+        try:
+            desktop.start()
+        except RuntimeStartError as failure:
+            # Nothing of the desktop runs, but the browser must still learn why.
+            print(f"repo2desktop: {failure}", file=sys.stderr, flush=True)
+            _serve_status_page(session.web_dir, unix_socket)
+            return 1
         print(f"repo2desktop: starting display :{session.display} ({config.vnc.server}); "
               f"logs in {session.log_dir}", file=sys.stderr, flush=True)
         while True:
@@ -94,3 +100,26 @@ def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool 
         return 0
     finally:
         desktop.stop()
+
+
+def _serve_status_page(web_dir: str, unix_socket: str) -> None:
+    """Serve the starting page (now showing the failure) on the socket until stopped."""
+    import functools
+    import http.server
+    import socketserver
+
+    class UnixHTTPServer(socketserver.ThreadingUnixStreamServer):
+        daemon_threads = True
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def address_string(self):  # a unix socket has no client address
+            return "jupyter-server-proxy"
+
+        def log_message(self, format, *args):
+            pass
+
+    if os.path.exists(unix_socket):
+        os.unlink(unix_socket)
+    with UnixHTTPServer(unix_socket, functools.partial(Handler, directory=web_dir)) as server:
+        os.chmod(unix_socket, 0o600)
+        server.serve_forever()

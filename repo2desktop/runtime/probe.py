@@ -98,7 +98,10 @@ class _UnixTransport(xmlrpc.client.Transport):
         self._path, self._timeout = path, timeout
 
     def make_connection(self, host):
-        return _UnixHTTPConnection(self._path, self._timeout)
+        # Kept in _connection so that ServerProxy's close() closes the socket.
+        connection = _UnixHTTPConnection(self._path, self._timeout)
+        self._connection = host, connection
+        return connection
 
 
 def supervisor(runtime_dir: str, timeout: float = 3.0):
@@ -109,4 +112,5 @@ def supervisor(runtime_dir: str, timeout: float = 3.0):
 
 def program_states(runtime_dir: str) -> List[dict]:
     """supervisord's getAllProcessInfo(): name, statename, pid, spawnerr, stdout_logfile…"""
-    return supervisor(runtime_dir).supervisor.getAllProcessInfo()
+    with supervisor(runtime_dir) as proxy:
+        return proxy.supervisor.getAllProcessInfo()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xmlrpc.client
 from typing import Callable, Dict, List, Optional
 
 from ..config import DesktopConfig
@@ -60,6 +61,7 @@ class DesktopSession:
         # Only a private unix socket may hand the password to the page; a TCP port cannot.
         self._status_has_password = status_has_password
         self.session_id = os.urandom(8).hex()
+        self._pids_seen: Dict[str, set] = {}
 
     # -- preparation ---------------------------------------------------------------
     def prepare(self) -> Session:
@@ -104,6 +106,20 @@ class DesktopSession:
                 os.symlink(os.path.join(novnc, entry), target)
         self.write_status("starting", {})
 
+    def preflight(self) -> None:
+        """Fail at once, by name, when a program's executable is missing."""
+        import shlex
+        from ..render import websockify_command, x_session_command
+
+        x_words = shlex.split(x_session_command(self.config, self.session))
+        server = x_words[x_words.index("--") + 1] if "--" in x_words else x_words[0]
+        checks = [("x-session", x_words[0]), ("x-session", server),
+                  ("websockify", shlex.split(websockify_command(self.config, self.session))[0]),
+                  ("supervisord", shutil.which("supervisord") or "/usr/bin/supervisord")]
+        for program, executable in checks:
+            if not (shutil.which(executable) or os.access(executable, os.X_OK)):
+                raise RuntimeStartError(program, f"{executable} is not installed (not found or not executable)")
+
     def write_status(self, state: str, programs: Dict[str, str], failed: Optional[dict] = None) -> None:
         status = {"state": state, "programs": programs}
         if failed:
@@ -120,6 +136,12 @@ class DesktopSession:
     def start(self) -> None:
         if self.session is None:
             self.prepare()
+        try:
+            self.preflight()
+        except RuntimeStartError as failure:
+            self.write_status("failed", {}, {"program": failure.program, "reason": failure.reason,
+                                             "log_tail": failure.log_tail})
+            raise
         env = dict(os.environ)
         env[MARKER] = self.session_id
         env["DISPLAY"] = f":{self.session.display}"
@@ -134,7 +156,7 @@ class DesktopSession:
     def states(self) -> List[dict]:
         try:
             return probe.program_states(self.runtime_dir)
-        except (OSError, Exception):  # supervisord not answering yet
+        except (OSError, xmlrpc.client.Error):  # supervisord not answering yet
             return []
 
     def check_failed(self, states: List[dict]) -> Optional[RuntimeStartError]:
@@ -143,7 +165,18 @@ class DesktopSession:
             return RuntimeStartError("supervisord", f"exited with code {self.process.returncode}",
                                      err or log_tail(os.path.join(self.session.log_dir, "supervisord.log")))
         for info in states:
-            if info["statename"] == "FATAL" or (info["statename"] == "BACKOFF" and info.get("spawnerr")):
+            if info["pid"]:
+                self._pids_seen.setdefault(info["name"], set()).add(info["pid"])
+            starts = len(self._pids_seen.get(info["name"], ()))
+            if not self.ready and info["name"] in ESSENTIAL and starts > 2:
+                # Some failures outlast startsecs (xinit waits for a server that never
+                # comes), so supervisord would retry forever: three starts without a
+                # desktop is a failure worth telling the user about.
+                return RuntimeStartError(info["name"], f"started {starts} times and the desktop never answered",
+                                         log_tail(info.get("stdout_logfile", "")))
+            # BACKOFF is supervisord retrying (e.g. the X server was killed while starting);
+            # only FATAL, after startretries attempts, means the program cannot run.
+            if info["statename"] == "FATAL":
                 reason = info.get("spawnerr") or "it kept exiting right after it started"
                 return RuntimeStartError(info["name"], reason, log_tail(info.get("stdout_logfile", "")))
         return None

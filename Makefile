@@ -1,0 +1,73 @@
+# repo2desktop: `make help` lists the targets. Targets set up what they need (packages,
+# Docker engine, base image), so a newcomer's first command works on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+PYTEST ?= $(PYTHON) -m pytest
+BASE_IMAGE ?= repo2desktop/base:bookworm
+EXAMPLE ?= tests/image/fixtures/apt-autostart
+PORT ?= 8888
+PYTEST_ARGS ?=
+STAMP := build/.stamps
+
+export BASE_IMAGE REPO2DESKTOP_BASE_IMAGE=$(BASE_IMAGE)
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_%/.-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-22s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: deps-host deps-python ## install everything the tests and the demo need
+
+.PHONY: deps-host
+deps-host: ## Debian packages: desktop stack, chromium, docker.io, debootstrap
+	bash scripts/install-host-packages.bash
+
+.PHONY: deps-python
+deps-python: ## this package (editable) with its test dependencies
+	$(PIP) install -q -e '.[test]'
+
+.PHONY: engine
+engine: deps-host ## start dockerd (no systemd here) and wait until it answers
+	bash scripts/start-dockerd.bash
+
+.PHONY: base-image
+base-image: engine ## build the local Debian base image (no registry to pull from)
+	bash scripts/make-base-image.bash
+
+.PHONY: test-unit
+test-unit: deps-python ## fast tier: validation table, golden renders, properties (no Docker)
+	$(PYTEST) tests/unit $(PYTEST_ARGS)
+
+.PHONY: test-host
+test-host: deps ## real desktops on this host: up, restart, Jupyter + Chromium
+	$(PYTEST) tests/host $(PYTEST_ARGS)
+
+.PHONY: test-image
+test-image: deps base-image ## real repo2docker builds of tests/image/fixtures, tested in containers
+	$(PYTEST) tests/image $(PYTEST_ARGS)
+
+.PHONY: test
+test: deps base-image ## everything: set up, then all tiers (the README's test command)
+	$(PYTEST) tests $(PYTEST_ARGS)
+
+.PHONY: update-golden
+update-golden: deps-python ## rewrite the golden renders deliberately (review the diff!)
+	$(PYTEST) tests/unit --update-golden
+
+.PHONY: demo
+demo: deps base-image ## main job: build $(EXAMPLE) with repo2desktop and run it, printing its URL
+	bash scripts/demo.bash $(EXAMPLE) $(PORT)
+
+.PHONY: up
+up: deps ## run the repository's own desktop.yml on this host (no image)
+	$(PYTHON) -m repo2desktop up .
+
+.PHONY: bench
+bench: deps base-image ## benchmarks: time to desktop, rebuild after a config change; prints figures
+	$(PYTHON) scripts/bench.py
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf build dist *.egg-info

@@ -1,0 +1,291 @@
+"""repo2docker buildpacks that add repo2desktop's Linux desktop on top of any other buildpack.
+
+``desktop_variant(B)`` makes ``Desktop<B>``: it detects when B detects *and* the repository
+has a desktop.yml (binder/, .binder/ or the top level), and each hook returns B's data plus
+the desktop's. ``DesktopOnlyBuildPack`` serves a repository with a desktop.yml and no
+environment file: BaseImage (no conda) plus a venv with Jupyter at ${NB_PYTHON_PREFIX}.
+
+Where each addition lands in repo2docker's Dockerfile, and why (early layers are cached
+across changes of everything that comes later):
+
+1. ``get_base_packages``: the desktop's core apt packages (VNC server, window manager, xinit,
+   supervisor, noVNC), installed with --no-install-recommends in repo2docker's base-package
+   layer. They depend only on vnc.server / window_manager / an xterm in autostart.
+2. ``get_build_env`` / ``get_path``: NB_PYTHON_PREFIX and PATH when B brings no notebook env.
+3. ``get_build_script_files``: a wheel of the running repo2desktop and two helper scripts.
+   repo2docker copies these before *all* build scripts, so upgrading repo2desktop rebuilds
+   from here on (as upgrading repo2docker does).
+4. ``get_build_scripts``: the venv with Jupyter (if needed), then ``pip install`` of the wheel
+   into ${NB_PYTHON_PREFIX}. The wheel carries the jupyter-server-proxy entry point "desktop".
+5. ``get_env``: DISPLAY and REPO2DESKTOP_CONFIG.
+6. ``get_preassemble_scripts``: desktop.yml's ``packages:`` (after the repository's apt.txt
+   and environment, before the repository is copied): cached until that list changes.
+7. ``get_assemble_scripts``: desktop.yml itself is copied from the repository to
+   /etc/repo2desktop/desktop.yml (outside $HOME, which JupyterHub may mount over), then a
+   build-time check. Geometry, autostart, titles... are read from that file when the desktop
+   starts, so changing them reruns only this step and what follows it.
+
+The start script is B's own (the repository's ``start`` keeps working unchanged): the
+"desktop" entry point decides the display, exports DISPLAY to the server and its kernels and
+starts the session when desktop.yml says ``start: eager``, so nothing needs to run earlier.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+from functools import lru_cache
+from typing import Dict, List, Tuple
+
+from repo2docker.app import Repo2Docker
+from repo2docker.buildpacks import (
+    BaseImage, CondaBuildPack, DockerBuildPack, NixBuildPack, PythonBuildPack,
+)
+
+from repo2desktop import discover
+from repo2desktop.config import DesktopConfig, apt_packages
+from repo2desktop.errors import ConfigError
+from repo2desktop.render import X_SERVERS
+
+from .wheel import build_wheel, context_dir
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG_IN_IMAGE = "/etc/repo2desktop/desktop.yml"
+HELPERS_IN_IMAGE = "/usr/local/lib/repo2desktop"
+DEFAULT_NOVNC = "/usr/share/novnc"
+# The notebook environment of a repository that has none (DesktopOnly, Nix).
+NOTEBOOK_ENV_PACKAGES = (
+    "jupyter-server>=2.14,<3", "notebook>=7.2,<8", "jupyterlab>=4.2,<5", "ipykernel>=6",
+    "jupyter-server-proxy>=4.2",  # earlier releases skipped websocket auth (CVE-2024-28179)
+    "websockify==0.13.0",
+)
+NOTEBOOK_ENV_APT = ("python3", "python3-venv")
+PROFILE_SCRIPT = "/etc/profile.d/repo2desktop-notebook-env.sh"
+
+Script = Tuple[str, str]
+
+
+def load_or_exit(log) -> DesktopConfig:
+    """The repository's validated desktop.yml; a broken one ends repo2docker before building."""
+    try:
+        config = discover.load(".")
+    except ConfigError as e:
+        for problem in e.problems:
+            log.error(f"{problem}\n")
+        log.error("repo2desktop: desktop.yml has errors; nothing was built.\n")
+        raise SystemExit(e.exit_code) from None
+    for warning in config.warnings:
+        log.warning(f"{warning}\n")
+    return config
+
+
+class DesktopLayer:
+    """Mixin for a repo2docker BuildPack: every hook returns the base hook's data + the desktop's.
+
+    Use through ``desktop_variant(BuildPackClass)``; ``super()`` is the wrapped buildpack.
+    """
+
+    #: True when the wrapped buildpack brings no notebook environment (BaseImage, Nix):
+    #: the layer then makes a venv with Jupyter at ${NB_PYTHON_PREFIX}.
+    needs_notebook_env = False
+
+    # -- desktop.yml --------------------------------------------------------------------
+    @property
+    def desktop_config_path(self) -> str:
+        """desktop.yml relative to the repository root (= ${REPO_DIR} inside the image)."""
+        return os.path.normpath(discover.find_config("."))
+
+    @property
+    def desktop_config(self) -> DesktopConfig:
+        if getattr(self, "_desktop_config", None) is None:
+            self._desktop_config = load_or_exit(self.log)
+        return self._desktop_config
+
+    def detect(self):
+        if discover.find_config(".") is None or not super().detect():
+            return False
+        config = self.desktop_config  # a broken desktop.yml stops here, before any build
+        self.log.info(
+            f"repo2desktop: desktop from {self.desktop_config_path} on top of "
+            f"{type(self).__mro__[2].__name__} ({config.vnc.server}, "
+            f"window manager {config.window_manager})\n")
+        if isinstance(self, NixBuildPack):
+            self.log.warning(
+                "repo2desktop: with default.nix, Jupyter runs from your nix environment; add "
+                "jupyter-server-proxy>=4.2 there and put ${NB_PYTHON_PREFIX}'s site-packages on "
+                "its path, or the Desktop tile will not appear\n")
+        return True
+
+    def core_packages(self) -> Tuple[str, ...]:
+        """The desktop's apt packages that do not come from desktop.yml's ``packages:``."""
+        return apt_packages(dataclasses.replace(self.desktop_config, packages=()))
+
+    def extra_packages(self) -> Tuple[str, ...]:
+        core = set(self.core_packages())
+        return tuple(p for p in apt_packages(self.desktop_config) if p not in core)
+
+    def wheel_path(self) -> str:
+        if getattr(self, "_wheel_path", None) is None:
+            self._wheel_path = build_wheel(context_dir())
+        return self._wheel_path
+
+    # -- early: packages, environment, our package ---------------------------------------
+    @lru_cache
+    def get_base_packages(self):
+        """Core desktop packages join repo2docker's --no-install-recommends base layer."""
+        packages = set(super().get_base_packages()) | set(self.core_packages())
+        if self.needs_notebook_env:
+            packages.update(NOTEBOOK_ENV_APT)
+        return packages
+
+    @lru_cache
+    def get_build_env(self):
+        env = list(super().get_build_env())
+        if self.needs_notebook_env:
+            env.append(("NB_PYTHON_PREFIX", "${APP_BASE}/venv"))
+        return env
+
+    @lru_cache
+    def get_path(self):
+        path = list(super().get_path())
+        if self.needs_notebook_env:
+            path.append("${NB_PYTHON_PREFIX}/bin")
+        return path
+
+    @lru_cache
+    def get_build_script_files(self):
+        """Our wheel and helper scripts (host path: image path); desktop.yml is NOT here.
+
+        repo2docker copies these before the build scripts; desktop.yml travels with the
+        repository instead and is installed in the assemble step, so editing it does not
+        invalidate the environment layers.
+        """
+        files: Dict[str, str] = dict(super().get_build_script_files())
+        wheel = self.wheel_path()
+        files[wheel] = f"/tmp/{os.path.basename(wheel)}"
+        for script in ("install-apt-packages.bash", "verify-desktop-image.bash"):
+            files[os.path.join(HERE, script)] = f"{HELPERS_IN_IMAGE}/{script}"
+        if self.needs_notebook_env:
+            # Login shells (repo2docker's entrypoint) reset PATH on Debian: restore the venv.
+            files[os.path.join(HERE, "activate-notebook-env.sh")] = PROFILE_SCRIPT
+        return files
+
+    @lru_cache
+    def get_build_scripts(self):
+        scripts: List[Script] = list(super().get_build_scripts())
+        # repo2docker copies build files owned by the notebook user; what root runs or
+        # every login shell sources must not be writable by that user.
+        owned = [HELPERS_IN_IMAGE] + ([PROFILE_SCRIPT] if self.needs_notebook_env else [])
+        scripts.append(("root", f"chown -R root:root {' '.join(owned)}"))
+        if self.needs_notebook_env:
+            packages = " ".join(shlex.quote(p) for p in NOTEBOOK_ENV_PACKAGES)
+            scripts += [
+                ("root", "install -d -o ${NB_USER} -g ${NB_USER} ${NB_PYTHON_PREFIX}"),
+                ("${NB_USER}", f"""
+                /usr/bin/python3 -m venv ${{NB_PYTHON_PREFIX}} && \\
+                ${{NB_PYTHON_PREFIX}}/bin/python -m pip install --no-cache-dir {packages}
+                """),
+            ]
+        wheel = f"/tmp/{os.path.basename(self.wheel_path())}"
+        scripts.append(("${NB_USER}", f"""
+            ${{NB_PYTHON_PREFIX}}/bin/python -m pip install --no-cache-dir {wheel} && \\
+            rm -f {wheel}
+            """))
+        return scripts
+
+    @lru_cache
+    def get_env(self):
+        display = self.desktop_config.display.number or 1
+        return list(super().get_env()) + [
+            ("DISPLAY", f":{display}"),
+            ("REPO2DESKTOP_CONFIG", CONFIG_IN_IMAGE),
+        ]
+
+    # -- middle: desktop.yml's own packages ----------------------------------------------
+    @lru_cache
+    def get_preassemble_scripts(self):
+        scripts: List[Script] = list(super().get_preassemble_scripts())
+        extra = self.extra_packages()
+        if extra:
+            names = " ".join(shlex.quote(p) for p in extra)
+            scripts.append(("root", f"bash {HELPERS_IN_IMAGE}/install-apt-packages.bash {names}"))
+        return scripts
+
+    # -- late: desktop.yml itself --------------------------------------------------------
+    @lru_cache
+    def get_assemble_scripts(self):
+        config = self.desktop_config
+        required = ["/usr/bin/supervisord", "/usr/bin/xinit"]
+        if config.vnc.command is None:
+            required.append(X_SERVERS[config.vnc.server])
+        if config.novnc.directory == DEFAULT_NOVNC:
+            required.append(DEFAULT_NOVNC)  # another folder may come from postBuild
+        return list(super().get_assemble_scripts()) + [
+            ("root", f"install -D -m 0644 {shlex.quote(self.desktop_config_path)} {CONFIG_IN_IMAGE}"),
+            ("${NB_USER}", f"bash {HELPERS_IN_IMAGE}/verify-desktop-image.bash "
+                           + " ".join(shlex.quote(p) for p in required)),
+        ]
+
+
+def desktop_variant(base: type) -> type:
+    """``Desktop<base>``: BASE with the desktop layer, detected when BASE is and desktop.yml exists."""
+    return type(f"Desktop{base.__name__}", (DesktopLayer, base), {
+        "__module__": __name__,
+        "__doc__": f"repo2docker's {base.__name__} plus repo2desktop's desktop layer.",
+        "needs_notebook_env": not issubclass(base, CondaBuildPack),
+    })
+
+
+class DesktopOnlyBuildPack(DesktopLayer, BaseImage):
+    """A repository with a desktop.yml and no environment file: apt.txt, postBuild and start
+    as BaseImage handles them, no conda, and a venv from the base image's python3 holding
+    Jupyter, jupyter-server-proxy, websockify and repo2desktop."""
+
+    needs_notebook_env = True
+
+
+class DockerfileBuildPack(DockerBuildPack):
+    """repo2docker's DockerBuildPack, which also says that desktop.yml is not applied."""
+
+    def detect(self):
+        if not super().detect():
+            return False
+        found = discover.find_config(".")
+        if found:
+            self.log.warning(
+                f"repo2desktop: {found} is not applied: this repository has its own "
+                f"{self.binder_path('Dockerfile')}, which repo2docker builds as it is. Install "
+                "repo2desktop in that Dockerfile, or remove it to let repo2desktop build the image.\n")
+        return True
+
+
+def stock_buildpacks() -> List[type]:
+    """repo2docker's own buildpack list, in its order (it follows repo2docker upgrades)."""
+    return list(Repo2Docker.class_traits()["buildpacks"].default())
+
+
+def composable(buildpack: type) -> bool:
+    return isinstance(buildpack, type) and issubclass(buildpack, BaseImage)
+
+
+def buildpacks() -> List[type]:
+    """For ``c.Repo2Docker.buildpacks``: Dockerfile repositories first (left alone), then a
+    desktop variant of each stock buildpack, DesktopOnly, then the stock buildpacks for
+    repositories without a desktop.yml."""
+    stock = stock_buildpacks()
+    ordered = [DockerfileBuildPack if b is DockerBuildPack else b
+               for b in stock if not composable(b)]
+    ordered += [desktop_variant(b) for b in stock if composable(b)]
+    ordered.append(DesktopOnlyBuildPack)
+    ordered += [b for b in stock if composable(b)]
+    return ordered
+
+
+def default_buildpack(base_image: str):
+    """For ``c.Repo2Docker.default_buildpack``: desktop-only repositories get DesktopOnly,
+    the others repo2docker's default (PythonBuildPack)."""
+    if discover.find_config(".") is not None:
+        buildpack = DesktopOnlyBuildPack(base_image=base_image)
+        buildpack.detect()
+        return buildpack
+    return PythonBuildPack(base_image=base_image)

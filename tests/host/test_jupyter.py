@@ -1,0 +1,511 @@
+"""The desktop behind a real Jupyter server, as on JupyterHub: /user/alice/desktop/ through
+jupyter-server-proxy, the launcher tile, a real Chromium, nbnovnc's traitlets, failures.
+
+Every server here is a `jupyter server` subprocess on a free loopback port with a random token
+(passed in the environment, never in a URL or on the command line), under a sub-path. Stopping
+it must leave no process of its desktop behind.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+import requests
+
+from repo2desktop.runtime import probe
+
+pytestmark = pytest.mark.jupyter
+
+SERVERS = ["tightvnc", "tigervnc"]
+BASE = "/user/alice/"
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "build" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+X_SERVERS = ("Xtightvnc", "Xtigervnc")
+# A bare greeting. A VNC server that refuses the client answers "RFB 003.003\n" followed by
+# the reason in the same frame (TigerVNC: "Too many security failures"): not a success.
+GREETING = re.compile(r"RFB 003\.00[3-8]")
+RUNTIME_DIR = re.compile(r"/[^\s'\"]*/repo2desktop-\d+-[A-Za-z0-9_]+")
+PROXY_DIR = re.compile(r"/[^\s'\"]*/jupyter-server-proxy-[A-Za-z0-9_]+")
+
+DESKTOP_YML = """\
+version: 1
+vnc:
+  server: {server}
+window_manager: openbox
+autostart: [xterm]
+"""
+
+
+# -- processes --------------------------------------------------------------------------
+
+def process_table() -> Dict[int, tuple]:
+    """pid -> (ppid, argv) for every process we can see."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        except (OSError, ValueError, IndexError):
+            continue
+        table[int(name)] = (ppid, argv)
+    return table
+
+
+def descendants(root: int) -> Dict[int, tuple]:
+    table = process_table()
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, argv) in table.items():
+            if ppid == parent and pid not in found:
+                found[pid] = (ppid, argv)
+                frontier.append(pid)
+    return found
+
+
+def processes_mentioning(markers: List[str]) -> Dict[int, str]:
+    """Live (non-zombie) processes whose command line contains one of MARKERS."""
+    found = {}
+    for pid, (_, argv) in process_table().items():
+        line = " ".join(argv)
+        if pid != os.getpid() and any(m in line for m in markers):
+            found[pid] = line
+    return found
+
+
+def is_gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def x_client(display: int, *argv: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DISPLAY=f":{display}")
+    return subprocess.run(list(argv), env=env, capture_output=True, text=True, timeout=10)
+
+
+# -- one desktop session as the Jupyter server's descendants show it ----------------------
+
+@dataclass
+class DesktopProcesses:
+    session_pid: int
+    display: int
+    proxy_socket: str
+    runtime_dir: str = ""
+    x_server_pid: int = 0
+    names: Dict[int, str] = field(default_factory=dict)
+
+
+def find_session(jupyter_pid: int) -> Optional[DesktopProcesses]:
+    procs = descendants(jupyter_pid)
+    found = None
+    for pid, (_, argv) in procs.items():
+        if "repo2desktop" in argv and "session" in argv and "--display" in argv:
+            found = DesktopProcesses(pid, int(argv[argv.index("--display") + 1]),
+                                     argv[argv.index("--unix-socket") + 1])
+    if found is None:
+        return None
+    for pid, (ppid, argv) in procs.items():
+        name = os.path.basename(argv[0]) if argv else ""
+        found.names[pid] = name
+        if "--configuration" in argv and any(os.path.basename(a) == "supervisord" for a in argv[:2]):
+            found.runtime_dir = os.path.dirname(argv[argv.index("--configuration") + 1])
+        parent = procs.get(ppid, (0, []))[1]
+        if name in X_SERVERS and parent and os.path.basename(parent[0]) == "xinit":
+            found.x_server_pid = pid
+    return found
+
+
+# -- the Jupyter server -----------------------------------------------------------------
+
+class JupyterServer:
+    """`python -m jupyter server` in FOLDER (which holds the desktop.yml), under /user/alice/."""
+
+    def __init__(self, folder: Path, desktop_yml: str, config_py: Optional[str] = None):
+        self.folder = folder
+        self.token = secrets.token_hex(24)
+        self.port = free_port()
+        self.log_path = folder / "jupyter.log"
+        (folder / "desktop.yml").write_text(desktop_yml)
+        home = folder / "home"
+        home.mkdir()
+        command = [
+            sys.executable, "-m", "jupyter", "server", "--allow-root", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            f"--ServerApp.base_url={BASE}", f"--ServerApp.root_dir={folder}",
+            # No traffic to package indexes or news feeds from a test.
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+        if config_py is not None:
+            config = folder / "jupyter_server_config.py"
+            config.write_text(config_py)
+            command.append(f"--config={config}")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DISPLAY", "REPO2DESKTOP_CONFIG") and not k.startswith("JUPYTER")}
+        # A private HOME: no ~/.xinitrc or ~/.jupyter of whoever runs the tests.
+        env.update(HOME=str(home), JUPYTER_TOKEN=self.token,
+                   JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+                   JUPYTER_RUNTIME_DIR=str(folder / "jupyter-runtime"))
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self.markers: List[str] = []
+
+    # requests ---------------------------------------------------------------------------
+    @property
+    def headers(self) -> Dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}{BASE}{path}"
+
+    def get(self, path: str, auth: bool = True, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 90)
+        kwargs.setdefault("allow_redirects", False)
+        kwargs.setdefault("headers", self.headers if auth else {})
+        return requests.get(self.url(path), **kwargs)
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 60.0) -> "JupyterServer":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"jupyter server exited ({self.proc.returncode}):\n{self.log()}")
+            try:
+                if self.get("api/status", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"jupyter server not answering within {timeout} s:\n{self.log()}")
+
+    # the desktop ------------------------------------------------------------------------
+    def start_desktop(self) -> requests.Response:
+        """What clicking the launcher tile does: GET <base>/desktop/ (starts the session)."""
+        response = self.get("desktop/")
+        assert response.status_code == 200, (response.status_code, self.log())
+        self.remember_session()
+        return response
+
+    def session(self, timeout: float = 30.0) -> DesktopProcesses:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = find_session(self.proc.pid)
+            if found is not None and found.runtime_dir and found.x_server_pid:
+                self.remember(found)
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no desktop session under the Jupyter server: {found}\n{self.log()}")
+            time.sleep(0.2)
+
+    def remember(self, found: DesktopProcesses) -> None:
+        for marker in (found.runtime_dir, os.path.dirname(found.proxy_socket)):
+            if marker and marker not in self.markers:
+                self.markers.append(marker)
+
+    def remember_session(self) -> None:
+        found = find_session(self.proc.pid)
+        if found is not None:
+            self.remember(found)
+
+    def rfb(self, headers: Optional[Dict[str, str]] = None, timeout: float = 2.0) -> str:
+        """One RFB handshake through the authenticated proxy; the VNC server's greeting."""
+        return probe.rfb_version(f"tcp:{self.port}", path=f"{BASE}desktop/websockify", timeout=timeout,
+                                 headers=self.headers if headers is None else headers)
+
+    def wait_rfb(self, timeout: float) -> float:
+        """Seconds until a handshake through the proxy gets a clean greeting."""
+        began = time.monotonic()
+        last = ""
+        while time.monotonic() - began < timeout:
+            try:
+                greeting = self.rfb(timeout=1.0)
+                if GREETING.fullmatch(greeting):
+                    return time.monotonic() - began
+                last = f"refused by the VNC server: {greeting!r}"
+            except OSError as e:
+                last = repr(e)
+            time.sleep(0.1)
+        raise AssertionError(f"no clean RFB handshake through {BASE}desktop/websockify within "
+                             f"{timeout} s; last: {last}")
+
+    # stopping ---------------------------------------------------------------------------
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, wait, then require that none of the desktop's processes remain."""
+        self.remember_session()
+        for marker in RUNTIME_DIR.findall(self.log()) + PROXY_DIR.findall(self.log()):
+            if marker not in self.markers:
+                self.markers.append(marker)
+        left = {}
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    for pid in [*descendants(self.proc.pid), self.proc.pid]:
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                    self.proc.wait()
+                    raise AssertionError(f"jupyter server ignored SIGTERM for {timeout} s")
+            if self.markers:
+                deadline = time.monotonic() + 10
+                while (left := processes_mentioning(self.markers)) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+        finally:
+            self._log.close()
+        assert not left, f"processes of the desktop survived the Jupyter server: {left}"
+
+
+@pytest.fixture
+def jupyter(tmp_path):
+    """Start Jupyter servers for one test; stop each one (and check its cleanup) afterwards."""
+    started: List[JupyterServer] = []
+
+    def start(desktop_yml: str, config_py: Optional[str] = None) -> JupyterServer:
+        folder = tmp_path / f"server{len(started)}"
+        folder.mkdir()
+        server = JupyterServer(folder, desktop_yml, config_py)
+        started.append(server)
+        return server.wait_ready()
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def desktop_server(request, tmp_path_factory):
+    """One Jupyter server per VNC server, shared by the tests of this module."""
+    folder = tmp_path_factory.mktemp(f"jupyter-{request.param}")
+    server = JupyterServer(folder, DESKTOP_YML.format(server=request.param))
+    server.vnc_server = request.param
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()
+
+
+# -- the browser ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def open_page(chromium):
+    """A fresh browser context authenticated by header (a token in a URL ends up in logs)."""
+    contexts = []
+
+    def open_page(server: JupyterServer):
+        context = chromium.new_context(viewport={"width": 1280, "height": 860})
+        context.set_extra_http_headers(server.headers)
+        contexts.append(context)
+        return context.new_page()
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+CANVAS_SIZE = """() => {
+  const canvas = document.querySelector('canvas');
+  return canvas && canvas.width > 100 ? [canvas.width, canvas.height] : null;
+}"""
+
+# Count 32x32 tiles of noVNC's 2D canvas that are at least 90 % near-white (xterm's background).
+WHITE_TILES = """() => {
+  const canvas = document.querySelector('canvas');
+  if (!canvas || canvas.width <= 100) return 0;
+  const {data, width, height} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  const T = 32;
+  let tiles = 0;
+  for (let ty = 0; ty + T <= height; ty += T) {
+    for (let tx = 0; tx + T <= width; tx += T) {
+      let white = 0;
+      for (let y = ty; y < ty + T; y += 2) {
+        for (let x = tx; x < tx + T; x += 2) {
+          const i = (y * width + x) * 4;
+          if (data[i] > 235 && data[i + 1] > 235 && data[i + 2] > 235) white++;
+        }
+      }
+      if (white >= 0.9 * (T / 2) * (T / 2)) tiles++;
+    }
+  }
+  return tiles;
+}"""
+
+
+# -- tests against the shared servers ----------------------------------------------------
+
+def test_desktop_requires_the_token(desktop_server):
+    server = desktop_server
+    refused = server.get("desktop/", auth=False)
+    assert refused.status_code in (302, 403), refused.status_code
+    if refused.status_code == 302:
+        assert refused.headers["Location"].split("?")[0].endswith(f"{BASE}login"), refused.headers
+    wrong = server.get("desktop/", auth=False, headers={"Authorization": "token not-the-token"})
+    assert wrong.status_code in (302, 403), wrong.status_code
+
+    page = server.start_desktop()
+    assert "Generated by repo2desktop" in page.text and 'id="headline"' in page.text, page.text[:500]
+    assert "text/html" in page.headers.get("Content-Type", "")
+
+    path = f"{BASE}desktop/websockify"
+    for headers in ({}, {"Authorization": "token not-the-token"}):
+        with pytest.raises(ConnectionError, match=r"refused: HTTP/1\.1 403"):
+            probe.rfb_version(f"tcp:{server.port}", path=path, headers=headers, timeout=10)
+    took = server.wait_rfb(timeout=30)
+    print(f"\n[{server.vnc_server}] clean RFB handshake through the proxy {took:.1f} s after the page")
+
+
+def test_launcher_tile(desktop_server, open_page):
+    server = desktop_server
+    info = server.get("server-proxy/servers-info")
+    assert info.status_code == 200, info.text
+    entries = {s["name"]: s for s in info.json()["server_processes"]}
+    assert "desktop" in entries, entries
+    launcher = entries["desktop"]["launcher_entry"]
+    assert launcher["enabled"] is True and launcher["title"] == "Desktop", launcher
+    assert launcher["path_info"] == "desktop/", launcher
+    icon = server.get(launcher["icon_url"][len(BASE):])
+    assert icon.status_code == 200 and b"<svg" in icon.content, icon.status_code
+
+    page = open_page(server)
+    began = time.monotonic()
+    page.goto(server.url("lab"))
+    tile = page.locator(".jp-LauncherCard", has=page.locator(".jp-LauncherCard-label", has_text="Desktop"))
+    tile.first.wait_for(state="visible", timeout=90_000)
+    print(f"\n[{server.vnc_server}] JupyterLab launcher with the Desktop tile in {time.monotonic() - began:.1f} s")
+    assert "token" not in page.url
+
+
+def test_xterm_in_the_browser(desktop_server, open_page):
+    server = desktop_server
+    page = open_page(server)
+    websockets = []
+    page.on("websocket", lambda ws: websockets.append(ws.url))
+
+    began = time.monotonic()
+    page.goto(server.url("desktop/"))
+    # The starting page hands over to noVNC (password in the fragment, never sent).
+    page.wait_for_url(re.compile(r"/desktop/vnc(_lite)?\.html\?"), timeout=60_000)
+    size = page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=50).json_value()
+    to_canvas = time.monotonic() - began
+    print(f"\n[{server.vnc_server}] page.goto -> canvas {size[0]}x{size[1]}: {to_canvas:.2f} s")
+    assert all(f"{BASE}desktop/websockify" in url for url in websockets) and websockets, websockets
+    assert "token" not in page.url and all("token" not in url for url in websockets)
+
+    try:
+        page.wait_for_function(f"() => ({WHITE_TILES})() >= 40", timeout=30_000, polling=250)
+    finally:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"desktop-{server.vnc_server}.png"))
+    tiles = page.evaluate(WHITE_TILES)
+    print(f"[{server.vnc_server}] {tiles} white 32x32 tiles on the canvas; "
+          f"screenshot {SCREENSHOTS / f'desktop-{server.vnc_server}.png'}")
+
+    # The same xterm, seen from inside the session.
+    session = server.session()
+    found = x_client(session.display, "xdotool", "search", "--class", "xterm")
+    assert found.returncode == 0 and found.stdout.split(), (found.returncode, found.stdout, found.stderr)
+    tree = x_client(session.display, "xwininfo", "-root", "-tree")
+    assert tree.returncode == 0, tree.stderr
+    assert '("xterm" "XTerm")' in tree.stdout, tree.stdout[-2000:]
+
+
+def test_vnc_server_killed_comes_back_through_the_proxy(desktop_server):
+    server = desktop_server
+    server.start_desktop()
+    server.wait_rfb(timeout=30)
+    before = server.session()
+    os.kill(before.x_server_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while not is_gone(before.x_server_pid):
+        assert time.monotonic() < deadline, "the killed X server is still there"
+        time.sleep(0.05)
+    killed_at = time.monotonic()
+    took = server.wait_rfb(timeout=5.0)
+    print(f"\n[{server.vnc_server}] RFB through the proxy again {time.monotonic() - killed_at:.2f} s "
+          f"after kill -9 of the X server ({took:.2f} s of probing)")
+    after = server.session()
+    assert after.x_server_pid != before.x_server_pid
+    assert after.session_pid == before.session_pid, "the proxy restarted the whole session"
+
+
+# -- tests with their own server ---------------------------------------------------------
+
+@pytest.mark.parametrize("vnc_server", SERVERS)
+def test_nbnovnc_geometry_wins_over_desktop_yml(jupyter, vnc_server):
+    desktop_yml = DESKTOP_YML.format(server=vnc_server) + "display:\n  geometry: 1280x800\n"
+    server = jupyter(desktop_yml, config_py='c.NBNoVNC.geometry = "1024x640"\n')
+    server.start_desktop()
+    session = server.session()
+    deadline = time.monotonic() + 30
+    while True:
+        info = x_client(session.display, "xdpyinfo", "-display", f":{session.display}")
+        if info.returncode == 0:
+            break
+        assert time.monotonic() < deadline, f"xdpyinfo never answered: {info.stderr}"
+        time.sleep(0.2)
+    dimensions = re.search(r"dimensions:\s+(\S+) pixels", info.stdout)
+    assert dimensions and dimensions.group(1) == "1024x640", info.stdout[:1500]
+
+
+def test_failure_is_shown_in_the_browser_and_logged(jupyter, open_page):
+    from playwright.sync_api import expect
+
+    desktop_yml = ("version: 1\nvnc:\n  command: \"/nonexistent/Xvnc :{display} -rfbport {vnc_port}\"\n"
+                   "autostart: [xterm]\n")
+    server = jupyter(desktop_yml)
+    page = open_page(server)
+    began = time.monotonic()
+    page.goto(server.url("desktop/"))
+    server.remember_session()
+    expect(page.locator("#headline")).to_contain_text("failed to start", timeout=30_000)
+    print(f"\n'failed to start' shown {time.monotonic() - began:.1f} s after page.goto")
+    expect(page.locator("#failed-program")).to_have_text("x-session")
+    expect(page.locator("#failed-log")).to_contain_text("/nonexistent/Xvnc")
+    assert "/desktop/" in page.url and "vnc.html" not in page.url
+
+    deadline = time.monotonic() + 10
+    while "desktop program 'x-session' failed" not in server.log():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.2)

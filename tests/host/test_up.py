@@ -1,0 +1,165 @@
+"""`repo2desktop up` on this host, for real: TightVNC and TigerVNC under xinit + supervisord."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from repo2desktop.runtime import probe
+
+from .conftest import UpProcess, children, processes_mentioning, wait_for_rfb
+from .rfb import RfbOverWebsocket
+
+pytestmark = pytest.mark.host
+SERVERS = ["tightvnc", "tigervnc"]
+
+
+def x_server_pid(up: UpProcess) -> int:
+    xinit = up.states()["x-session"]["pid"]
+    servers = []
+    for pid in children(xinit):
+        with open(f"/proc/{pid}/comm") as f:
+            if f.read().startswith("Xt"):
+                servers.append(pid)
+    assert len(servers) == 1, servers
+    return servers[0]
+
+
+def listening(pids) -> list:
+    """(address, port, pid) of TCP listening sockets owned by PIDS."""
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        for pid in pids:
+            if f"pid={pid}," in line:
+                local = line.split()[3]
+                address, _, port = local.rpartition(":")
+                found.append((address, int(port), pid))
+    return found
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_up_answers_recovers_and_stops_cleanly(server, write_config, start_up):
+    up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\n"))
+    assert probe.rfb_version(up.listen).startswith("RFB 003.00")
+    states = up.states()
+    assert states["x-session"]["statename"] in ("STARTING", "RUNNING")
+    assert states["websockify"]["statename"] in ("STARTING", "RUNNING")
+
+    # The X server dies: supervisord restarts the session and it answers again within 5 s.
+    os.kill(x_server_pid(up), signal.SIGKILL)
+    time.sleep(0.2)
+    wait_for_rfb(up.listen, timeout=5.0)
+
+    # websockify dies: same.
+    os.kill(states["websockify"]["pid"], signal.SIGKILL)
+    time.sleep(0.2)
+    wait_for_rfb(up.listen, timeout=5.0)
+
+    runtime_dir = up.runtime_dir
+    assert processes_mentioning(runtime_dir), "the session's processes should be running"
+    assert up.stop(signal.SIGTERM) == 0
+    assert processes_mentioning(runtime_dir) == []
+    assert not os.path.exists(runtime_dir)
+    with pytest.raises(OSError):
+        probe.rfb_version(up.listen, timeout=1.0)
+
+
+def test_ctrl_c_stops_everything(write_config, start_up):
+    up = start_up(write_config("version: 1\n"))
+    runtime_dir = up.runtime_dir
+    assert up.stop(signal.SIGINT) == 0
+    assert processes_mentioning(runtime_dir) == []
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_unauthenticated_rfb_is_refused(server, write_config, start_up):
+    up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\n"))
+    url = f"ws://127.0.0.1:{up.port}/websockify"
+
+    client = RfbOverWebsocket(url)
+    offered = client.security_types()
+    assert 1 not in offered, "security type None must never be offered"
+    assert 2 in offered
+    assert client.try_vnc_auth(b"\0" * 16) != 0, "a wrong password must fail"
+    client.close()
+
+    client = RfbOverWebsocket(url)
+    client.security_types()
+    with pytest.raises(Exception):  # the server drops a client asking for 'None'
+        assert client.try_none() != 0
+    client.close()
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_nothing_listens_beyond_loopback(server, write_config, start_up):
+    up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\n"))
+    pids = processes_mentioning(up.runtime_dir)
+    sockets = listening(pids)
+    assert sockets, "websockify should listen on loopback"
+    assert {address for address, _, _ in sockets} == {"127.0.0.1"}
+    x_pid = x_server_pid(up)
+    vnc_ports = [port for _, port, pid in sockets if pid == x_pid]
+    if server == "tigervnc":
+        assert vnc_ports == [], "TigerVNC must only use its private unix socket"
+        mode = os.stat(os.path.join(up.runtime_dir, "vnc.sock")).st_mode & 0o777
+        assert mode == 0o600
+        assert os.stat(up.runtime_dir).st_mode & 0o777 == 0o700
+    else:
+        assert len(vnc_ports) == 1, "TightVNC has one RFB port, on loopback only"
+    # No X11 TCP port (6000+N) either.
+    assert not any(6000 <= port < 6100 for _, port, _ in sockets)
+
+
+def test_two_sessions_do_not_clash(write_config, start_up, tmp_path):
+    first = start_up(write_config("version: 1\n", "one.yml"))
+    second = start_up(write_config("version: 1\n", "two.yml"))
+    assert first.port != second.port
+    assert first.runtime_dir != second.runtime_dir
+    first_display = [l for l in first.output if "display :" in l][0]
+    second_display = [l for l in second.output if "display :" in l][0]
+    assert first_display.split()[2] != second_display.split()[2]
+    assert probe.rfb_version(first.listen) and probe.rfb_version(second.listen)
+
+
+def test_a_missing_x_server_is_named_at_once(write_config):
+    path = write_config('version: 1\nvnc:\n  command: "/nonexistent/Xvnc :{display} -rfbport {vnc_port}"\n')
+    result = subprocess.run([sys.executable, "-m", "repo2desktop", "up", path],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert ("desktop program 'x-session' failed: /nonexistent/Xvnc is not installed"
+            in result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_desktop_that_cannot_start_says_why(write_config):
+    path = write_config('version: 1\nvnc:\n  command: "/usr/bin/Xtightvnc :{display} -no-such-flag"\n')
+    up = UpProcess(path)
+    try:
+        out, err = up.proc.communicate(timeout=60)
+    finally:
+        if up.proc.poll() is None:
+            up.proc.kill()
+    assert up.proc.returncode == 1
+    assert "desktop program 'x-session' failed" in err
+    assert "report Xvnc version" in err  # the tail of its log: the X server rejecting the flag
+    assert "Traceback" not in err
+
+
+def test_autostarted_xterm_runs_on_the_display(write_config, start_up):
+    up = start_up(write_config("version: 1\nautostart: [xterm -title r2d-probe]\n"))
+    display = [l for l in up.output if "display :" in l][0].split()[2]
+    deadline = time.monotonic() + 15
+    found = ""
+    while time.monotonic() < deadline and not found:
+        # xwininfo, not xdotool: xdotool needs XTEST, which TightVNC lacks.
+        tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True,
+                              text=True, env={**os.environ, "DISPLAY": display}).stdout
+        found = "\n".join(line for line in tree.splitlines() if '"r2d-probe"' in line)
+        time.sleep(0.3)
+    assert found, "the autostarted xterm never appeared on the desktop"

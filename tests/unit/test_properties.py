@@ -1,0 +1,174 @@
+"""Properties: whatever is in desktop.yml, the loader answers with a DesktopConfig or a
+located ConfigError, never with another exception (which the CLI would show as a traceback).
+"""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLWarning
+
+from repo2desktop import discover
+from repo2desktop.config import DesktopConfig
+from repo2desktop.errors import ConfigError
+from repo2desktop.render import Session, render
+
+# When a property fails, hypothesis's pytest plugin imports its patch writer, which imports
+# libcst, which imports a deprecated name of mypy_extensions: under this project's
+# "warnings are errors" that turns a readable failure into an INTERNALERROR. Import it once
+# here, where the warning is harmless.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import hypothesis.extra._patching  # noqa: F401
+    except ImportError:  # libcst is not installed: nothing to pre-import
+        pass
+
+SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+SESSION = Session(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
+                  password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
+
+
+@pytest.fixture(scope="module")
+def desktop_yml(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Module-scoped: hypothesis reruns the test body many times within one test call.
+    return tmp_path_factory.mktemp("properties") / "desktop.yml"
+
+
+def check_outcome(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    with warnings.catch_warnings():
+        # ruamel reports a few oddities (a reused anchor, a YAML 1.1 float) as Python
+        # warnings rather than errors; they are not what this property is about.
+        warnings.simplefilter("ignore", YAMLWarning)
+        try:
+            config = discover.load(str(path))
+        except ConfigError as e:
+            assert e.problems, "a ConfigError must hold at least one problem"
+            assert str(e) == "\n".join(str(p) for p in e.problems)
+            for problem in e.problems:
+                assert problem.file == str(path)
+                assert problem.line >= 1 and problem.col >= 1, problem
+                assert problem.severity == "error"
+                assert str(problem).startswith(f"{path}:{problem.line}:{problem.col}: ")
+            lines = [(p.line, p.col) for p in e.problems]
+            assert lines == sorted(lines), "problems are reported in file order"
+            return
+    assert isinstance(config, DesktopConfig)
+    for warning in config.warnings:
+        assert warning.startswith(f"{path}:") and ": warning: " in warning
+
+
+# --- (a) random text and random bytes ---------------------------------------------------
+@SETTINGS
+@given(st.text(max_size=400))
+def test_random_text(desktop_yml: Path, text: str):
+    check_outcome(desktop_yml, text.encode("utf-8"))
+
+
+@SETTINGS
+@given(st.binary(max_size=400))
+def test_random_bytes(desktop_yml: Path, data: bytes):
+    check_outcome(desktop_yml, data)
+
+
+# Text assembled from YAML's punctuation and desktop.yml's own words reaches far deeper
+# into the parser and the validator than uniformly random characters do.
+# Left out while the loader crashes on them (see test_known_bugs.py; add them back when
+# those tests pass): "!!int ", "!!float ", "!!bool ", "!!set ", "!!omap ", "%YAML 1.3".
+FRAGMENTS = [
+    "version: 1", "version:", "display:", "vnc:", "programs:", "environment:", "novnc:",
+    "websockify:", "autostart:", "packages:", "launcher:", "start: eager", "window_manager: ",
+    "geometry: 1280x800", "depth: 24", "number: auto", "server: tigervnc", "auth: none",
+    "command: ", "{display}", "{port}", "heartbeat: ", "resize: remote", "page: lite",
+    "title: ", "- ", "-", ": ", ":", "? ", "{", "}", "[", "]", ",", "'", '"', "#", "&a ", "*a",
+    "!!str ", "!!null ", "!!binary ", "!!timestamp ", "!tag ", "%YAML 1.2\n---\n",
+    "|", ">", "---", "...", "~", "null", "true", "0x1F", "1e3",
+    "\t", "  ", "    ", "\n", "\r\n", "\\", "%", "\u00e9", "\ufeff", "\x85", "\u2028",
+]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=5), max_size=60).map("".join))
+def test_yamlish_text(desktop_yml: Path, text: str):
+    check_outcome(desktop_yml, text.encode("utf-8"))
+
+
+# --- (b) documents built from mappings, lists and scalars, dumped by ruamel --------------
+VALID_KEYS = [
+    "version", "display", "vnc", "websockify", "novnc", "window_manager", "autostart",
+    "packages", "programs", "environment", "start", "launcher", "number", "geometry", "depth",
+    "server", "auth", "args", "command", "heartbeat", "directory", "page", "resize", "title",
+    "icon", "autorestart",
+]
+GOOD_VALUES = [
+    1, 2, 8, 16, 24, 0, -1, "1280x800", "1280x", "auto", "tightvnc", "tigervnc", "password",
+    "none", "openbox", "xfce4", "lazy", "eager", "full", "lite", "scale", "remote", "off",
+    "xterm", "glxgears", "Xvnc :{display} -rfbport {vnc_port}", "websockify {port} {target}",
+    "{bogus}", "{", "A_B", "1BAD", "x-session", "my app", "mesa-utils", "Foo_Bar", "", " ",
+]
+scalars = (st.none() | st.booleans() | st.integers(-10, 5000) | st.floats(allow_nan=False)
+           | st.text(max_size=20) | st.sampled_from(GOOD_VALUES))
+keys = st.sampled_from(VALID_KEYS) | st.text(min_size=1, max_size=12) | st.integers(0, 3)
+documents = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=4),
+    max_leaves=12,
+)
+top_level = st.dictionaries(st.sampled_from(VALID_KEYS[:12]) | keys, documents, max_size=6)
+
+
+def dump(document) -> str:
+    yaml = YAML(typ="rt")
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+@SETTINGS
+@given(documents)
+def test_any_document(desktop_yml: Path, document):
+    check_outcome(desktop_yml, dump(document).encode("utf-8"))
+
+
+@SETTINGS
+@given(top_level, st.booleans())
+def test_mapping_documents(desktop_yml: Path, document: dict, with_version: bool):
+    if with_version:
+        document = {"version": 1, **document}
+    check_outcome(desktop_yml, dump(document).encode("utf-8"))
+
+
+@settings(SETTINGS, max_examples=50)  # each render compiles the templates (~10 ms)
+@given(
+    st.fixed_dictionaries({}, optional={
+        "display": st.fixed_dictionaries({}, optional={
+            "geometry": st.sampled_from(["1280x800", "1920x1080", "800x600", "100x100"]),
+            "depth": st.sampled_from([8, 16, 24, 32]),
+            "number": st.integers(1, 999) | st.just("auto")}),
+        "vnc": st.fixed_dictionaries({"server": st.just("tigervnc")}, optional={
+            "auth": st.sampled_from(["password", "none"]),
+            "args": st.lists(st.sampled_from(["-dpi", "96", "-verbose"]), max_size=3)}),
+        "websockify": st.fixed_dictionaries({}, optional={"heartbeat": st.integers(0, 3600)}),
+        "novnc": st.fixed_dictionaries({}, optional={
+            "page": st.sampled_from(["full", "lite"]),
+            "resize": st.sampled_from(["off", "scale", "remote"]),
+            "title": st.text(min_size=1, max_size=20).filter(str.strip)}),
+        "window_manager": st.sampled_from(["openbox", "xfce4", "none"]),
+        "autostart": st.lists(st.text(min_size=1, max_size=20).filter(str.strip), max_size=3),
+        "environment": st.dictionaries(st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True),
+                                       st.text(max_size=20) | st.integers(), max_size=3),
+        "start": st.sampled_from(["lazy", "eager"]),
+    }))
+def test_valid_documents_load_and_render(desktop_yml: Path, document: dict):
+    desktop_yml.write_text(dump({"version": 1, **document}), encoding="utf-8")
+    config = discover.load(str(desktop_yml))  # no ConfigError for these
+    files = render(config, SESSION)
+    assert set(files) == {"supervisord.conf", "xinitrc", "start-desktop.sh", "web/index.html",
+                          "jupyter-server-proxy.json"}
