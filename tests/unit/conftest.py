@@ -169,7 +169,7 @@ def build_scenario(name: str) -> Scenario:
     return Scenario(name, config, session, render(config, session))
 
 
-@pytest.fixture(params=sorted(SCENARIOS))
+@pytest.fixture(scope="session", params=sorted(SCENARIOS))
 def scenario(request: pytest.FixtureRequest) -> Scenario:
     return build_scenario(request.param)
 

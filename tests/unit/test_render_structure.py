@@ -165,20 +165,32 @@ def test_start_script_runs_supervisord_in_foreground(scenario):
                          f"{scenario.session.runtime_dir}/supervisord.conf")
 
 
-def _x_server_argv(scenario) -> list:
+def _x_session_argv(scenario) -> list:
     found = programs(supervisord_parser(scenario.files["supervisord.conf"].text))
-    argv = shlex.split(expand(found["x-session"]["command"]))
-    return argv[argv.index("--") + 1:] if "--" in argv else argv
+    return shlex.split(expand(found["x-session"]["command"]))
+
+
+def test_vnc_command_override_is_used_as_written(scenario):
+    config, session = scenario.config, scenario.session
+    if config.vnc.command is None:
+        return
+    own = shlex.split(config.vnc.command.format(**render_module.vnc_fields(config, session)))
+    if own[0].rsplit("/", 1)[-1] == "xinit":
+        # An xinit line runs as it is; xinit finds our session file through $XINITRC.
+        expected = own
+    else:
+        # An X server line runs under xinit with our session file.
+        expected = ["/usr/bin/xinit", f"{session.runtime_dir}/xinitrc", "--", *own]
+    assert _x_session_argv(scenario) == expected
 
 
 def test_vnc_server_flags(scenario):
     config, session = scenario.config, scenario.session
-    argv = _x_server_argv(scenario)
     if config.vnc.command is not None:
-        # The user's own X server line, with nbnovnc's fields filled in, is used as it is.
-        fields = render_module.vnc_fields(config, session)
-        assert argv == shlex.split(config.vnc.command.format(**fields))[-len(argv):]
-        return
+        return  # the user's own line: test_vnc_command_override_is_used_as_written
+    argv = _x_session_argv(scenario)
+    assert argv[:3] == ["/usr/bin/xinit", f"{session.runtime_dir}/xinitrc", "--"]
+    argv = argv[3:]
     # X11 itself never listens on TCP.
     assert argv[argv.index("-nolisten") + 1] == "tcp"
     assert argv[1] == f":{session.display}"

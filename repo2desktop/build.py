@@ -1,0 +1,152 @@
+"""`repo2desktop build REPO [repo2docker options...]`: repo2docker plus the desktop layer.
+
+The desktop.yml of a local repository is validated first, so a broken one stops with its
+located errors before repo2docker or Docker is started. Then repo2docker runs as a
+subprocess (its log streams through unchanged) with what this machine needs added, each
+only when the user did not pass it: our config file (buildpacks), our BuildKit engine when
+`docker buildx` is missing, a non-root notebook user when running as root, and the base
+image from --base-image / $REPO2DESKTOP_BASE_IMAGE. Every other option goes to repo2docker.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from typing import Callable, List, Optional, Sequence, Tuple
+
+from . import discover
+from .errors import Repo2DesktopError
+
+BASE_IMAGE_ENV = "REPO2DESKTOP_BASE_IMAGE"
+ENGINE = "repo2desktop"
+DEFAULT_USER = ("1000", "jovyan")  # repo2docker's own defaults for the notebook user
+
+
+def config_file_path() -> str:
+    """The repo2docker config file that adds the desktop buildpacks (for `--config`)."""
+    spec = importlib.util.find_spec("repo2desktop.buildpacks")
+    if spec is None or not spec.submodule_search_locations:
+        raise Repo2DesktopError("repo2desktop is installed without its buildpacks")
+    return os.path.join(list(spec.submodule_search_locations)[0], "repo2docker_config.py")
+
+
+def option_value(args: Sequence[str], name: str) -> Optional[str]:
+    """The value of NAME in ARGS (`NAME VALUE` or `NAME=VALUE`), the last one winning."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith(name + "="):
+            found = arg[len(name) + 1:]
+    return found
+
+
+def has_option(args: Sequence[str], name: str) -> bool:
+    return any(arg == name or arg.startswith(name + "=") for arg in args)
+
+
+def without_option(args: Sequence[str], name: str) -> List[str]:
+    """ARGS without NAME and its value."""
+    kept, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == name:
+            skip = True
+        elif not arg.startswith(name + "="):
+            kept.append(arg)
+    return kept
+
+
+def validate_repo(repo: str, subdir: Optional[str]) -> None:
+    """Validate a local repository's desktop.yml; remote ones are checked after the fetch."""
+    if not os.path.isdir(repo):
+        print(f"repo2desktop: {repo} is not a local folder; its desktop.yml is checked "
+              "after repo2docker fetches it", file=sys.stderr)
+        return
+    where = os.path.join(repo, subdir) if subdir else repo
+    if discover.find_config(where) is None:
+        raise Repo2DesktopError(
+            f"{where}: no desktop.yml (looked for binder/desktop.yml, .binder/desktop.yml and "
+            f"desktop.yml); `repo2desktop init {where}` writes a starter")
+    config = discover.load(where)  # ConfigError: every problem, located; nothing is built
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
+
+
+def repo2docker_args(repo: str, r2d_args: Sequence[str], no_build: bool,
+                     base_image: Optional[str] = None, config_file: Optional[str] = None,
+                     is_root: Optional[bool] = None,
+                     buildx: Optional[Callable[[], bool]] = None) -> Tuple[List[str], List[str]]:
+    """(repo2docker's arguments, notes for stderr). Pure apart from the buildx probe."""
+    options, command = list(r2d_args), []
+    if "--" in options:  # `... -- CMD ARGS`: the command to run in the container
+        i = options.index("--")
+        options, command = options[:i], options[i + 1:]
+    notes: List[str] = []
+    args = ["--config", config_file or config_file_path()]
+    if not no_build and not has_option(options, "--engine"):
+        if buildx is None:
+            from .engine import buildx_available as buildx
+        if not buildx():
+            args += ["--engine", ENGINE]
+            notes.append("repo2desktop: `docker buildx` is not available; building with "
+                         f"--engine {ENGINE} (DOCKER_BUILDKIT=1 docker build)")
+    if is_root is None:
+        is_root = os.geteuid() == 0
+    if is_root:
+        if not has_option(options, "--user-id"):
+            args += ["--user-id", DEFAULT_USER[0]]
+        if not has_option(options, "--user-name"):
+            args += ["--user-name", DEFAULT_USER[1]]
+    base_image = base_image or os.environ.get(BASE_IMAGE_ENV)
+    if base_image and not has_option(options, "--Repo2Docker.base_image"):
+        args.append(f"--Repo2Docker.base_image={base_image}")
+    if no_build and not has_option(options, "--no-build"):
+        args.append("--no-build")
+    return args + options + [repo] + command, notes
+
+
+def _combined_config(ours: str, theirs: str) -> str:
+    """A config file loading ours, then the user's (whose settings win)."""
+    if not os.path.isfile(theirs):
+        raise Repo2DesktopError(f"--config {theirs}: no such file")
+    fd, path = tempfile.mkstemp(prefix="repo2desktop-config-", suffix=".py")
+    with os.fdopen(fd, "w") as f:
+        f.write("# Generated by `repo2desktop build`: its buildpacks, then your settings.\n"
+                f"load_subconfig({ours!r})\nload_subconfig({os.path.abspath(theirs)!r})\n")
+    return path
+
+
+def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[str] = None) -> int:
+    """Build REPO with repo2docker and the desktop layer; return repo2docker's exit code.
+
+    With NO_BUILD, print the Dockerfile (repo2docker's --no-build) instead of building.
+    Raises ConfigError (located) for a broken desktop.yml before anything runs.
+    """
+    validate_repo(repo, option_value(r2d_args, "--subdir"))
+    config_file, temporary = config_file_path(), None
+    user_config = option_value(r2d_args, "--config")
+    if user_config:
+        temporary = config_file = _combined_config(config_file, user_config)
+        r2d_args = without_option(r2d_args, "--config")
+    try:
+        args, notes = repo2docker_args(repo, r2d_args, no_build, base_image, config_file)
+        for note in notes:
+            print(note, file=sys.stderr)
+        command = [sys.executable, "-m", "repo2docker", *args]
+        shown = shlex.join(["python", *command[1:]])
+        print(f"repo2desktop: running {shown}", file=sys.stderr, flush=True)
+        proc = subprocess.Popen(command)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            # repo2docker got the same Ctrl-C (same process group): let it clean up.
+            proc.wait()
+            return 130
+    finally:
+        if temporary:
+            os.unlink(temporary)
