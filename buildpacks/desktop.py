@@ -12,12 +12,14 @@ across changes of everything that comes later):
    supervisor, noVNC), installed with --no-install-recommends in repo2docker's base-package
    layer. They depend only on vnc.server / window_manager / an xterm in autostart.
 2. ``get_build_env`` / ``get_path``: NB_PYTHON_PREFIX and PATH when B brings no notebook env.
-3. ``get_build_script_files``: a wheel of the running repo2desktop and two helper scripts.
+3. ``get_build_script_files``: a wheel of the running repo2desktop and small helper scripts.
    repo2docker copies these before *all* build scripts, so upgrading repo2desktop rebuilds
    from here on (as upgrading repo2docker does).
 4. ``get_build_scripts``: the venv with Jupyter (if needed), then ``pip install`` of the wheel
    into ${NB_PYTHON_PREFIX}. The wheel carries the jupyter-server-proxy entry point "desktop".
-5. ``get_env``: DISPLAY and REPO2DESKTOP_CONFIG.
+5. ``get_env``: DISPLAY (:display.number, default :1; for shells outside Jupyter) and
+   REPO2DESKTOP_CONFIG. These ENV lines precede the pre-assemble steps, which is why nothing
+   else from desktop.yml goes here.
 6. ``get_preassemble_scripts``: desktop.yml's ``packages:`` (after the repository's apt.txt
    and environment, before the repository is copied): cached until that list changes.
 7. ``get_assemble_scripts``: desktop.yml itself is copied from the repository to
@@ -37,10 +39,7 @@ import shlex
 from functools import lru_cache
 from typing import Dict, List, Tuple
 
-from repo2docker.app import Repo2Docker
-from repo2docker.buildpacks import (
-    BaseImage, CondaBuildPack, DockerBuildPack, NixBuildPack, PythonBuildPack,
-)
+from repo2docker.buildpacks import BaseImage, CondaBuildPack, NixBuildPack
 
 from repo2desktop import discover
 from repo2desktop.config import DesktopConfig, apt_packages
@@ -163,11 +162,15 @@ class DesktopLayer:
         files: Dict[str, str] = dict(super().get_build_script_files())
         wheel = self.wheel_path()
         files[wheel] = f"/tmp/{os.path.basename(wheel)}"
-        for script in ("install-apt-packages.bash", "verify-desktop-image.bash"):
-            files[os.path.join(HERE, script)] = f"{HELPERS_IN_IMAGE}/{script}"
+        helpers = {os.path.join(HERE, name): f"{HELPERS_IN_IMAGE}/{name}"
+                   for name in ("install-apt-packages.bash", "verify-desktop-image.bash")}
         if self.needs_notebook_env:
             # Login shells (repo2docker's entrypoint) reset PATH on Debian: restore the venv.
-            files[os.path.join(HERE, "activate-notebook-env.sh")] = PROFILE_SCRIPT
+            helpers[os.path.join(HERE, "activate-notebook-env.sh")] = PROFILE_SCRIPT
+        missing = [path for path in helpers if not os.path.isfile(path)]
+        if missing:
+            raise RuntimeError(f"repo2desktop is installed without its buildpack scripts: {missing}")
+        files.update(helpers)
         return files
 
     @lru_cache
@@ -242,50 +245,3 @@ class DesktopOnlyBuildPack(DesktopLayer, BaseImage):
     Jupyter, jupyter-server-proxy, websockify and repo2desktop."""
 
     needs_notebook_env = True
-
-
-class DockerfileBuildPack(DockerBuildPack):
-    """repo2docker's DockerBuildPack, which also says that desktop.yml is not applied."""
-
-    def detect(self):
-        if not super().detect():
-            return False
-        found = discover.find_config(".")
-        if found:
-            self.log.warning(
-                f"repo2desktop: {found} is not applied: this repository has its own "
-                f"{self.binder_path('Dockerfile')}, which repo2docker builds as it is. Install "
-                "repo2desktop in that Dockerfile, or remove it to let repo2desktop build the image.\n")
-        return True
-
-
-def stock_buildpacks() -> List[type]:
-    """repo2docker's own buildpack list, in its order (it follows repo2docker upgrades)."""
-    return list(Repo2Docker.class_traits()["buildpacks"].default())
-
-
-def composable(buildpack: type) -> bool:
-    return isinstance(buildpack, type) and issubclass(buildpack, BaseImage)
-
-
-def buildpacks() -> List[type]:
-    """For ``c.Repo2Docker.buildpacks``: Dockerfile repositories first (left alone), then a
-    desktop variant of each stock buildpack, DesktopOnly, then the stock buildpacks for
-    repositories without a desktop.yml."""
-    stock = stock_buildpacks()
-    ordered = [DockerfileBuildPack if b is DockerBuildPack else b
-               for b in stock if not composable(b)]
-    ordered += [desktop_variant(b) for b in stock if composable(b)]
-    ordered.append(DesktopOnlyBuildPack)
-    ordered += [b for b in stock if composable(b)]
-    return ordered
-
-
-def default_buildpack(base_image: str):
-    """For ``c.Repo2Docker.default_buildpack``: desktop-only repositories get DesktopOnly,
-    the others repo2docker's default (PythonBuildPack)."""
-    if discover.find_config(".") is not None:
-        buildpack = DesktopOnlyBuildPack(base_image=base_image)
-        buildpack.detect()
-        return buildpack
-    return PythonBuildPack(base_image=base_image)

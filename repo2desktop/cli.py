@@ -118,6 +118,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Repo2DesktopError as e:
         print(f"repo2desktop: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # a file or folder we were pointed at cannot be used
+        print(f"repo2desktop: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

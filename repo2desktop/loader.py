@@ -7,7 +7,8 @@ Everything that can go wrong while *reading* (not validating) becomes a located 
 from __future__ import annotations
 
 import os
-from typing import Any
+import warnings
+from typing import Any, Optional
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
@@ -67,26 +68,67 @@ def parse(text: str, file: str) -> Any:
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
         raise _problem(file, 1, 1, "the file is empty (a minimal desktop.yml is 'version: 1')")
-    _check_tabs(text, file)
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
-        document = yaml.load(text)
+        document = _load(text, allow_duplicates=False)
     except DuplicateKeyError as e:
         mark = e.problem_mark
         key = _duplicate_key_name(e)
+        parent = _mapping_path(text, e.context_mark)
+        path = f"{parent}.{key}" if parent and key else key
         first = e.context_mark.line + 1 if e.context_mark else None
         message = "duplicate key" + (f" (the mapping starts at line {first})" if first else "")
-        raise _problem(file, mark.line + 1, mark.column + 1, message, key) from e
+        raise _problem(file, mark.line + 1, mark.column + 1, message, path) from e
     except MarkedYAMLError as e:
+        _check_tabs(text, file)  # ruamel's message for a tab in indentation is cryptic
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = (e.problem or e.context or "invalid YAML").strip()
+        what = " ".join((e.problem or e.context or "invalid YAML").split())
         raise _problem(file, line, col, f"invalid YAML: {what}") from e
-    except (YAMLError, RecursionError, ValueError, TypeError) as e:
-        # ruamel raises plain errors for a few pathological inputs (deep nesting, bad tags).
-        raise _problem(file, 1, 1, f"invalid YAML: {type(e).__name__}: {e}".splitlines()[0]) from e
+    except Exception as e:
+        # ruamel raises plain Python errors for some malformed tags and directives
+        # (IndexError, KeyError, AttributeError, AssertionError, ...): still one located line.
+        _check_tabs(text, file)
+        first = (str(e).splitlines() or [""])[0]
+        raise _problem(file, 1, 1, f"invalid YAML: {type(e).__name__}: {first}".rstrip(": ")) from e
     return document
+
+
+def _load(text: str, allow_duplicates: bool) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = allow_duplicates
+    with warnings.catch_warnings():
+        # ruamel warns (e.g. ReusedAnchorWarning, YAML 1.1 floats) through Python's warnings;
+        # such documents are still valid YAML, so the warning is not the user's problem.
+        warnings.simplefilter("ignore")
+        return yaml.load(text)
+
+
+def _mapping_path(text: str, mark: Optional[Any]) -> str:
+    """The dotted key path of the mapping that starts at MARK (for duplicate-key errors)."""
+    if mark is None:
+        return ""
+    try:
+        document = _load(text, allow_duplicates=True)
+    except Exception:
+        return ""
+
+    def walk(node: Any, path: str) -> Optional[str]:
+        if isinstance(node, dict):
+            lc = getattr(node, "lc", None)
+            if lc is not None and (lc.line, lc.col) == (mark.line, mark.column):
+                return path
+            for key, value in node.items():
+                found = walk(value, f"{path}.{key}" if path else str(key))
+                if found is not None:
+                    return found
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                found = walk(value, f"{path}[{index}]")
+                if found is not None:
+                    return found
+        return None
+
+    return walk(document, "") or ""
 
 
 def _duplicate_key_name(e: DuplicateKeyError) -> str:

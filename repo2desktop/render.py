@@ -49,6 +49,16 @@ class Session:
 
 
 @dataclass(frozen=True)
+class Supervised:
+    """One [program:NAME] of supervisord.conf; its command line is in SCRIPT."""
+
+    name: str
+    script: str
+    priority: int
+    autorestart: bool
+
+
+@dataclass(frozen=True)
 class RenderedFile:
     text: str
     mode: int
@@ -59,15 +69,6 @@ def supervisor_escape(value: str) -> str:
     return str(value).replace("%", "%%")
 
 
-def supervisor_env(pairs) -> str:
-    """KEY="value",KEY2="value2" with quotes and percents escaped, as supervisord wants."""
-    items = []
-    for key, value in pairs:
-        escaped = supervisor_escape(value).replace("\\", "\\\\").replace('"', '\\"')
-        items.append(f'{key}="{escaped}"')
-    return ",".join(items)
-
-
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
@@ -75,11 +76,11 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        # index.html.j2 is HTML: escape what desktop.yml puts in it (a title such as 'R&D <lab>').
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
     )
     env.filters["shquote"] = shlex.quote
     env.filters["supervisor"] = supervisor_escape
-    env.filters["supervisor_env"] = supervisor_env
     return env
 
 
@@ -99,7 +100,8 @@ def x_session_command(config: DesktopConfig, session: Session) -> str:
     xinitrc = f"{session.runtime_dir}/xinitrc"
     if config.vnc.command:
         command = config.vnc.command.format(**vnc_fields(config, session))
-        if shlex.split(command)[0].rsplit("/", 1)[-1] == "xinit":
+        words = shlex.split(command)
+        if words and words[0].rsplit("/", 1)[-1] == "xinit":
             return command
         return f"/usr/bin/xinit {shlex.quote(xinitrc)} -- {command}"
     server = X_SERVERS[config.vnc.server]
@@ -124,7 +126,8 @@ def x_session_command(config: DesktopConfig, session: Session) -> str:
 def websockify_fields(config: DesktopConfig, session: Session) -> Dict[str, str]:
     kind, _, where = session.listen.partition(":")
     listen = f"--unix-listen={where}" if kind == "unix" else f"127.0.0.1:{where}"
-    if config.vnc.server == "tigervnc" and not config.vnc.command:
+    uses_socket = config.vnc.command is None or "{unix_socket}" in config.vnc.command
+    if config.vnc.server == "tigervnc" and uses_socket:
         target = f"--unix-target={session.vnc_socket}"
     else:
         target = f"127.0.0.1:{session.vnc_port}"
@@ -157,15 +160,31 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "websockify_command": websockify_command(config, session),
         "window_manager_command": WINDOW_MANAGER_COMMANDS[config.window_manager],
         "display_env": f":{session.display}",
+        "supervised": [Supervised("x-session", "bin/x-session.sh", 10, True),
+                       Supervised("websockify", "bin/websockify.sh", 20, True)]
+                      + [Supervised(p.name, f"bin/program-{p.name}.sh", 30, p.autorestart)
+                         for p in config.programs],
     }
     files = {
-        "supervisord.conf": ("supervisord.conf.j2", 0o600),
-        "xinitrc": ("xinitrc.j2", 0o700),
-        "start-desktop.sh": ("start-desktop.sh.j2", 0o700),
-        "web/index.html": ("index.html.j2", 0o600),
+        "supervisord.conf": ("supervisord.conf.j2", 0o600, {}),
+        "xinitrc": ("xinitrc.j2", 0o700, {}),
+        "start-desktop.sh": ("start-desktop.sh.j2", 0o700, {}),
+        "web/index.html": ("index.html.j2", 0o600, {}),
+        # Each program's command line lives in a shell script, not in supervisord.conf:
+        # supervisord would cut a value at ' ;' or ' #' and expand '%'.
+        "bin/x-session.sh": ("program.sh.j2", 0o700, {
+            "name": "x-session", "directory": None, "command": context["x_session_command"],
+            "environment": (("XINITRC", f"{session.runtime_dir}/xinitrc"),)}),
+        "bin/websockify.sh": ("program.sh.j2", 0o700, {
+            "name": "websockify", "directory": None, "command": context["websockify_command"],
+            "environment": ()}),
     }
-    rendered = {path: RenderedFile(env.get_template(name).render(context), mode)
-                for path, (name, mode) in files.items()}
+    for program in config.programs:
+        files[f"bin/program-{program.name}.sh"] = ("program.sh.j2", 0o700, {
+            "name": program.name, "directory": program.directory, "command": program.command,
+            "environment": config.environment + program.environment})
+    rendered = {path: RenderedFile(env.get_template(name).render({**context, "program": extra}), mode)
+                for path, (name, mode, extra) in files.items()}
     spec = server_proxy_spec(config, ("repo2desktop", "session", "--config", config.source,
                                       "--unix-socket", "{unix_socket}"))
     rendered["jupyter-server-proxy.json"] = RenderedFile(json.dumps({"desktop": spec}, indent=2) + "\n", 0o600)

@@ -53,6 +53,8 @@ def _pos_key(node: Any, key: Any) -> Tuple[int, int]:
 
 def _pos_value(node: Any, key: Any) -> Tuple[int, int]:
     try:
+        if isinstance(node, dict) and node.get(key) is None:
+            return _pos_key(node, key)  # ruamel places a null value at the next token
         if isinstance(node, CommentedSeq):
             line, col = node.lc.item(key)
         else:
@@ -86,11 +88,17 @@ def describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"a tagged value ({getattr(value, 'tag', '?')})"
+    tag = getattr(value, "tag", None)
+    if tag is not None and getattr(tag, "value", None):
+        return f"a tagged value ({tag.value})"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary data"
+    return f"a {type(value).__name__} ({value})"
 
 
 def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
+    shown = str(key) if isinstance(key, str) and key.isprintable() and " " not in key else repr(key)
+    return f"{path}.{shown}" if path else shown
 
 
 class _Section:
@@ -239,9 +247,13 @@ def _check_fields(section: _Section, key: str, command: Optional[str], fields: s
                       + ", ".join("{" + f + "}" for f in sorted(fields)) + ")")
         return
     try:
-        shlex.split(command)
-    except ValueError as e:
-        section.error(key, f"is not a valid command line: {e}")
+        # A dry run with stand-in values catches conversions and format specs ({port!x}).
+        words = shlex.split(command.format(**{f: "1" for f in fields}))
+    except (ValueError, IndexError, KeyError) as e:
+        section.error(key, f"is not a valid command template: {e}")
+        return
+    if not words:
+        section.error(key, "must name a program to run")
 
 
 TOP_KEYS = ("version", "display", "vnc", "websockify", "novnc", "window_manager", "autostart",
@@ -305,17 +317,17 @@ def validate(document: Any, file: str) -> DesktopConfig:
 
 def _display(s: _Section) -> Display:
     number: Optional[int] = None
-    if s.has("number") and s.raw("number") != "auto":
-        number = s.integer("number", 0, 0, 999) or None
-        if s.raw("number") == 0:
-            s.error("number", "display :0 is the host's own screen; use 1 or higher, or 'auto'")
+    if s.has("number") and s.raw("number") == 0 and not isinstance(s.raw("number"), bool):
+        s.error("number", "display :0 is the host's own screen; use 1 or higher, or 'auto'")
+    elif s.has("number") and s.raw("number") != "auto":
+        number = s.integer("number", 1, 1, 999)
     def check_geometry(v):
         if not isinstance(v, str) or not GEOMETRY.match(v):
             shown = repr(v) if isinstance(v, str) else describe(v)
             return f"{shown} is not WIDTHxHEIGHT (e.g. 1280x800)"
         return None
     geometry = s.get("geometry", "1280x800", check_geometry)
-    depth = s.get("depth", 24, lambda v: None if v in (8, 16, 24, 32) and not isinstance(v, bool)
+    depth = s.get("depth", 24, lambda v: None if type(v) is not bool and isinstance(v, int) and v in (8, 16, 24, 32)
                   else f"expected one of 8, 16, 24, 32; got {describe(v)}")
     return Display(number=number, geometry=str(geometry), depth=int(depth))
 
@@ -361,6 +373,9 @@ def _programs(top: _Section) -> Tuple[Program, ...]:
             continue
         if name in RESERVED_PROGRAMS:
             top.ctx.add(_pos_key(node, name), path, f"{name!r} is reserved for the desktop's own program")
+            continue
+        if body is None:
+            top.ctx.add(_pos_key(node, name), path, "expected a mapping with at least 'command', got null")
             continue
         s = _Section(top.ctx, body, path, ("command", "environment", "autorestart", "directory"), node, name)
         if s.node is None:

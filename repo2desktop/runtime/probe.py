@@ -20,7 +20,11 @@ def _connect(listen: str, timeout: float) -> socket.socket:
     if kind == "unix":
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
-        sock.connect(where)
+        try:
+            sock.connect(where)
+        except OSError:
+            sock.close()
+            raise
     else:
         sock = socket.create_connection(("127.0.0.1", int(where)), timeout=timeout)
     return sock

@@ -92,6 +92,7 @@ class DesktopSession:
         os.makedirs(self.session.web_dir, mode=0o700, exist_ok=True)
         for relative, rendered in render(self.config, self.session).items():
             path = os.path.join(self.runtime_dir, relative)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, rendered.mode)
             with os.fdopen(fd, "w") as f:
                 f.write(rendered.text)

@@ -442,13 +442,19 @@ def test_xterm_in_the_browser(desktop_server, open_page):
     print(f"[{server.vnc_server}] {tiles} white 32x32 tiles on the canvas; "
           f"screenshot {SCREENSHOTS / f'desktop-{server.vnc_server}.png'}")
 
-    # The same xterm, seen from inside the session.
+    # The same xterm, seen from inside the session: it exists, and it is mapped.
     session = server.session()
-    found = x_client(session.display, "xdotool", "search", "--class", "xterm")
-    assert found.returncode == 0 and found.stdout.split(), (found.returncode, found.stdout, found.stderr)
     tree = x_client(session.display, "xwininfo", "-root", "-tree")
     assert tree.returncode == 0, tree.stderr
     assert '("xterm" "XTerm")' in tree.stdout, tree.stdout[-2000:]
+    xterm = x_client(session.display, "xwininfo", "-name", "xterm")
+    assert "Map State: IsViewable" in xterm.stdout, xterm.stdout
+    found = x_client(session.display, "xdotool", "search", "--onlyvisible", "--class", "xterm")
+    if server.vnc_server == "tightvnc" and found.returncode < 0:
+        # xdotool 3 crashes (SIGSEGV) on Xtightvnc 1.3's display (no XKB); xwininfo said enough.
+        print(f"[tightvnc] xdotool died with signal {-found.returncode}; checked with xwininfo only")
+    else:
+        assert found.returncode == 0 and found.stdout.split(), (found.returncode, found.stdout, found.stderr)
 
 
 def test_vnc_server_killed_comes_back_through_the_proxy(desktop_server):
@@ -456,15 +462,14 @@ def test_vnc_server_killed_comes_back_through_the_proxy(desktop_server):
     server.start_desktop()
     server.wait_rfb(timeout=30)
     before = server.session()
-    os.kill(before.x_server_pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while not is_gone(before.x_server_pid):
-        assert time.monotonic() < deadline, "the killed X server is still there"
-        time.sleep(0.05)
     killed_at = time.monotonic()
-    took = server.wait_rfb(timeout=5.0)
-    print(f"\n[{server.vnc_server}] RFB through the proxy again {time.monotonic() - killed_at:.2f} s "
-          f"after kill -9 of the X server ({took:.2f} s of probing)")
+    os.kill(before.x_server_pid, signal.SIGKILL)
+    while not is_gone(before.x_server_pid):
+        assert time.monotonic() - killed_at < 2, "the killed X server is still there"
+        time.sleep(0.01)
+    server.wait_rfb(timeout=5.0 - (time.monotonic() - killed_at))
+    print(f"\n[{server.vnc_server}] clean RFB handshake through the proxy again "
+          f"{time.monotonic() - killed_at:.2f} s after kill -9 of the X server")
     after = server.session()
     assert after.x_server_pid != before.x_server_pid
     assert after.session_pid == before.session_pid, "the proxy restarted the whole session"
@@ -502,7 +507,9 @@ def test_failure_is_shown_in_the_browser_and_logged(jupyter, open_page):
     expect(page.locator("#headline")).to_contain_text("failed to start", timeout=30_000)
     print(f"\n'failed to start' shown {time.monotonic() - began:.1f} s after page.goto")
     expect(page.locator("#failed-program")).to_have_text("x-session")
-    expect(page.locator("#failed-log")).to_contain_text("/nonexistent/Xvnc")
+    # The reason or the log tail below it names the missing X server.
+    expect(page.locator("#failed")).to_be_visible()
+    expect(page.locator("#failed")).to_contain_text("/nonexistent/Xvnc")
     assert "/desktop/" in page.url and "vnc.html" not in page.url
 
     deadline = time.monotonic() + 10

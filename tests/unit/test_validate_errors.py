@@ -220,6 +220,8 @@ BAD = [
          "did you mean 'xfce4'?"),
     case("window-manager-unknown", "version: 1\nwindow_manager: kde\n",
          "desktop.yml:2:17: window_manager: 'kde' is not one of: openbox, xfce4, none"),
+    case("window-manager-list", "version: 1\nwindow_manager: [openbox]\n",
+         "desktop.yml:2:17: window_manager: expected one of: openbox, xfce4, none; got a list"),
     case("start-unknown", "version: 1\nstart: now\n",
          "desktop.yml:2:8: start: 'now' is not one of: lazy, eager"),
     case("start-capitalised", "version: 1\nstart: Lazy\n",
