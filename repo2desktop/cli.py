@@ -71,6 +71,30 @@ def cmd_session(args: argparse.Namespace) -> int:
     return run_session(config, unix_socket=args.unix_socket, exit_with_parent=args.exit_with_parent)
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build, option_value, without_option
+
+    r2d = list(args.r2d_args)
+    base = option_value(r2d, "--base-image")
+    r2d = [a for a in without_option(r2d, "--base-image") if a != "--no-build"]
+    return build(args.repo, r2d, "--no-build" in args.r2d_args, base_image=base)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init import init
+
+    for path in init(args.path):
+        print(path)
+    return 0
+
+
+def cmd_config_path(args: argparse.Namespace) -> int:
+    from .build import config_file_path
+
+    print(config_file_path())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="repo2desktop",
@@ -104,6 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop when the process that started us goes away")
     _add_overrides(p)
     p.set_defaults(func=cmd_session)
+
+    p = sub.add_parser(
+        "build", help="build REPO with repo2docker plus the desktop layer",
+        description="Options after REPO go to repo2docker (--no-run, --image-name N, --engine E, "
+                    "...; -- CMD); also --no-build (print the Dockerfile) and --base-image IMAGE.")
+    p.add_argument("repo")
+    p.add_argument("r2d_args", nargs=argparse.REMAINDER, metavar="...")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("init", help="write a starter desktop.yml and Binder files (never overwrites)")
+    p.add_argument("path", nargs="?", default=".")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("config-path", help="print the repo2docker config file with the desktop buildpacks")
+    p.set_defaults(func=cmd_config_path)
 
     return parser
 

@@ -45,3 +45,23 @@ class RfbOverWebsocket:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def vnc_auth_response(password: str, challenge: bytes) -> bytes:
+    """RFB's VNC authentication: DES-encrypt the challenge, keyed by the bit-mirrored password."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    key = bytes(int(f"{b:08b}"[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
+    return encryptor.update(challenge) + encryptor.finalize()
+
+
+def authenticate(client: RfbOverWebsocket, password: str) -> int:
+    """Full VNC authentication with PASSWORD; return the SecurityResult (0 = accepted)."""
+    offered = client.security_types()
+    assert 2 in offered, offered
+    client.send(bytes([2]))
+    challenge = client.read(16)
+    client.send(vnc_auth_response(password, challenge))
+    return struct.unpack("!I", client.read(4))[0]

@@ -335,15 +335,22 @@ def open_page(chromium):
     """A fresh browser context authenticated by header (a token in a URL ends up in logs)."""
     contexts = []
 
-    def open_page(server: JupyterServer):
+    def open_page(server: JupyterServer, authenticated: bool = True):
         context = chromium.new_context(viewport={"width": 1280, "height": 860})
-        context.set_extra_http_headers(server.headers)
+        if authenticated:
+            context.set_extra_http_headers(server.headers)
         contexts.append(context)
         return context.new_page()
     yield open_page
     for context in contexts:
         context.close()
 
+
+OPEN_WEBSOCKET = """(path) => new Promise((resolve) => {
+  const ws = new WebSocket('ws://' + location.host + path, ['binary']);
+  ws.onopen = () => { ws.close(); resolve('open'); };
+  ws.onerror = () => resolve('refused');
+})"""
 
 CANVAS_SIZE = """() => {
   const canvas = document.querySelector('canvas');
@@ -417,6 +424,23 @@ def test_launcher_tile(desktop_server, open_page):
     assert "token" not in page.url
 
 
+def test_browser_websocket_is_authenticated_by_the_header(desktop_server, open_page):
+    """Chromium sends the extra Authorization header on the websocket handshake too."""
+    server = desktop_server
+    server.start_desktop()
+    path = f"{BASE}desktop/websockify"
+
+    anonymous = open_page(server, authenticated=False)
+    anonymous.goto(server.url("login"))
+    assert anonymous.evaluate(OPEN_WEBSOCKET, path) == "refused"
+
+    page = open_page(server)
+    page.goto(server.url("login"))
+    page.context.clear_cookies()  # no login cookie: only the header can authenticate
+    assert page.context.cookies() == []
+    assert page.evaluate(OPEN_WEBSOCKET, path) == "open"
+
+
 def test_xterm_in_the_browser(desktop_server, open_page):
     server = desktop_server
     page = open_page(server)
@@ -441,6 +465,8 @@ def test_xterm_in_the_browser(desktop_server, open_page):
     tiles = page.evaluate(WHITE_TILES)
     print(f"[{server.vnc_server}] {tiles} white 32x32 tiles on the canvas; "
           f"screenshot {SCREENSHOTS / f'desktop-{server.vnc_server}.png'}")
+
+    assert server.token not in server.log()
 
     # The same xterm, seen from inside the session: it exists, and it is mapped.
     session = server.session()

@@ -13,7 +13,7 @@ import pytest
 from repo2desktop.runtime import probe
 
 from .conftest import UpProcess, children, processes_mentioning, wait_for_rfb
-from .rfb import RfbOverWebsocket
+from .rfb import RfbOverWebsocket, authenticate
 
 pytestmark = pytest.mark.host
 SERVERS = ["tightvnc", "tigervnc"]
@@ -163,3 +163,14 @@ def test_autostarted_xterm_runs_on_the_display(write_config, start_up):
         found = "\n".join(line for line in tree.splitlines() if '"r2d-probe"' in line)
         time.sleep(0.3)
     assert found, "the autostarted xterm never appeared on the desktop"
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_password_opens_the_desktop_after_start_up(server, write_config, start_up):
+    """The start-up probes must not get the session blacklisted (TigerVNC counts hang-ups)."""
+    up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\n"))
+    time.sleep(3)  # the session keeps monitoring; a real client connects afterwards
+    for _ in range(3):
+        client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
+        assert authenticate(client, up.password) == 0
+        client.close()
