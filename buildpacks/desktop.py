@@ -163,7 +163,8 @@ class DesktopLayer:
         wheel = self.wheel_path()
         files[wheel] = f"/tmp/{os.path.basename(wheel)}"
         helpers = {os.path.join(HERE, name): f"{HELPERS_IN_IMAGE}/{name}"
-                   for name in ("install-apt-packages.bash", "verify-desktop-image.bash")}
+                   for name in ("check-apt-packages.bash", "install-apt-packages.bash",
+                                "verify-desktop-image.bash")}
         if self.needs_notebook_env:
             # Login shells (repo2docker's entrypoint) reset PATH on Debian: restore the venv.
             helpers[os.path.join(HERE, "activate-notebook-env.sh")] = PROFILE_SCRIPT
@@ -205,9 +206,24 @@ class DesktopLayer:
         ]
 
     # -- middle: desktop.yml's own packages ----------------------------------------------
+    def apt_txt_packages(self) -> List[str]:
+        """apt.txt's names, read as repo2docker reads them (inline '#' comments dropped)."""
+        try:
+            with open(self.binder_path("apt.txt")) as f:
+                return [name for name in (line.partition("#")[0].strip() for line in f) if name]
+        except FileNotFoundError:
+            return []
+
     @lru_cache
     def get_preassemble_scripts(self):
-        scripts: List[Script] = list(super().get_preassemble_scripts())
+        scripts: List[Script] = []
+        apt_txt = self.apt_txt_packages()
+        if apt_txt:
+            # Before repo2docker's own apt.txt step: a missing name fails in one clear line.
+            names = " ".join(shlex.quote(p) for p in apt_txt)
+            scripts.append(("root", f"bash {HELPERS_IN_IMAGE}/check-apt-packages.bash "
+                                    f"{shlex.quote(self.binder_path('apt.txt'))} {names}"))
+        scripts += list(super().get_preassemble_scripts())
         extra = self.extra_packages()
         if extra:
             names = " ".join(shlex.quote(p) for p in extra)

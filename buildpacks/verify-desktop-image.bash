@@ -18,13 +18,13 @@ import sys
 try:
     version = md.version("jupyter-server-proxy")
 except md.PackageNotFoundError:
-    sys.exit("repo2desktop: jupyter-server-proxy is missing from the notebook environment")
+    sys.exit("repo2desktop: error: jupyter-server-proxy is missing from the notebook environment")
 numbers = []
 for part in version.split(".")[:2]:
     digits = "".join(c for c in part if c.isdigit()) or "0"
     numbers.append(int(digits))
 if tuple(numbers) < (4, 2):
-    sys.exit(f"repo2desktop: the notebook environment has jupyter-server-proxy {version}; the "
+    sys.exit(f"repo2desktop: error: the notebook environment has jupyter-server-proxy {version}; the "
              "desktop needs >= 4.2 (older releases skip authentication on websockets, "
              "CVE-2024-28179). Require 'jupyter-server-proxy>=4.2' in your environment files.")
 points = md.entry_points()
@@ -32,12 +32,12 @@ group = "jupyter_serverproxy_servers"
 found = points.select(group=group) if hasattr(points, "select") else points.get(group, ())  # 3.9
 names = {ep.name for ep in found}
 if "desktop" not in names:
-    sys.exit("repo2desktop: the 'desktop' jupyter-server-proxy entry point is not registered")
+    sys.exit("repo2desktop: error: the 'desktop' jupyter-server-proxy entry point is not registered")
 PY
 
 for path in "$prefix/bin/websockify" "$@"; do
     if [[ ! -e "$path" ]]; then
-        echo "repo2desktop: $path is missing from the image" >&2
+        echo "repo2desktop: error: $path is missing from the image" >&2
         exit 1
     fi
 done

@@ -132,10 +132,15 @@ class BuildKitCLIEngine(DockerEngine):
             errors="replace",
         )
         last = ""
+        # Our build steps explain failures in lines "repo2desktop: error: ..." (a missing
+        # apt package, a broken desktop.yml); repeat them last, after BuildKit's noise.
+        explained: list = []
         try:
             for line in proc.stdout:
                 if line.strip():
                     last = line.rstrip()
+                if "repo2desktop: error: " in line and line not in explained:
+                    explained.append(line)
                 yield line
             ret = proc.wait()
         finally:
@@ -146,6 +151,7 @@ class BuildKitCLIEngine(DockerEngine):
             proc.stdout.close()
         if ret != 0:
             # repo2docker exits 1 on BuildError without printing it; log the cause.
-            msg = f"`{' '.join(args[:2])}` failed with exit code {ret}: {last}"
+            reasons = "".join("\n  " + l.split("repo2desktop: error: ", 1)[1].rstrip() for l in explained)
+            msg = f"`{' '.join(args[:2])}` failed with exit code {ret}: " + (reasons or last)
             self.log.error(msg)
             raise error(msg)
