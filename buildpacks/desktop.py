@@ -239,8 +239,16 @@ class DesktopLayer:
             required.append(X_SERVERS[config.vnc.server])
         if config.novnc.directory == DEFAULT_NOVNC:
             required.append(DEFAULT_NOVNC)  # another folder may come from postBuild
+        # Files desktop.yml names (home files, wallpaper, icons) go beside it, outside $HOME:
+        # relative paths then resolve the same way in the image as in the repository.
+        here = os.path.dirname(self.desktop_config_path)
+        copies = [(self.desktop_config_path, CONFIG_IN_IMAGE)] + [
+            (os.path.normpath(os.path.join(here, name)), f"{os.path.dirname(CONFIG_IN_IMAGE)}/{name}")
+            for name in config.referenced_files()]
+        install = " && ".join(f"install -D -m 0644 {shlex.quote(src)} {shlex.quote(dst)}"
+                              for src, dst in copies)
         return list(super().get_assemble_scripts()) + [
-            ("root", f"install -D -m 0644 {shlex.quote(self.desktop_config_path)} {CONFIG_IN_IMAGE}"),
+            ("root", install),
             ("${NB_USER}", f"bash {HELPERS_IN_IMAGE}/verify-desktop-image.bash "
                            + " ".join(shlex.quote(p) for p in required)),
         ]

@@ -60,6 +60,28 @@ class Launcher:
 
 
 @dataclass(frozen=True)
+class HomeFile:
+    """A file copied from the repository into $HOME when the desktop starts."""
+
+    source: str  # relative to the folder of desktop.yml
+    target: str  # relative to $HOME
+    overwrite: str  # "never": a file the user has wins; "always": ours replaces it
+
+
+@dataclass(frozen=True)
+class AppLauncher:
+    """A menu / desktop entry (.desktop file) for an application."""
+
+    name: str
+    command: str
+    icon: Optional[str]  # an icon name of the theme, or a path relative to desktop.yml
+
+    @property
+    def slug(self) -> str:
+        return "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-") or "app"
+
+
+@dataclass(frozen=True)
 class DesktopConfig:
     source: str
     version: int
@@ -74,7 +96,24 @@ class DesktopConfig:
     environment: Pairs
     start: str  # "lazy" | "eager"
     launcher: Launcher
+    home: Tuple[HomeFile, ...] = ()
+    launchers: Tuple[AppLauncher, ...] = ()
+    wallpaper: Optional[str] = None  # relative to the folder of desktop.yml
+    base_dir: str = "."  # the folder of desktop.yml: relative paths above start there
     warnings: Tuple[str, ...] = field(default=(), compare=False)
+
+    def path(self, relative: str) -> str:
+        """An absolute path for a file desktop.yml names relative to itself."""
+        import os
+        return os.path.normpath(os.path.join(self.base_dir, relative))
+
+    def referenced_files(self) -> Tuple[str, ...]:
+        """Every repository file desktop.yml points at (the buildpack copies them)."""
+        names = [h.source for h in self.home] + ([self.wallpaper] if self.wallpaper else [])
+        names += [l.icon for l in self.launchers if l.icon and "/" in l.icon]
+        if self.launcher.icon:
+            names.append(self.launcher.icon)
+        return tuple(dict.fromkeys(names))
 
 
 # Debian 12 and Ubuntu 24.04 share these names (checked in shared/environment.md).
@@ -103,4 +142,8 @@ def apt_packages(config: DesktopConfig) -> Tuple[str, ...]:
     names.update(config.packages)
     if any(cmd.split()[:1] == ["xterm"] for cmd in config.autostart):
         names.add("xterm")
+    if config.launchers and config.window_manager in ("openbox", "none"):
+        names.add("tint2")  # a panel that shows the launchers (openbox has no desktop icons)
+    if config.wallpaper and config.window_manager in ("openbox", "none"):
+        names.add("feh")
     return tuple(sorted(names))

@@ -37,10 +37,11 @@ def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> 
     """Load PATH's desktop.yml (or the defaults), apply overrides, validate."""
     found = find_config(path)
     if found is None:
-        document, shown = CommentedMap(version=1), DEFAULTS_NAME
+        document, shown, base_dir = CommentedMap(version=1), DEFAULTS_NAME, os.getcwd()
     else:
         document = load_document(found)
         shown = os.path.relpath(found) if not os.path.isabs(found) else found
+        base_dir = os.path.dirname(os.path.abspath(found))
     if overrides and isinstance(document, dict):
         for dotted, value in overrides.items():
             if value is None:
@@ -49,4 +50,4 @@ def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> 
             if not isinstance(document.get(section), dict):
                 document[section] = CommentedMap()
             document[section][key] = value
-    return validate(document, shown)
+    return validate(document, shown, base_dir)

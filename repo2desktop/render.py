@@ -149,6 +149,11 @@ def websockify_command(config: DesktopConfig, session: Session) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def launcher_path(launcher) -> str:
+    """Where a launcher's .desktop file goes in the runtime dir (on $XDG_DATA_DIRS)."""
+    return f"share/applications/repo2desktop-{launcher.slug}.desktop"
+
+
 def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
     """Every file of one desktop session, keyed by its path relative to the runtime dir."""
     env = _environment()
@@ -160,6 +165,10 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "websockify_command": websockify_command(config, session),
         "window_manager_command": WINDOW_MANAGER_COMMANDS[config.window_manager],
         "display_env": f":{session.display}",
+        "wallpaper": config.path(config.wallpaper) if config.wallpaper else "",
+        # openbox (and no window manager) show launchers in a tint2 panel.
+        "panel": bool(config.launchers) and config.window_manager in ("openbox", "none"),
+        "launcher_paths": [f"{session.runtime_dir}/{launcher_path(l)}" for l in config.launchers],
         "supervised": [Supervised("x-session", "bin/x-session.sh", 10, True),
                        Supervised("websockify", "bin/websockify.sh", 20, True)]
                       + [Supervised(p.name, f"bin/program-{p.name}.sh", 30, p.autorestart)
@@ -179,11 +188,17 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
             "name": "websockify", "directory": None, "command": context["websockify_command"],
             "environment": ()}),
     }
+    for launcher in config.launchers:
+        icon = config.path(launcher.icon) if launcher.icon and "/" in launcher.icon else launcher.icon
+        files[launcher_path(launcher)] = ("launcher.desktop.j2", 0o644, {
+            "launcher": launcher, "launcher_icon": icon})
+    if context["panel"]:
+        files["tint2rc"] = ("tint2rc.j2", 0o600, {})
     for program in config.programs:
         files[f"bin/program-{program.name}.sh"] = ("program.sh.j2", 0o700, {
             "name": program.name, "directory": program.directory, "command": program.command,
             "environment": config.environment + program.environment})
-    rendered = {path: RenderedFile(env.get_template(name).render({**context, "program": extra}), mode)
+    rendered = {path: RenderedFile(env.get_template(name).render({**context, "program": extra, **extra}), mode)
                 for path, (name, mode, extra) in files.items()}
     spec = server_proxy_spec(config, ("repo2desktop", "session", "--config", config.source,
                                       "--unix-socket", "{unix_socket}"))

@@ -13,8 +13,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+import os
+
 from .config import (
-    DesktopConfig, Display, Launcher, NoVnc, Program, Vnc, Websockify,
+    AppLauncher, DesktopConfig, Display, HomeFile, Launcher, NoVnc, Program, Vnc, Websockify,
 )
 from .errors import ConfigError, Problem
 
@@ -257,11 +259,16 @@ def _check_fields(section: _Section, key: str, command: Optional[str], fields: s
 
 
 TOP_KEYS = ("version", "display", "vnc", "websockify", "novnc", "window_manager", "autostart",
-            "packages", "programs", "environment", "start", "launcher")
+            "packages", "programs", "environment", "start", "launcher", "home", "launchers",
+            "wallpaper")
 
 
-def validate(document: Any, file: str) -> DesktopConfig:
-    """Check a parsed document and build the config; raise ConfigError with all errors."""
+def validate(document: Any, file: str, base_dir: Optional[str] = None) -> DesktopConfig:
+    """Check a parsed document and build the config; raise ConfigError with all errors.
+
+    BASE_DIR is the folder of desktop.yml: files it names are checked to exist there
+    (None: not checked, for documents that are not on disk).
+    """
     ctx = _Ctx(file)
     if not isinstance(document, dict):
         ctx.add((1, 1), "", f"the document must be a mapping of keys, got {describe(document)}")
@@ -297,6 +304,14 @@ def validate(document: Any, file: str) -> DesktopConfig:
         icon=launcher_section.string("icon", None, allow_null=True),
     )
 
+    home = _home_files(top, base_dir)
+    launchers = _launchers(top, base_dir)
+    wallpaper = top.string("wallpaper", None, allow_null=True)
+    if wallpaper is not None:
+        _check_repo_file(top, top.node, "wallpaper", "wallpaper", wallpaper, base_dir)
+    if launcher.icon is not None:
+        _check_repo_file(top, top.raw("launcher"), "icon", "launcher.icon", launcher.icon, base_dir)
+
     if vnc.auth == "none" and vnc.server == "tightvnc":
         ctx.add(_pos_value(top.raw("vnc"), "auth"), "vnc.auth",
                 "'none' needs 'server: tigervnc': tightvnc listens on a TCP port that every "
@@ -311,7 +326,8 @@ def validate(document: Any, file: str) -> DesktopConfig:
         source=file, version=SUPPORTED_VERSION, display=display, vnc=vnc, websockify=websockify,
         novnc=novnc, window_manager=window_manager, autostart=autostart,
         packages=tuple(p.split("#", 1)[0].strip() for p in packages), programs=programs,
-        environment=environment, start=start, launcher=launcher, warnings=warnings,
+        environment=environment, start=start, launcher=launcher, home=home, launchers=launchers,
+        wallpaper=wallpaper, base_dir=base_dir or ".", warnings=warnings,
     )
 
 
@@ -356,6 +372,74 @@ def _novnc(s: _Section) -> NoVnc:
         resize=s.choice("resize", "scale", ("off", "scale", "remote")),
         title=s.string("title", "Desktop"),
     )
+
+
+def _relative_path_problem(value: str) -> Optional[str]:
+    if os.path.isabs(value):
+        return "must be a path relative to the folder of desktop.yml, not absolute"
+    if ".." in value.replace("\\", "/").split("/"):
+        return "must stay inside the repository (no '..')"
+    return None
+
+
+def _check_repo_file(top: "_Section", node: Any, key: Any, path: str, value: str,
+                     base_dir: Optional[str]) -> None:
+    problem = _relative_path_problem(value)
+    if problem is None and base_dir is not None and not os.path.isfile(os.path.join(base_dir, value)):
+        problem = f"{value!r} does not exist next to desktop.yml"
+    if problem:
+        top.ctx.add(_pos_value(node, key), path, problem)
+
+
+def _items(top: "_Section", key: str) -> List[Tuple[int, Any, str]]:
+    """(index, item, path) of a list of mappings under KEY."""
+    node = top.raw(key)
+    if node is None:
+        return []
+    if not isinstance(node, list):
+        top.error(key, f"expected a list, got {describe(node)}")
+        return []
+    return [(i, item, f"{key}[{i}]") for i, item in enumerate(node)]
+
+
+def _home_files(top: "_Section", base_dir: Optional[str]) -> Tuple[HomeFile, ...]:
+    result = []
+    for i, item, path in _items(top, "home"):
+        s = _Section(top.ctx, item, path, ("source", "target", "overwrite"), top.raw("home"), i)
+        if s.node is None:
+            continue
+        for required in ("source", "target"):
+            if not s.has(required):
+                top.ctx.add(_pos_node(item), f"{path}.{required}", "required key is missing")
+        source, target = s.string("source", ""), s.string("target", "")
+        if s.has("source") and source:
+            _check_repo_file(top, item, "source", f"{path}.source", source, base_dir)
+        if s.has("target") and target:
+            problem = _relative_path_problem(target)
+            if problem:
+                s.error("target", problem.replace("the folder of desktop.yml", "$HOME"))
+        overwrite = s.choice("overwrite", "never", ("never", "always"))
+        if source and target:
+            result.append(HomeFile(source=source, target=target, overwrite=overwrite))
+    return tuple(result)
+
+
+def _launchers(top: "_Section", base_dir: Optional[str]) -> Tuple[AppLauncher, ...]:
+    result = []
+    for i, item, path in _items(top, "launchers"):
+        s = _Section(top.ctx, item, path, ("name", "command", "icon"), top.raw("launchers"), i)
+        if s.node is None:
+            continue
+        for required in ("name", "command"):
+            if not s.has(required):
+                top.ctx.add(_pos_node(item), f"{path}.{required}", "required key is missing")
+        name, command = s.string("name", ""), s.string("command", "")
+        icon = s.string("icon", None, allow_null=True)
+        if icon and "/" in icon:
+            _check_repo_file(top, item, "icon", f"{path}.icon", icon, base_dir)
+        if name and command:
+            result.append(AppLauncher(name=name, command=command, icon=icon))
+    return tuple(result)
 
 
 def _programs(top: _Section) -> Tuple[Program, ...]:

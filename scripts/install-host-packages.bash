@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # the desktop stack (same names on Debian 12 and Ubuntu 24.04)
   tightvncserver tigervnc-standalone-server xinit supervisor novnc openbox xterm xfonts-base
-  x11-xserver-utils x11-utils xdotool
+  x11-xserver-utils x11-utils xdotool tint2 feh mesa-utils
   # the browser the tests drive through Playwright
   chromium
   # the image builds: a Docker engine with BuildKit in its CLI, and a local base image

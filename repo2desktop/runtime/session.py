@@ -84,6 +84,8 @@ class DesktopSession:
         if self._status_has_password is None:
             self._status_has_password = listen.startswith("unix:")
         self._write_files()
+        from .home import install_home_files
+        self.home_report = install_home_files(cfg, self.session, os.path.expanduser("~"))
         return self.session
 
     def _write_files(self) -> None:
