@@ -68,7 +68,8 @@ def cmd_session(args: argparse.Namespace) -> int:
     from .runtime.foreground import run_session
 
     config = discover.load(args.config, _overrides(args))
-    return run_session(config, unix_socket=args.unix_socket, exit_with_parent=args.exit_with_parent)
+    return run_session(config, unix_socket=args.unix_socket, exit_with_parent=args.exit_with_parent,
+                       xauthority=args.xauthority)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("session", help="(used by Jupyter) run a desktop behind a private unix socket")
     p.add_argument("--config", default=None, help="desktop.yml or repository folder (default: .)")
     p.add_argument("--unix-socket", required=True, help="where websockify listens")
+    p.add_argument("--xauthority", default="", help="where to write the X authority file")
     p.add_argument("--exit-with-parent", action="store_true",
                    help="stop when the process that started us goes away")
     _add_overrides(p)

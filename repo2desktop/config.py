@@ -127,7 +127,9 @@ WINDOW_MANAGER_PACKAGES = {
     "none": (),
 }
 WINDOW_MANAGER_COMMANDS = {
-    "openbox": "openbox-session",
+    # openbox runs --startup once it manages the screen: autostart windows get decorated.
+    "openbox": "openbox --startup {autostart}",
+    # xfce4-session runs XDG autostart entries (ours is on XDG_CONFIG_DIRS) after xfwm4.
     "xfce4": "dbus-launch --exit-with-session startxfce4",
     "none": "",
 }

@@ -44,17 +44,22 @@ def setup_desktop() -> dict:
 
     # Decide the display now, so that the server and every kernel it starts get DISPLAY
     # (notebooks open Qt/matplotlib windows on the desktop), whatever DISPLAY we inherited.
-    display = config.display.number or allocate.free_display(
+    display = config.display.number or allocate.reserve_display(
         1, needs_vnc_port=config.vnc.server == "tightvnc")
+    # The X authority file lives in a private folder that exists before the desktop starts,
+    # so kernels can be given XAUTHORITY as well as DISPLAY.
+    private = tempfile.mkdtemp(prefix="repo2desktop-")
+    xauthority = os.path.join(private, "Xauthority")
     os.environ["DISPLAY"] = f":{display}"
+    os.environ["XAUTHORITY"] = xauthority
     overrides["display.number"] = display
 
     command = [sys.executable, "-m", "repo2desktop", "session", "--config", location,
-               *nbnovnc.as_arguments(overrides)]
+               "--xauthority", xauthority, *nbnovnc.as_arguments(overrides)]
     spec = server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                              icon_path=_icon(config, location))
     if config.start == "eager":
-        socket_path = os.path.join(tempfile.mkdtemp(prefix="repo2desktop-"), "websockify.sock")
+        socket_path = os.path.join(private, "websockify.sock")
         subprocess.Popen(command + ["--unix-socket", socket_path, "--exit-with-parent"],
                          stdin=subprocess.DEVNULL)
         spec.pop("command")

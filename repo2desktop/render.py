@@ -29,7 +29,12 @@ class Session:
     listen: str  # "unix:/path/to/socket" or "tcp:PORT" (websockify's public side)
     password_file: Optional[str]  # VNC password file, None with vnc.auth 'none'
     websockify: str  # the websockify executable
+    xauthority: str = ""  # the X authority file (default: in the runtime dir)
     user_xinitrc: str = "$HOME/.xinitrc"
+
+    @property
+    def xauthority_file(self) -> str:
+        return self.xauthority or f"{self.runtime_dir}/Xauthority"
 
     @property
     def vnc_port(self) -> int:
@@ -92,6 +97,7 @@ def vnc_fields(config: DesktopConfig, session: Session) -> Dict[str, str]:
         "vnc_port": str(session.vnc_port),
         "rfbauth": session.password_file or "",
         "unix_socket": session.vnc_socket,
+        "xauthority": session.xauthority_file,
     }
 
 
@@ -105,8 +111,10 @@ def x_session_command(config: DesktopConfig, session: Session) -> str:
             return command
         return f"/usr/bin/xinit {shlex.quote(xinitrc)} -- {command}"
     server = X_SERVERS[config.vnc.server]
-    args = [server, f":{session.display}", "-geometry", config.display.geometry,
-            "-depth", str(config.display.depth), "-desktop", config.novnc.title, "-nolisten", "tcp"]
+    # -auth: only holders of the session's cookie may use the display (kernels get it too).
+    args = [server, f":{session.display}", "-auth", session.xauthority_file,
+            "-geometry", config.display.geometry, "-depth", str(config.display.depth),
+            "-desktop", config.novnc.title, "-nolisten", "tcp"]
     if config.vnc.server == "tightvnc":
         # TightVNC cannot use a unix socket: loopback only, and always a password.
         args += ["-rfbport", str(session.vnc_port), "-localhost", "-alwaysshared"]
@@ -114,7 +122,11 @@ def x_session_command(config: DesktopConfig, session: Session) -> str:
     else:
         # A private unix socket and no TCP port at all (-rfbport -1).
         args += ["-rfbunixpath", session.vnc_socket, "-rfbunixmode", "0600", "-rfbport", "-1",
-                 "-AlwaysShared"]
+                 "-AlwaysShared",
+                 # TigerVNC blacklists an address after 5 unauthenticated hang-ups; on a unix
+                 # socket every client shares one address, so a few probes or reconnects
+                 # would lock the user out. The 8-character random password remains.
+                 "-BlacklistTimeout", "0"]
         if session.password_file:
             args += ["-SecurityTypes", "VncAuth", "-PasswordFile", session.password_file]
         else:
@@ -163,7 +175,8 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "header": HEADER.format(source=config.source),
         "x_session_command": x_session_command(config, session),
         "websockify_command": websockify_command(config, session),
-        "window_manager_command": WINDOW_MANAGER_COMMANDS[config.window_manager],
+        "window_manager_command": WINDOW_MANAGER_COMMANDS[config.window_manager].format(
+            autostart=shlex.quote(f"/bin/sh {session.runtime_dir}/autostart.sh")),
         "display_env": f":{session.display}",
         "wallpaper": config.path(config.wallpaper) if config.wallpaper else "",
         # openbox (and no window manager) show launchers in a tint2 panel.
@@ -181,6 +194,7 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "web/index.html": ("index.html.j2", 0o600, {}),
         # Each program's command line lives in a shell script, not in supervisord.conf:
         # supervisord would cut a value at ' ;' or ' #' and expand '%'.
+        "autostart.sh": ("autostart.sh.j2", 0o700, {}),
         "bin/x-session.sh": ("program.sh.j2", 0o700, {
             "name": "x-session", "directory": None, "command": context["x_session_command"],
             "environment": (("XINITRC", f"{session.runtime_dir}/xinitrc"),)}),
@@ -194,6 +208,9 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
             "launcher": launcher, "launcher_icon": icon})
     if context["panel"]:
         files["tint2rc"] = ("tint2rc.j2", 0o600, {})
+    if config.window_manager == "xfce4":
+        # xfce4-session starts XDG autostart entries once its window manager runs.
+        files["xdg/autostart/repo2desktop.desktop"] = ("xfce-autostart.desktop.j2", 0o644, {})
     for program in config.programs:
         files[f"bin/program-{program.name}.sh"] = ("program.sh.j2", 0o700, {
             "name": program.name, "directory": program.directory, "command": program.command,

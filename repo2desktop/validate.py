@@ -28,7 +28,7 @@ APT_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$")
 RESERVED_PROGRAMS = {"x-session", "websockify"}
 
 # Replacement fields each command override may use (nbnovnc's names, plus a few).
-VNC_FIELDS = {"display", "geometry", "depth", "vnc_port", "rfbauth", "unix_socket"}
+VNC_FIELDS = {"display", "geometry", "depth", "vnc_port", "rfbauth", "unix_socket", "xauthority"}
 WEBSOCKIFY_FIELDS = {"port", "listen", "target", "vnc_port", "novnc_directory", "web", "heartbeat"}
 
 # Applications known to need GLX or RANDR, which TightVNC 1.3 lacks.

@@ -37,3 +37,38 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _lock(number: int) -> str:
+    return f"/tmp/.X{number}-lock"
+
+
+def reserve_display(start: int = 1, needs_vnc_port: bool = True, limit: int = 200) -> int:
+    """Pick a free display and hold it with an X lock file naming *this* process.
+
+    A Jupyter server decides the display when it starts (to export DISPLAY to kernels) but
+    the X server starts on the first visit; the lock keeps a second server from picking the
+    same number meanwhile. X servers treat a lock whose process is gone as stale.
+    """
+    for number in range(start, start + limit):
+        if not display_is_free(number, needs_vnc_port):
+            continue
+        try:
+            fd = os.open(_lock(number), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid():10d}\n")  # the X servers' own lock format
+        return number
+    raise RuntimeError(f"no free X display between :{start} and :{start + limit - 1}")
+
+
+def release_reservation(number: int, holder: int) -> None:
+    """Remove the lock of display NUMBER if HOLDER (our parent) reserved it."""
+    try:
+        with open(_lock(number)) as f:
+            pid = int(f.read().strip() or 0)
+        if pid == holder:
+            os.unlink(_lock(number))
+    except (OSError, ValueError):
+        pass

@@ -62,14 +62,15 @@ def run_up(config: DesktopConfig, port: int = 0, timeout: float = 60.0) -> int:
         desktop.stop()
 
 
-def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool = False) -> int:
+def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool = False,
+                xauthority: str = "") -> int:
     """The process jupyter-server-proxy starts: websockify on a private unix socket.
 
     A failure is printed to stderr (Jupyter's log) *and* kept on the starting page, which
     websockify goes on serving, so the browser shows the failing program and its log.
     """
     parent = os.getppid()
-    desktop = DesktopSession(config, listen=f"unix:{unix_socket}")
+    desktop = DesktopSession(config, listen=f"unix:{unix_socket}", xauthority=xauthority)
     _install_signal_handlers()
     reported = False
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import os
+import re
 import socket
 import struct
 import xmlrpc.client
@@ -80,8 +81,10 @@ def rfb_version(listen: str, path: str = "/websockify", timeout: float = 2.0,
             length = struct.unpack("!Q", take(8))[0]
         payload = take(length)
         text = payload.decode("latin-1")
-        if not text.startswith("RFB "):
-            raise ConnectionError(f"not an RFB greeting: {text[:20]!r}")
+        # A server that refuses us (e.g. TigerVNC's blacklist) sends "RFB 003.003\n" and a
+        # reason at once; a working one sends exactly the 12-byte greeting and waits.
+        if not re.fullmatch(r"RFB \d{3}\.\d{3}\n", text):
+            raise ConnectionError(f"not a plain RFB greeting: {text[:40]!r}")
         return text.strip()
 
 

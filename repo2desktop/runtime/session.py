@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional
 from ..config import DesktopConfig
 from ..errors import RuntimeStartError
 from ..render import Session, render
-from . import allocate, probe, vncpasswd
+from . import allocate, probe, vncpasswd, xauth
 
 MARKER = "REPO2DESKTOP_SESSION"
 ESSENTIAL = ("x-session", "websockify")
@@ -48,7 +48,7 @@ def log_tail(path: str, lines: int = 20) -> str:
 class DesktopSession:
     def __init__(self, config: DesktopConfig, listen: Optional[str] = None,
                  display: Optional[int] = None, runtime_root: Optional[str] = None,
-                 status_has_password: Optional[bool] = None):
+                 status_has_password: Optional[bool] = None, xauthority: str = ""):
         self.config = config
         self._listen = listen
         self._display = display
@@ -61,6 +61,7 @@ class DesktopSession:
         # Only a private unix socket may hand the password to the page; a TCP port cannot.
         self._status_has_password = status_has_password
         self.session_id = os.urandom(8).hex()
+        self._xauthority = xauthority
         self._pids_seen: Dict[str, set] = {}
 
     # -- preparation ---------------------------------------------------------------
@@ -80,7 +81,9 @@ class DesktopSession:
             self.password = vncpasswd.new_password()
             password_file = os.path.join(self.runtime_dir, "vnc-passwd")
             vncpasswd.write_password_file(password_file, self.password)
-        self.session = Session(self.runtime_dir, display, listen, password_file, _websockify_executable())
+        self.session = Session(self.runtime_dir, display, listen, password_file,
+                               _websockify_executable(), xauthority=self._xauthority)
+        xauth.write_xauthority(self.session.xauthority_file, display)
         if self._status_has_password is None:
             self._status_has_password = listen.startswith("unix:")
         self._write_files()
@@ -149,11 +152,15 @@ class DesktopSession:
         env[MARKER] = self.session_id
         env["DISPLAY"] = f":{self.session.display}"
         supervisord = shutil.which("supervisord") or "/usr/bin/supervisord"
+        # A display reserved for us by the Jupyter server (jupyter.py) is released just
+        # before our X server needs it.
+        allocate.release_reservation(self.session.display, os.getppid())
         self.process = subprocess.Popen(
             [supervisord, "--nodaemon", "--configuration",
              os.path.join(self.runtime_dir, "supervisord.conf")],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C in the terminal reaches us, not supervisord
+            preexec_fn=_stop_with_parent,
         )
 
     def states(self) -> List[dict]:
@@ -244,6 +251,16 @@ class DesktopSession:
             _remove_stale_x_files(self.session.display)
         if self.runtime_dir:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+def _stop_with_parent() -> None:
+    """In supervisord's child before exec: SIGTERM it if we die, even by SIGKILL."""
+    import ctypes
+    import ctypes.util
+
+    PR_SET_PDEATHSIG = 1
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def session_processes(session_id: str) -> List[int]:

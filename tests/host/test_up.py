@@ -158,8 +158,9 @@ def test_autostarted_xterm_runs_on_the_display(write_config, start_up):
     found = ""
     while time.monotonic() < deadline and not found:
         # xwininfo, not xdotool: xdotool needs XTEST, which TightVNC lacks.
-        tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True,
-                              text=True, env={**os.environ, "DISPLAY": display}).stdout
+        tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True,
+                              env={**os.environ, "DISPLAY": display,
+                                   "XAUTHORITY": os.path.join(up.runtime_dir, "Xauthority")}).stdout
         found = "\n".join(line for line in tree.splitlines() if '"r2d-probe"' in line)
         time.sleep(0.3)
     assert found, "the autostarted xterm never appeared on the desktop"
@@ -174,3 +175,16 @@ def test_the_password_opens_the_desktop_after_start_up(server, write_config, sta
         client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
         assert authenticate(client, up.password) == 0
         client.close()
+
+
+def test_the_display_needs_the_session_cookie(write_config, start_up, tmp_path):
+    """Another local user (no cookie) cannot open windows on, or read, the desktop."""
+    up = start_up(write_config("version: 1\nautostart: []\n"))
+    display = [l for l in up.output if "display :" in l][0].split()[2]
+    own = {**os.environ, "DISPLAY": display, "XAUTHORITY": os.path.join(up.runtime_dir, "Xauthority")}
+    other = {**os.environ, "DISPLAY": display, "XAUTHORITY": str(tmp_path / "none")}
+    assert subprocess.run(["xdpyinfo"], env=own, capture_output=True).returncode == 0
+    refused = subprocess.run(["xdpyinfo"], env=other, capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "unable to open display" in refused.stderr
+    assert oct(os.stat(os.path.join(up.runtime_dir, "Xauthority")).st_mode & 0o777) == "0o600"
