@@ -86,6 +86,9 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["shquote"] = shlex.quote
     env.filters["supervisor"] = supervisor_escape
+    # The Desktop Entry spec: Exec needs %% for a literal % and quotes for spaces.
+    env.filters["desktop_exec"] = lambda v: str(v).replace("%", "%%")
+    env.filters["desktop_quote"] = lambda v: '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' 
     return env
 
 
@@ -176,7 +179,7 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "x_session_command": x_session_command(config, session),
         "websockify_command": websockify_command(config, session),
         "window_manager_command": WINDOW_MANAGER_COMMANDS[config.window_manager].format(
-            autostart=shlex.quote(f"/bin/sh {session.runtime_dir}/autostart.sh")),
+            autostart=shlex.quote("/bin/sh " + shlex.quote(f"{session.runtime_dir}/autostart.sh"))),
         "display_env": f":{session.display}",
         "wallpaper": config.path(config.wallpaper) if config.wallpaper else "",
         # openbox (and no window manager) show launchers in a tint2 panel.

@@ -157,6 +157,8 @@ class _Section:
                 return f"expected a string, got {describe(v)}"
             if not v.strip():
                 return "must not be empty"
+            if "\0" in v:
+                return "must not contain a NUL character"
             return None
         value = self.get(key, default, check)
         return None if value is None else str(value)
@@ -195,7 +197,7 @@ class _Section:
             return default
         items = []
         for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
+            if not isinstance(item, str) or not item.strip() or "\0" in item:
                 self.ctx.add(_pos_value(value, i), f"{_join(self.path, key)}[{i}]",
                              f"expected a non-empty string, got {describe(item)}")
             else:
@@ -214,7 +216,8 @@ class _Section:
             path = f"{_join(self.path, key)}.{name}"
             if not isinstance(name, str) or not name_pattern.match(name):
                 self.ctx.add(_pos_key(value, name), path, "is not a valid variable name")
-            elif isinstance(item, (dict, list)) or item is None or not isinstance(item, (str, int, float)):
+            elif isinstance(item, (dict, list)) or item is None or not isinstance(item, (str, int, float)) \
+                    or "\0" in str(item):
                 self.ctx.add(_pos_value(value, name), path,
                              f"expected a string or number, got {describe(item)}")
             else:
@@ -351,12 +354,22 @@ def _display(s: _Section) -> Display:
 def _vnc(s: _Section) -> Vnc:
     command = s.string("command", None, allow_null=True)
     _check_fields(s, "command", command, VNC_FIELDS)
-    return Vnc(
+    vnc = Vnc(
         server=s.choice("server", "tightvnc", ("tightvnc", "tigervnc")),
         auth=s.choice("auth", "password", ("password", "none")),
         args=s.string_list("args", ()),
         command=command,
     )
+    if command and not any(p.key_path == f"{s.path}.command" for p in s.ctx.problems):
+        # With auth 'none', {rfbauth} is empty: the X server must still be named.
+        fields = {f: "1" for f in VNC_FIELDS}
+        fields["rfbauth"] = "" if vnc.auth == "none" else "1"
+        words = [w for w in shlex.split(command.format(**fields))]
+        if words and words[0].rsplit("/", 1)[-1] == "xinit":
+            words = words[words.index("--") + 1:] if "--" in words else ["default"]
+        if not words or not words[0]:
+            s.error("command", "names no X server to run")
+    return vnc
 
 
 def _websockify(s: _Section) -> Websockify:
@@ -437,8 +450,15 @@ def _launchers(top: "_Section", base_dir: Optional[str]) -> Tuple[AppLauncher, .
         icon = s.string("icon", None, allow_null=True)
         if icon and "/" in icon:
             _check_repo_file(top, item, "icon", f"{path}.icon", icon, base_dir)
-        if name and command:
-            result.append(AppLauncher(name=name, command=command, icon=icon))
+        for key, value in (("name", name), ("command", command)):
+            if value and "\n" in value.strip():
+                s.error(key, "must be a single line (it goes into a .desktop file)")
+        launcher = AppLauncher(name=name.strip(), command=command.strip(), icon=icon)
+        if name and command and "\n" not in name.strip() + command.strip():
+            if any(other.slug == launcher.slug for other in result):
+                s.error("name", f"another launcher is already named like {name!r}")
+                continue
+            result.append(launcher)
     return tuple(result)
 
 

@@ -113,7 +113,7 @@ SCENARIOS: Dict[str, ScenarioSpec] = {
         "    command: xeyes\n"
         "launcher:\n"
         "  title: Lab desktop\n"
-        "  icon: /usr/share/icons/lab.svg\n",
+        "  icon: icons/lab.svg\n",
         UNIX_LISTEN, PASSWORD_FILE),
     # nbnovnc-style command overrides with their replacement fields; websockify on TCP.
     "nbnovnc-commands": ScenarioSpec(

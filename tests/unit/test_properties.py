@@ -1,9 +1,12 @@
 """Properties: whatever is in desktop.yml, the loader answers with a DesktopConfig or a
-located ConfigError, never with another exception (which the CLI would show as a traceback).
+located ConfigError, never with another exception (which the CLI would show as a traceback)
+or an escaping warning; and a valid document renders into scripts that sh reads back.
 """
 from __future__ import annotations
 
+import configparser
 import io
+import shlex
 import warnings
 from pathlib import Path
 
@@ -11,12 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLWarning
 
 from repo2desktop import discover
 from repo2desktop.config import DesktopConfig
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import Session, render
+
+from .rendered import SH, exec_line, expected_modes, program_names, run_script_head, script_of
 
 # When a property fails, hypothesis's pytest plugin imports its patch writer, which imports
 # libcst, which imports a deprecated name of mypy_extensions: under this project's
@@ -47,8 +51,8 @@ def check_outcome(path: Path, data: bytes) -> None:
     path.write_bytes(data)
     with warnings.catch_warnings():
         # ruamel reports a few oddities (a reused anchor, a YAML 1.1 float) as Python
-        # warnings rather than errors; they are not what this property is about.
-        warnings.simplefilter("ignore", YAMLWarning)
+        # warnings; the loader must keep them to itself, whatever the warning filters say.
+        warnings.simplefilter("error")
         try:
             config = discover.load(str(path))
         except ConfigError as e:
@@ -81,9 +85,8 @@ def test_random_bytes(desktop_yml: Path, data: bytes):
 
 
 # Text assembled from YAML's punctuation and desktop.yml's own words reaches far deeper
-# into the parser and the validator than uniformly random characters do.
-# Left out while the loader crashes on them (see test_known_bugs.py; add them back when
-# those tests pass): "!!int ", "!!float ", "!!bool ", "!!set ", "!!omap ", "%YAML 1.3".
+# into the parser and the validator than uniformly random characters do. The tags and the
+# directive on the third line once made ruamel raise plain Python errors through the loader.
 FRAGMENTS = [
     "version: 1", "version:", "display:", "vnc:", "programs:", "environment:", "novnc:",
     "websockify:", "autostart:", "packages:", "launcher:", "start: eager", "window_manager: ",
@@ -91,6 +94,8 @@ FRAGMENTS = [
     "command: ", "{display}", "{port}", "heartbeat: ", "resize: remote", "page: lite",
     "title: ", "- ", "-", ": ", ":", "? ", "{", "}", "[", "]", ",", "'", '"', "#", "&a ", "*a",
     "!!str ", "!!null ", "!!binary ", "!!timestamp ", "!tag ", "%YAML 1.2\n---\n",
+    "!!int ", "!!float ", "!!bool ", "!!set ", "!!omap ", "%YAML 1.3", "%YAML 1.3\n---\n",
+    "&a [", "&a {", "2001-01-01",
     "|", ">", "---", "...", "~", "null", "true", "0x1F", "1e3",
     "\t", "  ", "    ", "\n", "\r\n", "\\", "%", "\u00e9", "\ufeff", "\x85", "\u2028",
 ]
@@ -148,7 +153,21 @@ def test_mapping_documents(desktop_yml: Path, document: dict, with_version: bool
     check_outcome(desktop_yml, dump(document).encode("utf-8"))
 
 
-@settings(SETTINGS, max_examples=50)  # each render compiles the templates (~10 ms)
+# Environment values go through sh in the check below; a NUL cannot (test_known_bugs.py).
+env_values = st.text(st.characters(exclude_characters="\x00"), max_size=20) | st.integers()
+environments = st.dictionaries(st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True),
+                               env_values, max_size=3)
+program_bodies = st.fixed_dictionaries(
+    {"command": st.sampled_from(["xterm", "xclock -update 1", "echo a ;b #c 100%",
+                                 "jupyter lab --ServerApp.token='%t'", 'printf %s "$X"'])},
+    optional={"environment": environments, "autorestart": st.booleans(),
+              "directory": st.sampled_from(["/tmp", "/home/jovyan/my work", "/opt/100% ;#"])})
+program_keys = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,10}", fullmatch=True).filter(
+    lambda name: name not in ("x-session", "websockify"))
+
+
+# Each render compiles the templates (~10 ms) and each program script runs sh once.
+@settings(SETTINGS, max_examples=50)
 @given(
     st.fixed_dictionaries({}, optional={
         "display": st.fixed_dictionaries({}, optional={
@@ -165,13 +184,38 @@ def test_mapping_documents(desktop_yml: Path, document: dict, with_version: bool
             "title": st.text(min_size=1, max_size=20).filter(str.strip)}),
         "window_manager": st.sampled_from(["openbox", "xfce4", "none"]),
         "autostart": st.lists(st.text(min_size=1, max_size=20).filter(str.strip), max_size=3),
-        "environment": st.dictionaries(st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True),
-                                       st.text(max_size=20) | st.integers(), max_size=3),
+        "environment": environments,
+        "programs": st.dictionaries(program_keys, program_bodies, max_size=2),
         "start": st.sampled_from(["lazy", "eager"]),
     }))
 def test_valid_documents_load_and_render(desktop_yml: Path, document: dict):
     desktop_yml.write_text(dump({"version": 1, **document}), encoding="utf-8")
     config = discover.load(str(desktop_yml))  # no ConfigError for these
     files = render(config, SESSION)
-    assert set(files) == {"supervisord.conf", "xinitrc", "start-desktop.sh", "web/index.html",
-                          "jupyter-server-proxy.json"}
+    assert {path: f.mode for path, f in files.items()} == expected_modes(config)
+
+    # Every supervisord program runs its own script, and nothing else.
+    conf = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=True)
+    conf.read_string(files["supervisord.conf"].text)
+    commands = {section.split(":", 1)[1]: conf.get(section, "command") % {}
+                for section in conf.sections() if section.startswith("program:")}
+    assert commands == {name: f"/bin/sh {SESSION.runtime_dir}/{script_of(name)}"
+                        for name in program_names(config)}
+
+    # The title reaches the X server as one word, whatever its characters.
+    x_session = shlex.split(exec_line(files["bin/x-session.sh"].text))
+    assert x_session[x_session.index("-desktop") + 1] == config.novnc.title
+
+    # Each program's environment, directory and command reach sh exactly.
+    written = {str(k): v for k, v in document.get("environment", {}).items()}
+    assert dict(config.environment) == {k: str(v) for k, v in written.items()}
+    for program in config.programs:
+        text = files[script_of(program.name)].text
+        assert exec_line(text) == program.command
+        if SH is None:  # no sh on this machine: the scenario tests skip too
+            continue
+        expected = {"DISPLAY": f":{SESSION.display}", "XAUTHORITY": SESSION.xauthority_file,
+                    **dict(config.environment), **dict(program.environment)}
+        seen, directories = run_script_head(text, sorted(expected))
+        assert seen == expected
+        assert directories == ([program.directory] if program.directory else [])

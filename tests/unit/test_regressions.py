@@ -1,0 +1,70 @@
+"""Library bugs found while writing the fast tier. Fixed ones stay here as regression tests;
+one known limit remains a strict xfail.
+
+Each test states the behaviour we want. While the bug stands the test fails and is reported
+as XFAIL; once the library is fixed it passes, strict=True turns that XPASS into a failure,
+and the marker should be removed (the test then guards the fix): move it to
+test_validate_errors.py or test_render_structure.py with the exact message.
+"""
+from __future__ import annotations
+
+import configparser
+import shlex
+
+import pytest
+
+from repo2desktop.errors import ConfigError
+from repo2desktop.render import Session, render
+
+from .rendered import exec_line
+
+SESSION = Session(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
+                  password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
+
+
+def bug(reason: str, **kwargs):
+    return pytest.mark.xfail(strict=True, reason=reason, **kwargs)
+
+
+def exec_argv(script: str) -> list:
+    return shlex.split(exec_line(script))
+
+
+# --- messages ---------------------------------------------------------------------------
+@bug("'0x800' is read as the hex integer 2048 and the message shows 2048, not what was written",
+     raises=AssertionError)
+def test_geometry_message_shows_what_the_user_wrote(load):
+    with pytest.raises(ConfigError) as info:
+        load("version: 1\ndisplay:\n  geometry: 0x800\n")
+    assert "2048" not in str(info.value)
+    assert "0x800" in str(info.value)
+
+
+# --- validate: accepted documents that render into something broken ----------------------
+@pytest.mark.parametrize("command", ["{rfbauth}", "''"])
+def test_vnc_command_that_validates_names_an_x_server(load, command):
+    try:
+        config = load(f"version: 1\nvnc:\n  server: tigervnc\n  auth: none\n  command: \"{command}\"\n")
+    except ConfigError:
+        return
+    files = render(config, Session("/run/r2d", 1, "tcp:6080", None, "/usr/bin/websockify"))
+    argv = exec_argv(files["bin/x-session.sh"].text)
+    server = argv[argv.index("--") + 1:] if argv[0] == "/usr/bin/xinit" else argv
+    assert server and server[0], f"no X server in {argv}"
+
+
+def test_nul_in_environment_value_is_an_error(load):
+    with pytest.raises(ConfigError) as info:
+        load('version: 1\nenvironment:\n  X: "a\\0b"\n')
+    assert info.value.problems[0].line == 3
+
+
+# --- render -----------------------------------------------------------------------------
+def test_program_script_path_with_a_space_survives_supervisord(load):
+    config = load("version: 1\n")
+    session = Session("/tmp/my tmp/r2d", 1, "unix:/tmp/my tmp/r2d/websockify.sock",
+                      "/tmp/my tmp/r2d/vnc.passwd", "/usr/bin/websockify")
+    parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+    parser.read_string(render(config, session)["supervisord.conf"].text)
+    command = parser.get("program:x-session", "command") % {}
+    assert shlex.split(command) == ["/bin/sh", "/tmp/my tmp/r2d/bin/x-session.sh"]
