@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from repo2desktop.runtime import probe
+from repo2desktop.runtime.session import MARKER as SESSION_MARKER
 
 pytestmark = pytest.mark.jupyter
 
@@ -80,12 +81,25 @@ def descendants(root: int) -> Dict[int, tuple]:
     return found
 
 
-def processes_mentioning(markers: List[str]) -> Dict[int, str]:
-    """Live (non-zombie) processes whose command line contains one of MARKERS."""
+def environment_of(pid: int) -> List[bytes]:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def processes_mentioning(markers: List[str], variables: List[str]) -> Dict[int, str]:
+    """Live processes whose command line contains one of MARKERS (a runtime dir, the proxy's
+    socket dir) or whose environment holds one of VARIABLES (the session's NAME=VALUE marker,
+    which every desktop process inherits: openbox and xterm too)."""
+    wanted = {v.encode() for v in variables}
     found = {}
     for pid, (_, argv) in process_table().items():
         line = " ".join(argv)
-        if pid != os.getpid() and any(m in line for m in markers):
+        if pid == os.getpid() or not argv:
+            continue
+        if any(m in line for m in markers) or (wanted and wanted & set(environment_of(pid))):
             found[pid] = line
     return found
 
@@ -104,8 +118,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def x_client(display: int, *argv: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DISPLAY=f":{display}")
+def x_client(session: "DesktopProcesses", *argv: str) -> subprocess.CompletedProcess:
+    """An X client on the session's display, holding its cookie (as the server's kernels do)."""
+    env = dict(os.environ, DISPLAY=f":{session.display}", XAUTHORITY=session.xauthority)
     return subprocess.run(list(argv), env=env, capture_output=True, text=True, timeout=10)
 
 
@@ -116,7 +131,9 @@ class DesktopProcesses:
     session_pid: int
     display: int
     proxy_socket: str
+    xauthority: str = ""
     runtime_dir: str = ""
+    supervisord_pid: int = 0
     x_server_pid: int = 0
     names: Dict[int, str] = field(default_factory=dict)
 
@@ -127,7 +144,8 @@ def find_session(jupyter_pid: int) -> Optional[DesktopProcesses]:
     for pid, (_, argv) in procs.items():
         if "repo2desktop" in argv and "session" in argv and "--display" in argv:
             found = DesktopProcesses(pid, int(argv[argv.index("--display") + 1]),
-                                     argv[argv.index("--unix-socket") + 1])
+                                     argv[argv.index("--unix-socket") + 1],
+                                     argv[argv.index("--xauthority") + 1])
     if found is None:
         return None
     for pid, (ppid, argv) in procs.items():
@@ -135,6 +153,7 @@ def find_session(jupyter_pid: int) -> Optional[DesktopProcesses]:
         found.names[pid] = name
         if "--configuration" in argv and any(os.path.basename(a) == "supervisord" for a in argv[:2]):
             found.runtime_dir = os.path.dirname(argv[argv.index("--configuration") + 1])
+            found.supervisord_pid = pid
         parent = procs.get(ppid, (0, []))[1]
         if name in X_SERVERS and parent and os.path.basename(parent[0]) == "xinit":
             found.x_server_pid = pid
@@ -176,6 +195,8 @@ class JupyterServer:
         self.proc = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT)
         self.markers: List[str] = []
+        self.variables: List[str] = []
+        self.vnc_server = ""
 
     # requests ---------------------------------------------------------------------------
     @property
@@ -231,6 +252,10 @@ class JupyterServer:
         for marker in (found.runtime_dir, os.path.dirname(found.proxy_socket)):
             if marker and marker not in self.markers:
                 self.markers.append(marker)
+        for variable in environment_of(found.supervisord_pid) if found.supervisord_pid else []:
+            text = variable.decode(errors="replace")
+            if text.startswith(f"{SESSION_MARKER}=") and text not in self.variables:
+                self.variables.append(text)
 
     def remember_session(self) -> None:
         found = find_session(self.proc.pid)
@@ -281,7 +306,8 @@ class JupyterServer:
                     raise AssertionError(f"jupyter server ignored SIGTERM for {timeout} s")
             if self.markers:
                 deadline = time.monotonic() + 10
-                while (left := processes_mentioning(self.markers)) and time.monotonic() < deadline:
+                while ((left := processes_mentioning(self.markers, self.variables))
+                       and time.monotonic() < deadline):
                     time.sleep(0.2)
         finally:
             self._log.close()
@@ -430,52 +456,82 @@ def test_browser_websocket_is_authenticated_by_the_header(desktop_server, open_p
     server.start_desktop()
     path = f"{BASE}desktop/websockify"
 
+    # A same-origin document with no script of its own (that could fetch more and get a login
+    # cookie back) and without the API's CSP (default-src 'none' would block any websocket).
     anonymous = open_page(server, authenticated=False)
-    anonymous.goto(server.url("login"))
+    anonymous.goto(server.url("desktop/session.json"))  # ends on the login page
     assert anonymous.evaluate(OPEN_WEBSOCKET, path) == "refused"
 
     page = open_page(server)
-    page.goto(server.url("login"))
+    handshakes = []
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.on("Network.webSocketWillSendHandshakeRequest",
+           lambda event: handshakes.append({k.lower() for k in event["request"]["headers"]}))
+    page.goto(server.url("desktop/session.json"))
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()  # no login cookie: only the header can authenticate
-    assert page.context.cookies() == []
     assert page.evaluate(OPEN_WEBSOCKET, path) == "open"
+    page.wait_for_timeout(200)
+    assert handshakes and "authorization" in handshakes[-1], handshakes
+    assert "cookie" not in handshakes[-1], "the login cookie came back before the handshake"
+
+
+def diagnosis(page, server: JupyterServer) -> str:
+    """What a failed browser wait saw (never the URL fragment: it holds the VNC password)."""
+    status = page.evaluate("() => (document.getElementById('noVNC_status') || {}).textContent || ''")
+    lines = [f"page: {page.url.split('#')[0]}", f"noVNC status: {status.strip()!r}"]
+    found = find_session(server.proc.pid)
+    if found is not None and found.runtime_dir:
+        xterm = x_client(found, "xwininfo", "-name", "xterm")
+        state = re.search(r"Map State: \S+", xterm.stdout)
+        lines.append(f"xterm on :{found.display}: {state.group(0) if state else xterm.stderr.strip()}")
+        try:
+            with open(os.path.join(found.runtime_dir, "logs", "x-session.log"), errors="replace") as f:
+                lines.append("x-session.log ends:\n" + "".join(f.readlines()[-8:]))
+        except OSError:
+            pass
+    return "\n".join(lines)
 
 
 def test_xterm_in_the_browser(desktop_server, open_page):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     server = desktop_server
     page = open_page(server)
     websockets = []
     page.on("websocket", lambda ws: websockets.append(ws.url))
+    shot = SCREENSHOTS / f"desktop-{server.vnc_server}.png"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     began = time.monotonic()
     page.goto(server.url("desktop/"))
-    # The starting page hands over to noVNC (password in the fragment, never sent).
-    page.wait_for_url(re.compile(r"/desktop/vnc(_lite)?\.html\?"), timeout=60_000)
-    size = page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=50).json_value()
-    to_canvas = time.monotonic() - began
-    print(f"\n[{server.vnc_server}] page.goto -> canvas {size[0]}x{size[1]}: {to_canvas:.2f} s")
-    assert all(f"{BASE}desktop/websockify" in url for url in websockets) and websockets, websockets
-    assert "token" not in page.url and all("token" not in url for url in websockets)
-
     try:
-        page.wait_for_function(f"() => ({WHITE_TILES})() >= 40", timeout=30_000, polling=250)
-    finally:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"desktop-{server.vnc_server}.png"))
-    tiles = page.evaluate(WHITE_TILES)
-    print(f"[{server.vnc_server}] {tiles} white 32x32 tiles on the canvas; "
-          f"screenshot {SCREENSHOTS / f'desktop-{server.vnc_server}.png'}")
+        # The starting page hands over to noVNC (password in the fragment, never sent).
+        page.wait_for_url(re.compile(r"/desktop/vnc(_lite)?\.html\?"), timeout=60_000)
+        size = page.wait_for_function(CANVAS_SIZE, timeout=30_000, polling=50).json_value()
+        to_canvas = time.monotonic() - began
+        print(f"\n[{server.vnc_server}] page.goto -> canvas {size[0]}x{size[1]}: {to_canvas:.2f} s")
+        # xterm's white background on noVNC's 2D canvas.
+        page.wait_for_function(f"() => ({WHITE_TILES})() >= 40", timeout=20_000, polling=250)
+    except PlaywrightTimeout as e:
+        page.screenshot(path=str(shot))
+        raise AssertionError(f"{e.message.splitlines()[0]}\n{diagnosis(page, server)}") from None
+    page.screenshot(path=str(shot))
+    print(f"[{server.vnc_server}] {page.evaluate(WHITE_TILES)} white 32x32 tiles on the canvas; screenshot {shot}")
+    assert websockets and all(f"{BASE}desktop/websockify" in url for url in websockets), websockets
+    assert "token" not in page.url and all("token" not in url for url in websockets)
 
     assert server.token not in server.log()
 
     # The same xterm, seen from inside the session: it exists, and it is mapped.
     session = server.session()
-    tree = x_client(session.display, "xwininfo", "-root", "-tree")
+    tree = x_client(session, "xwininfo", "-root", "-tree")
     assert tree.returncode == 0, tree.stderr
     assert '("xterm" "XTerm")' in tree.stdout, tree.stdout[-2000:]
-    xterm = x_client(session.display, "xwininfo", "-name", "xterm")
+    xterm = x_client(session, "xwininfo", "-name", "xterm")
     assert "Map State: IsViewable" in xterm.stdout, xterm.stdout
-    found = x_client(session.display, "xdotool", "search", "--onlyvisible", "--class", "xterm")
+    found = x_client(session, "xdotool", "search", "--onlyvisible", "--class", "xterm")
     if server.vnc_server == "tightvnc" and found.returncode < 0:
         # xdotool 3 crashes (SIGSEGV) on Xtightvnc 1.3's display (no XKB); xwininfo said enough.
         print(f"[tightvnc] xdotool died with signal {-found.returncode}; checked with xwininfo only")
@@ -511,7 +567,7 @@ def test_nbnovnc_geometry_wins_over_desktop_yml(jupyter, vnc_server):
     session = server.session()
     deadline = time.monotonic() + 30
     while True:
-        info = x_client(session.display, "xdpyinfo", "-display", f":{session.display}")
+        info = x_client(session, "xdpyinfo", "-display", f":{session.display}")
         if info.returncode == 0:
             break
         assert time.monotonic() < deadline, f"xdpyinfo never answered: {info.stderr}"
