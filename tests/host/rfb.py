@@ -44,7 +44,13 @@ class RfbOverWebsocket:
         return struct.unpack("!I", self.read(4))[0]
 
     def close(self) -> None:
-        self.ws.close()
+        # The server may already have dropped us (a refused client): still free the socket.
+        try:
+            self.ws.close(timeout=1)
+        except Exception:
+            pass
+        finally:
+            self.ws.shutdown()
 
 
 def vnc_auth_response(password: str, challenge: bytes) -> bytes:
