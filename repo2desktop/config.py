@@ -96,6 +96,7 @@ class DesktopConfig:
     environment: Pairs
     start: str  # "lazy" | "eager"
     launcher: Launcher
+    qt: bool = True  # install the X client libraries Qt applications need
     home: Tuple[HomeFile, ...] = ()
     launchers: Tuple[AppLauncher, ...] = ()
     wallpaper: Optional[str] = None  # relative to the folder of desktop.yml
@@ -134,6 +135,13 @@ WINDOW_MANAGER_COMMANDS = {
     "none": "",
 }
 BASE_PACKAGES = ("xinit", "supervisor", "xfonts-base", "x11-xserver-utils", "novnc")
+# What Qt 5/6 applications (PyQt, PySide from PyPI) need from the system to open windows
+# through xcb; slim bases lack them. Names valid on Debian 12 and Ubuntu 24.04 (there some
+# are virtual names of the t64 packages, which apt resolves).
+QT_PACKAGES = ("libegl1", "libgl1", "libfontconfig1", "libdbus-1-3", "libglib2.0-0",
+               "libxkbcommon0", "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4",
+               "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0",
+               "libxcb-shape0", "libxcb-xinerama0", "libxcb-xkb1", "libx11-xcb1")
 
 
 def apt_packages(config: DesktopConfig) -> Tuple[str, ...]:
@@ -142,6 +150,8 @@ def apt_packages(config: DesktopConfig) -> Tuple[str, ...]:
     names.update(SERVER_PACKAGES[config.vnc.server])
     names.update(WINDOW_MANAGER_PACKAGES[config.window_manager])
     names.update(config.packages)
+    if config.qt:
+        names.update(QT_PACKAGES)
     if any(cmd.split()[:1] == ["xterm"] for cmd in config.autostart):
         names.add("xterm")
     if config.launchers and config.window_manager in ("openbox", "none"):

@@ -263,7 +263,7 @@ def _check_fields(section: _Section, key: str, command: Optional[str], fields: s
 
 TOP_KEYS = ("version", "display", "vnc", "websockify", "novnc", "window_manager", "autostart",
             "packages", "programs", "environment", "start", "launcher", "home", "launchers",
-            "wallpaper")
+            "wallpaper", "qt")
 
 
 def validate(document: Any, file: str, base_dir: Optional[str] = None) -> DesktopConfig:
@@ -307,6 +307,7 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
         icon=launcher_section.string("icon", None, allow_null=True),
     )
 
+    qt = top.boolean("qt", True)
     home = _home_files(top, base_dir)
     launchers = _launchers(top, base_dir)
     wallpaper = top.string("wallpaper", None, allow_null=True)
@@ -330,7 +331,7 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
         novnc=novnc, window_manager=window_manager, autostart=autostart,
         packages=tuple(p.split("#", 1)[0].strip() for p in packages), programs=programs,
         environment=environment, start=start, launcher=launcher, home=home, launchers=launchers,
-        wallpaper=wallpaper, base_dir=base_dir or ".", warnings=warnings,
+        wallpaper=wallpaper, base_dir=base_dir or ".", qt=qt, warnings=warnings,
     )
 
 

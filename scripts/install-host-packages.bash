@@ -7,6 +7,9 @@ packages=(
   # the desktop stack (same names on Debian 12 and Ubuntu 24.04)
   tightvncserver tigervnc-standalone-server xinit supervisor novnc openbox xterm xfonts-base
   x11-xserver-utils x11-utils xdotool tint2 feh mesa-utils
+  # what Qt applications need to open windows (desktop.yml qt: true, the default)
+  libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
+  libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
   # the browser the tests drive through Playwright
   chromium
   # the image builds: a Docker engine with BuildKit in its CLI, and a local base image

@@ -165,7 +165,8 @@ def find_session(jupyter_pid: int) -> Optional[DesktopProcesses]:
 class JupyterServer:
     """`python -m jupyter server` in FOLDER (which holds the desktop.yml), under /user/alice/."""
 
-    def __init__(self, folder: Path, desktop_yml: str, config_py: Optional[str] = None):
+    def __init__(self, folder: Path, desktop_yml: str, config_py: Optional[str] = None,
+                 extra_env: Optional[Dict[str, str]] = None):
         self.folder = folder
         self.token = secrets.token_hex(24)
         self.port = free_port()
@@ -191,6 +192,7 @@ class JupyterServer:
         env.update(HOME=str(home), JUPYTER_TOKEN=self.token,
                    JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
                    JUPYTER_RUNTIME_DIR=str(folder / "jupyter-runtime"))
+        env.update(extra_env or {})
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT)
@@ -211,6 +213,11 @@ class JupyterServer:
         kwargs.setdefault("allow_redirects", False)
         kwargs.setdefault("headers", self.headers if auth else {})
         return requests.get(self.url(path), **kwargs)
+
+    def session_post(self, path: str, **kwargs) -> requests.Response:
+        response = requests.post(self.url(path), headers=self.headers, timeout=60, **kwargs)
+        assert response.status_code in (200, 201), (response.status_code, response.text)
+        return response
 
     def log(self) -> str:
         self._log.flush()
@@ -319,10 +326,11 @@ def jupyter(tmp_path):
     """Start Jupyter servers for one test; stop each one (and check its cleanup) afterwards."""
     started: List[JupyterServer] = []
 
-    def start(desktop_yml: str, config_py: Optional[str] = None) -> JupyterServer:
+    def start(desktop_yml: str, config_py: Optional[str] = None,
+              extra_env: Optional[Dict[str, str]] = None) -> JupyterServer:
         folder = tmp_path / f"server{len(started)}"
         folder.mkdir()
-        server = JupyterServer(folder, desktop_yml, config_py)
+        server = JupyterServer(folder, desktop_yml, config_py, extra_env)
         started.append(server)
         return server.wait_ready()
     yield start
