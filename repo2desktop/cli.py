@@ -75,10 +75,13 @@ def cmd_session(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build, option_value, without_option
 
+    # Options end at "--": what follows is the container's command, passed on untouched.
     r2d = list(args.r2d_args)
-    base = option_value(r2d, "--base-image")
-    r2d = [a for a in without_option(r2d, "--base-image") if a != "--no-build"]
-    return build(args.repo, r2d, "--no-build" in args.r2d_args, base_image=base)
+    cut = r2d.index("--") if "--" in r2d else len(r2d)
+    options, command = r2d[:cut], r2d[cut:]
+    base = option_value(options, "--base-image")
+    options = [a for a in without_option(options, "--base-image") if a != "--no-build"]
+    return build(args.repo, options + command, "--no-build" in r2d[:cut], base_image=base)
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -1,0 +1,81 @@
+"""Fixtures of the slow tier: lazy once-per-session image builds, containers, a browser.
+
+    python -m pytest tests/image            # needs dockerd and the base image (make test-image)
+    R2D_TEST_NO_CACHE=1 python -m pytest tests/image   # the same, building without layer cache
+
+Each fixture repository under tests/image/fixtures/ is built the first time a test needs it
+(`python -m repo2desktop build tests/image/fixtures/NAME --no-run --image-name r2d-test-NAME
+--user-id 1000 --user-name jovyan`); a failed build errors every test that needs it, with the
+tail of its log. Containers are removed with `docker rm -f ID` at the end; images stay.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Iterator
+
+import pytest
+
+from .images import (BASE_IMAGE_ENV, DEFAULT_BASE_IMAGE, ContainerPool, ImageBuilder, docker,
+                     image_exists)
+
+BUILDER_KEY = pytest.StashKey[ImageBuilder]()
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    """dockerd answers and the base image exists (`make test-image` sets up both)."""
+    try:
+        info = docker("info", "--format", "{{.ServerVersion}}", check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:  # no CLI, or it hangs
+        pytest.skip(f"the image tier needs dockerd; `docker info` failed: {e!r} (make engine)")
+    if info.returncode != 0 or not info.stdout.strip():
+        pytest.skip(f"the image tier needs dockerd; `docker info` failed: {info.stderr.strip()} "
+                    "(`make engine` or scripts/start-dockerd.bash starts it)")
+    base = os.environ.get(BASE_IMAGE_ENV) or DEFAULT_BASE_IMAGE
+    if not image_exists(base):
+        pytest.fail(f"base image {base} is missing: `make base-image` "
+                    "(scripts/make-base-image.bash) makes it", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def images(request: pytest.FixtureRequest, docker_engine: None) -> ImageBuilder:
+    """``images.build(NAME)`` -> image name; each fixture is built at most once per session."""
+    builder = ImageBuilder()
+    request.config.stash[BUILDER_KEY] = builder
+    return builder
+
+
+@pytest.fixture(scope="session")
+def containers(docker_engine: None) -> Iterator[ContainerPool]:
+    pool = ContainerPool()
+    try:
+        yield pool
+    finally:
+        pool.remove_all()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    builder = config.stash.get(BUILDER_KEY, None)
+    results = [*builder.results.values(), *builder.others] if builder else []
+    if not results:
+        return
+    terminalreporter.section("image builds (repo2desktop build)")
+    for result in results:
+        terminalreporter.write_line(f"{result.name:<14} {result.seconds:7.1f} s  {result.state:<16} {result.log_path}")
+    terminalreporter.write_line(f"{'total':<14} {sum(r.seconds for r in results):7.1f} s")
