@@ -31,10 +31,11 @@ def docker_engine() -> None:
     try:
         info = docker("info", "--format", "{{.ServerVersion}}", check=False, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:  # no CLI, or it hangs
-        pytest.skip(f"the image tier needs dockerd; `docker info` failed: {e!r} (make engine)")
+        pytest.fail(f"the image tier needs dockerd; `docker info` failed: {e!r} (make engine)",
+                    pytrace=False)
     if info.returncode != 0 or not info.stdout.strip():
-        pytest.skip(f"the image tier needs dockerd; `docker info` failed: {info.stderr.strip()} "
-                    "(`make engine` or scripts/start-dockerd.bash starts it)")
+        pytest.fail(f"the image tier needs dockerd; `docker info` failed: {info.stderr.strip()} "
+                    "(`make engine` or scripts/start-dockerd.bash starts it)", pytrace=False)
     base = os.environ.get(BASE_IMAGE_ENV) or DEFAULT_BASE_IMAGE
     if not image_exists(base):
         pytest.fail(f"base image {base} is missing: `make base-image` "
