@@ -134,7 +134,9 @@ WINDOW_MANAGER_COMMANDS = {
     "xfce4": "dbus-launch --exit-with-session startxfce4",
     "none": "",
 }
-BASE_PACKAGES = ("xinit", "supervisor", "xfonts-base", "x11-xserver-utils", "novnc")
+# x11-utils (xwininfo, xprop, xdpyinfo) lets users and tests see what is on the display;
+# tightvncserver depends on it anyway, and Qt's libraries pull the same Mesa stack.
+BASE_PACKAGES = ("xinit", "supervisor", "xfonts-base", "x11-xserver-utils", "x11-utils", "novnc")
 # What Qt 5/6 applications (PyQt, PySide from PyPI) need from the system to open windows
 # through xcb; slim bases lack them. Names valid on Debian 12 and Ubuntu 24.04 (there some
 # are virtual names of the t64 packages, which apt resolves).

@@ -367,9 +367,7 @@ def test_every_process_runs_as_the_notebook_user(desktop: Container, shared: Sha
 
 def test_autostarted_app_is_on_the_display(desktop: Container, shared: SharedDesktop):
     session = desktop.desktop()
-    if not has_xwininfo(desktop):
-        pytest.skip("xwininfo is not in this image (x11-utils comes with tightvncserver, not with "
-                    "tigervnc-standalone-server); the screenshot test checks the canvas instead")
+    assert has_xwininfo(desktop), "x11-utils is one of the desktop's base packages"
     deadline = time.monotonic() + 30
     while True:
         window, tree = app_window(desktop, session, shared.expected.app)
