@@ -10,7 +10,8 @@ PORT ?= 8888
 PYTEST_ARGS ?=
 STAMP := build/.stamps
 
-export BASE_IMAGE REPO2DESKTOP_BASE_IMAGE=$(BASE_IMAGE)
+export BASE_IMAGE
+export REPO2DESKTOP_BASE_IMAGE := $(BASE_IMAGE)
 
 .PHONY: help
 help: ## list the targets

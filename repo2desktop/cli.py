@@ -69,7 +69,7 @@ def cmd_session(args: argparse.Namespace) -> int:
 
     config = discover.load(args.config, _overrides(args))
     return run_session(config, unix_socket=args.unix_socket, exit_with_parent=args.exit_with_parent,
-                       xauthority=args.xauthority)
+                       xauthority=args.xauthority, attach=args.attach)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=None, help="desktop.yml or repository folder (default: .)")
     p.add_argument("--unix-socket", required=True, help="where websockify listens")
     p.add_argument("--xauthority", default="", help="where to write the X authority file")
+    p.add_argument("--attach", action="store_true",
+                   help="if a session already answers on --unix-socket, wait while it runs "
+                        "(jupyter-server-proxy's process for an eager desktop); else start one")
     p.add_argument("--exit-with-parent", action="store_true",
                    help="stop when the process that started us goes away")
     _add_overrides(p)

@@ -59,10 +59,12 @@ def setup_desktop() -> dict:
     spec = server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                              icon_path=_icon(config, location))
     if config.start == "eager":
+        # Start the desktop now, on a socket we choose; jupyter-server-proxy then runs an
+        # "attach" process that waits for that socket, so a request that arrives before
+        # websockify listens waits for it instead of failing.
         socket_path = os.path.join(private, "websockify.sock")
         subprocess.Popen(command + ["--unix-socket", socket_path, "--exit-with-parent"],
                          stdin=subprocess.DEVNULL)
-        spec.pop("command")
-        spec.pop("timeout")
+        spec["command"] = command + ["--unix-socket", socket_path, "--attach"]
         spec["unix_socket"] = socket_path
     return spec

@@ -62,13 +62,43 @@ def run_up(config: DesktopConfig, port: int = 0, timeout: float = 60.0) -> int:
         desktop.stop()
 
 
+def _answers(unix_socket: str) -> bool:
+    import socket as _socket
+
+    with _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        try:
+            sock.connect(unix_socket)
+            return True
+        except OSError:
+            return False
+
+
+def _attach(unix_socket: str, timeout: float = 60.0) -> bool:
+    """Wait for an eagerly started session on UNIX_SOCKET, then while it runs; False if none."""
+    _install_signal_handlers()
+    deadline = time.monotonic() + timeout
+    try:
+        while not _answers(unix_socket):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        while _answers(unix_socket):
+            time.sleep(2.0)
+    except _Stop:
+        pass
+    return True
+
+
 def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool = False,
-                xauthority: str = "") -> int:
+                xauthority: str = "", attach: bool = False) -> int:
     """The process jupyter-server-proxy starts: websockify on a private unix socket.
 
     A failure is printed to stderr (Jupyter's log) *and* kept on the starting page, which
     websockify goes on serving, so the browser shows the failing program and its log.
     """
+    if attach and _attach(unix_socket, timeout=20.0):
+        return 0
     parent = os.getppid()
     desktop = DesktopSession(config, listen=f"unix:{unix_socket}", xauthority=xauthority)
     _install_signal_handlers()

@@ -38,7 +38,7 @@ CONTAINER_LABEL = "r2d-test=image-tier"
 # The one place that names images. Keys are fixture folders (or, for "wheel", the build
 # from an installed wheel); values are the image names the tier builds and runs.
 IMAGES: Dict[str, str] = {name: f"r2d-test-{name}" for name in (
-    "desktop-only", "apt-autostart", "own-start", "tigervnc", "xfce4",  # built and run
+    "desktop-only", "apt-autostart", "own-start", "tigervnc", "xfce4", "persistent-home",  # built and run
     "broken", "bad-package",  # builds that must fail
     "wheel",  # built by a repo2desktop installed from its wheel into a fresh venv
     # conda-based buildpacks (need conda-forge at build time; test_conda_builds.py)
@@ -236,7 +236,7 @@ class Container:
     entrypoint, the repository's start, `jupyter notebook`), port 8888 published on loopback
     only, the token in the environment (never in a URL or on a command line)."""
 
-    def __init__(self, image: str):
+    def __init__(self, image: str, run_args: Sequence[str] = ()):
         self.image = image
         self.token = secrets.token_hex(24)
         self.name = f"{image}-{secrets.token_hex(3)}"
@@ -246,7 +246,7 @@ class Container:
         # `-e JUPYTER_TOKEN` without a value: docker copies it from its own environment.
         env = dict(os.environ, JUPYTER_TOKEN=self.token)
         started = docker("run", "-d", "--name", self.name, "--label", CONTAINER_LABEL,
-                         "-e", "JUPYTER_TOKEN", "-p", "127.0.0.1::8888", image, env=env)
+                         "-e", "JUPYTER_TOKEN", "-p", "127.0.0.1::8888", *run_args, image, env=env)
         self.id = started.stdout.strip()
         ports = docker("port", self.id, "8888/tcp").stdout.split()
         self.port = int(ports[0].rsplit(":", 1)[1])
@@ -399,8 +399,8 @@ class ContainerPool:
     def __init__(self) -> None:
         self.started: List[Container] = []
 
-    def start(self, image: str) -> Container:
-        container = Container(image)
+    def start(self, image: str, run_args: Sequence[str] = ()) -> Container:
+        container = Container(image, run_args)
         self.started.append(container)
         return container.wait_ready()
 
