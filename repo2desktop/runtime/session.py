@@ -202,7 +202,9 @@ class DesktopSession:
             return failure
         answers = False
         alive = ("STARTING", "RUNNING")
-        if programs.get("x-session") in alive and programs.get("websockify") in alive:
+        # Probe only until the first answer: afterwards noVNC reconnects by itself, and each
+        # probe would add lines to the VNC server's log (and count as a failed client).
+        if not self.ready and programs.get("x-session") in alive and programs.get("websockify") in alive:
             try:
                 probe.rfb_version(self.session.listen, timeout=1.0)
                 answers = True

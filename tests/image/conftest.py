@@ -10,8 +10,13 @@ tail of its log. Containers are removed with `docker rm -f ID` at the end; image
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -21,6 +26,10 @@ from .images import (BASE_IMAGE_ENV, DEFAULT_BASE_IMAGE, ContainerPool, ImageBui
 
 BUILDER_KEY = pytest.StashKey[ImageBuilder]()
 CHROMIUM = "/usr/bin/chromium"
+# The tier's image and container names are fixed (r2d-test-*), so two sessions on one dockerd
+# would untag and rebuild each other's images: a second session waits for the first.
+LOCK_FILE = Path(tempfile.gettempdir()) / "r2d-test-image-tier.lock"
+LOCK_WAIT = 3600.0
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -43,7 +52,29 @@ def docker_engine() -> None:
 
 
 @pytest.fixture(scope="session")
-def images(request: pytest.FixtureRequest, docker_engine: None) -> ImageBuilder:
+def tier_lock(docker_engine: None) -> Iterator[None]:
+    """Held for the whole session by everything that builds images or runs containers."""
+    with open(LOCK_FILE, "a") as lock:
+        began = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() - began > LOCK_WAIT:
+                    pytest.fail(f"another image-tier session held {LOCK_FILE} for {LOCK_WAIT:.0f} s",
+                                pytrace=False)
+                if time.monotonic() - began < 2:
+                    print(f"\nimage tier: waiting for another session ({LOCK_FILE})", file=sys.__stderr__)
+                time.sleep(2)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def images(request: pytest.FixtureRequest, tier_lock: None) -> ImageBuilder:
     """``images.build(NAME)`` -> image name; each fixture is built at most once per session."""
     builder = ImageBuilder()
     request.config.stash[BUILDER_KEY] = builder
@@ -51,7 +82,7 @@ def images(request: pytest.FixtureRequest, docker_engine: None) -> ImageBuilder:
 
 
 @pytest.fixture(scope="session")
-def containers(docker_engine: None) -> Iterator[ContainerPool]:
+def containers(tier_lock: None) -> Iterator[ContainerPool]:
     pool = ContainerPool()
     try:
         yield pool

@@ -65,7 +65,7 @@ def readme_block(name: str) -> List[str]:
     return block.group(1).splitlines()
 
 
-def test_broken_desktop_yml_stops_before_anything_is_built(docker_engine):
+def test_broken_desktop_yml_stops_before_anything_is_built(tier_lock):
     expected = readme_block("broken")
     assert len(expected) == 2, expected
     untag(IMAGES["broken"])

@@ -98,6 +98,11 @@ def shared(request, images, containers) -> Iterator[SharedDesktop]:
         desktop.remove()  # free the machine before the next fixture's container starts
 
 
+@pytest.fixture
+def desktop(shared: SharedDesktop) -> Container:
+    return shared.get()
+
+
 # -- helpers -----------------------------------------------------------------------------
 
 def supervisor_status(container: Container, runtime_dir: str) -> Dict[str, str]:
@@ -185,7 +190,7 @@ WINDOW = re.compile(r'\("(?P<instance>[^"]*)" "(?P<cls>[^"]*)"\)\s+(?P<w>\d+)x(?
 
 
 def has_xwininfo(container: Container) -> bool:
-    # x11-utils comes with tightvncserver; tigervnc-standalone-server does not pull it in.
+    # x11-utils: a desktop base package now; before, only tightvncserver pulled it in.
     return container.run("command -v xwininfo").exit_status == 0
 
 
@@ -340,7 +345,10 @@ def test_rendered_files_and_modes(desktop: Container, shared: SharedDesktop):
         check("vnc-passwd", 0o600)
     else:
         assert not password.exists, "auth: none needs no password file"
-    # Nothing in it is writable by others; the folders holding the sockets are private.
+    # Every script (also ones added later) is private; nothing is writable by others; the
+    # folders holding the sockets are private.
+    loose = host.check_output("find %s -name '*.sh' -type f -not -perm 0700", root)
+    assert loose == "", loose
     writable = host.check_output("find %s -not -type l -perm /022", root)
     assert writable == "", writable
     socket_dir = host.file(session.listen_socket.rsplit("/", 1)[0])
@@ -538,11 +546,6 @@ def test_own_start_runs_and_eager_desktop_needs_no_visit(images: ImageBuilder, c
         assert GREETING.fullmatch(container.rfb())
     finally:
         container.remove()
-
-
-@pytest.fixture
-def desktop(shared: SharedDesktop) -> Container:
-    return shared.get()
 
 
 def test_eager_desktop_page_answers_the_first_request(images: ImageBuilder, containers: ContainerPool):
