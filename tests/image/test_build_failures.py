@@ -126,3 +126,21 @@ def test_unknown_apt_package_fails_the_build(images):
     assert left_behind(before, "bad-package") == []
     assert new_images_of(before, "bad-package") == []
     assert not image_exists(IMAGES["bad-package"])
+
+
+def test_apt_txt_names_are_checked_with_rename_hints(docker_engine):
+    """The check the buildpack runs before repo2docker's apt.txt step, on the real base image:
+    one line per missing name, naming the distribution, with the known rename."""
+    base = build_env()["REPO2DESKTOP_BASE_IMAGE"]
+    script = REPO / "buildpacks" / "check-apt-packages.bash"
+    result = docker("run", "--rm", "--network", "host", "-v", f"{script}:/check.bash:ro", base,
+                    "bash", "/check.bash", "apt.txt", "x11-apps", "firefox", "libasound2t64",
+                    check=False, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("repo2desktop: error:")]
+    assert lines == [
+        "repo2desktop: error: apt.txt: package 'firefox' does not exist on Debian GNU/Linux 12 "
+        "(bookworm); there it is called 'firefox-esr'",
+        "repo2desktop: error: apt.txt: package 'libasound2t64' does not exist on Debian GNU/Linux 12 "
+        "(bookworm); there it is called 'libasound2'",
+    ], result.stderr
