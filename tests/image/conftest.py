@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -81,13 +82,21 @@ def images(request: pytest.FixtureRequest, tier_lock: None) -> ImageBuilder:
     return builder
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 @pytest.fixture(scope="session")
 def containers(tier_lock: None) -> Iterator[ContainerPool]:
+    """Every container started in this session, removed at its end. SIGTERM (a CI timeout,
+    `timeout`, a kill) becomes an interrupt, so pytest still tears down and removes them."""
     pool = ContainerPool()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         yield pool
     finally:
         pool.remove_all()
+        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="session")
