@@ -5,6 +5,11 @@ refuses to start without the buildx plugin; the Docker SDK's build API uses the
 legacy builder, which rejects repo2docker's ``COPY --chmod``. Debian's docker.io
 CLI (20.10) has BuildKit built in, so ``DOCKER_BUILDKIT=1 docker build`` works
 where buildx is missing. Select it with ``repo2docker --engine repo2desktop``.
+
+Build steps run on the engine's default (bridge) network: a repository's ``RUN`` steps
+reach the internet (apt, pip) but not services listening on the build host's loopback.
+Host networking only when asked for: ``REPO2DESKTOP_BUILD_NETWORK=host`` (or
+``--BuildKitCLIEngine.network=host``) for machines whose bridge network has no way out.
 """
 
 import os
@@ -14,9 +19,10 @@ import tempfile
 
 from repo2docker.docker import DOCKER_CLI, DockerEngine
 from repo2docker.engine import BuildError, ContainerEngineException, ImageLoadError
-from traitlets import Unicode
+from traitlets import Unicode, default
 
 DEFAULT_CLI = "/usr/bin/docker"  # Debian's CLI: BuildKit without buildx
+NETWORK_ENV = "REPO2DESKTOP_BUILD_NETWORK"
 
 
 def docker_cli():
@@ -41,10 +47,14 @@ class BuildKitCLIEngine(DockerEngine):
     """DockerEngine whose build() runs ``DOCKER_BUILDKIT=1 docker build``."""
 
     network = Unicode(
-        "host",
         config=True,
-        help="--network for build steps; host networking is what works on these machines.",
+        help="--network for build steps (e.g. 'host'); empty: the engine's default network, "
+        f"which keeps untrusted build steps off the build host's loopback. Default: ${NETWORK_ENV}.",
     )
+
+    @default("network")
+    def _network_default(self):
+        return os.environ.get(NETWORK_ENV, "").strip()
 
     def __init__(self, *, parent):
         super().__init__(parent=parent)
@@ -78,7 +88,12 @@ class BuildKitCLIEngine(DockerEngine):
         **kwargs,
     ):
         cli = self.container_cli
-        args = [cli, "build", "--progress", "plain", "--network", self.network]
+        args = [cli, "build", "--progress", "plain"]
+        if self.network:
+            if self.network == "host":
+                # Say so: with it, RUN steps reach every service on this machine's loopback.
+                self.log.warning(f"repo2desktop: build steps use the host's network ({NETWORK_ENV}=host)\n")
+            args += ["--network", self.network]
         for k, v in (buildargs or {}).items():
             args += ["--build-arg", f"{k}={v}"]
         for cf in cache_from or []:

@@ -53,7 +53,9 @@ RUN update-ca-certificates >/dev/null
 CMD ["/bin/bash"]
 EOF
 
-DOCKER_BUILDKIT=1 "$DOCKER" build --network host --progress plain \
+# The engine's default network reaches the package mirrors; host networking only when
+# REPO2DESKTOP_BUILD_NETWORK=host asks for it (as for repository builds).
+DOCKER_BUILDKIT=1 "$DOCKER" build ${REPO2DESKTOP_BUILD_NETWORK:+--network "$REPO2DESKTOP_BUILD_NETWORK"} --progress plain \
     -t "$BASE_IMAGE" "$WORK/ctx" >"$WORK/build.log" 2>&1 || {
     tail -n 40 "$WORK/build.log" >&2
     exit 1

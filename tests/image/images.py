@@ -40,6 +40,7 @@ CONTAINER_LABEL = "r2d-test=image-tier"
 IMAGES: Dict[str, str] = {name: f"r2d-test-{name}" for name in (
     "desktop-only", "apt-autostart", "own-start", "tigervnc", "xfce4", "persistent-home",  # built and run
     "broken", "bad-package",  # builds that must fail
+    "build-network",  # a build whose postBuild tries the build host's loopback
     "wheel",  # built by a repo2desktop installed from its wheel into a fresh venv
     # conda-based buildpacks (need conda-forge at build time; test_conda_builds.py)
     "conda-requirements", "conda-environment", "conda-pipfile", "conda-r", "conda-julia",
