@@ -7,7 +7,7 @@ from typing import Dict, Optional
 from ruamel.yaml.comments import CommentedMap
 
 from .config import DesktopConfig
-from .loader import load_document
+from .loader import load_document, shown_path
 from .validate import validate
 
 # repo2docker's order: a binder/ (or .binder/) folder wins over the top level.
@@ -20,15 +20,17 @@ OVERRIDABLE = ("display.geometry", "display.depth", "display.number", "novnc.dir
 
 
 def find_config(path: Optional[str]) -> Optional[str]:
-    """A desktop.yml for PATH (a file or a repository folder), or None for the defaults."""
+    """A desktop.yml for PATH (a file or a repository folder), or None for the defaults.
+
+    Whatever is named desktop.yml counts (a symlink, a FIFO, a folder...): the loader then
+    refuses what it must not read, with a located error, instead of silently using defaults.
+    """
     path = path or "."
-    if os.path.isfile(path):
-        return path
     if not os.path.isdir(path):
-        return path  # let the loader report a located "cannot read" error
+        return path  # a file, or something the loader reports as a located error
     for candidate in CANDIDATES:
         full = os.path.join(path, candidate)
-        if os.path.isfile(full):
+        if os.path.lexists(full):
             return full
     return None
 
@@ -40,7 +42,7 @@ def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> 
         document, shown, base_dir = CommentedMap(version=1), DEFAULTS_NAME, os.getcwd()
     else:
         document = load_document(found)
-        shown = os.path.relpath(found) if not os.path.isabs(found) else found
+        shown = shown_path(found)
         base_dir = os.path.dirname(os.path.abspath(found))
     if overrides and isinstance(document, dict):
         for dotted, value in overrides.items():

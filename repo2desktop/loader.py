@@ -13,31 +13,51 @@ from typing import Any, Optional
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent,
+                                ScalarEvent)
+from ruamel.yaml.parser import RoundTripParser
 
+from . import repofiles
 from .errors import ConfigError, Problem
 
 # A desktop.yml is a few dozen lines; anything this big is a mistake (a log, a dataset).
 MAX_BYTES = 256 * 1024
+# Keys, items and scalars, each alias counted as what it expands to. A real desktop.yml has
+# a few hundred at most; the cap keeps reading (pure-Python ruamel) well under a second and
+# defuses alias bombs ("billion laughs") for everything that walks the document later.
+MAX_NODES = 2000
 
 
 def _problem(file: str, line: int, col: int, message: str, key_path: str = "") -> ConfigError:
     return ConfigError([Problem(file, line, col, key_path, message)])
 
 
-def read_text(path: str) -> str:
-    """Return the file's text, or raise a located ConfigError for unreadable input."""
+def shown_path(path: str) -> str:
+    """PATH as messages show it: relative paths stay relative; control characters escaped
+    (a line break in a file name must not start a new line of output or of a generated file)."""
     shown = os.path.relpath(path) if not os.path.isabs(path) else path
+    return repofiles.escape_controls(shown)
+
+
+def read_text(path: str, root: Optional[str] = None) -> str:
+    """Return the file's text, or raise a located ConfigError for unreadable input.
+
+    Only a regular file whose real path is inside ROOT (default: the repository of PATH,
+    see repofiles.repo_root) is read: a symlink pointing elsewhere, a FIFO, a device or a
+    folder is refused without showing anything of it.
+    """
+    shown = shown_path(path)
+    if shown != (os.path.relpath(path) if not os.path.isabs(path) else path):
+        raise _problem(shown, 1, 1, "the path of desktop.yml contains a control character")
+    root = root if root is not None else repofiles.repo_root(os.path.dirname(os.path.abspath(path)))
     try:
-        size = os.path.getsize(path)
+        data = repofiles.read_bytes(path, root, MAX_BYTES)
+    except repofiles.TooLarge as e:
+        raise _problem(shown, 1, 1, f"the file is {e.size} bytes; desktop.yml is limited to {MAX_BYTES} bytes") from None
+    except repofiles.Refused as e:
+        raise _problem(shown, 1, 1, f"the file {e}") from None
     except OSError as e:
-        raise _problem(shown, 1, 1, f"cannot read the file: {e.strerror}") from e
-    if size > MAX_BYTES:
-        raise _problem(shown, 1, 1, f"the file is {size} bytes; desktop.yml is limited to {MAX_BYTES} bytes")
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise _problem(shown, 1, 1, f"cannot read the file: {e.strerror}") from e
+        raise _problem(shown, 1, 1, f"cannot read the file: {e.strerror}") from None
     return decode(data, shown)
 
 
@@ -70,6 +90,10 @@ def parse(text: str, file: str) -> Any:
         raise _problem(file, 1, 1, "the file is empty (a minimal desktop.yml is 'version: 1')")
     try:
         document = _load(text, allow_duplicates=False)
+    except _TooManyNodes as e:
+        raise _problem(file, e.line, e.col, f"more than {MAX_NODES} YAML nodes (keys, items and values, "
+                       f"each alias counted as what it expands to); desktop.yml is limited to "
+                       f"{MAX_NODES}") from None
     except DuplicateKeyError as e:
         mark = e.problem_mark
         key = _duplicate_key_name(e)
@@ -93,8 +117,49 @@ def parse(text: str, file: str) -> Any:
     return document
 
 
+class _TooManyNodes(Exception):
+    def __init__(self, mark: Any):
+        super().__init__("too many nodes")
+        self.line, self.col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+class _BudgetParser(RoundTripParser):
+    """ruamel's round-trip parser that counts the nodes the composer receives, each alias
+    as the size of its anchor's node, and stops at MAX_NODES: reading stays one pass."""
+
+    def __init__(self, loader: Any) -> None:
+        super().__init__(loader)
+        self._total = 0
+        self._open: list = []  # [anchor, total when the collection started]
+        self._sizes: dict = {}
+
+    def _add(self, count: int, event: Any) -> None:
+        self._total += count
+        if self._total > MAX_NODES:
+            raise _TooManyNodes(event.start_mark)
+
+    def get_event(self) -> Any:
+        event = super().get_event()
+        if isinstance(event, AliasEvent):
+            # An anchor still open (a recursive alias) counts once: nothing expands it.
+            self._add(self._sizes.get(event.anchor, 1), event)
+        elif isinstance(event, ScalarEvent):
+            self._add(1, event)
+            if event.anchor:
+                self._sizes[event.anchor] = 1
+        elif isinstance(event, CollectionStartEvent):
+            self._add(1, event)
+            self._open.append((event.anchor, self._total - 1))
+        elif isinstance(event, CollectionEndEvent) and self._open:
+            anchor, began = self._open.pop()
+            if anchor:
+                self._sizes[anchor] = self._total - began
+        return event
+
+
 def _load(text: str, allow_duplicates: bool) -> Any:
     yaml = YAML(typ="rt")
+    yaml.Parser = _BudgetParser
     yaml.allow_duplicate_keys = allow_duplicates
     with warnings.catch_warnings():
         # ruamel warns (e.g. ReusedAnchorWarning, YAML 1.1 floats) through Python's warnings;
@@ -112,7 +177,14 @@ def _mapping_path(text: str, mark: Optional[Any]) -> str:
     except Exception:
         return ""
 
+    seen: set = set()
+
     def walk(node: Any, path: str) -> Optional[str]:
+        # Aliases share nodes: visit each once (linear in the document, and recursion-proof).
+        if isinstance(node, (dict, list)):
+            if id(node) in seen:
+                return None
+            seen.add(id(node))
         if isinstance(node, dict):
             lc = getattr(node, "lc", None)
             if lc is not None and (lc.line, lc.col) == (mark.line, mark.column):
@@ -141,13 +213,11 @@ def _duplicate_key_name(e: DuplicateKeyError) -> str:
 
 def load_document(path: str) -> Any:
     """Read and parse ``path``; the document may still be any YAML value."""
-    shown = os.path.relpath(path) if not os.path.isabs(path) else path
-    return parse(read_text(path), shown)
+    return parse(read_text(path), shown_path(path))
 
 
 def load_config(path: str):
     """Read, parse and validate ``path`` into a DesktopConfig (raises ConfigError)."""
     from .validate import validate  # validate imports config only; no cycle at import time
 
-    shown = os.path.relpath(path) if not os.path.isabs(path) else path
-    return validate(load_document(path), shown)
+    return validate(load_document(path), shown_path(path), os.path.dirname(os.path.abspath(path)))

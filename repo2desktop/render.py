@@ -13,6 +13,7 @@ from typing import Dict, Optional, Tuple
 import jinja2
 
 from .config import WINDOW_MANAGER_COMMANDS, DesktopConfig
+from .repofiles import escape_controls
 from .resources import templates_dir
 
 VNC_BASE_PORT = 5900
@@ -175,7 +176,8 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
     context = {
         "config": config,
         "session": session,
-        "header": HEADER.format(source=config.source),
+        # The header is a comment line in every file: no line break may end it early.
+        "header": HEADER.format(source=escape_controls(config.source)),
         "x_session_command": x_session_command(config, session),
         "websockify_command": websockify_command(config, session),
         "window_manager_command": WINDOW_MANAGER_COMMANDS[config.window_manager].format(

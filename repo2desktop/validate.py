@@ -11,21 +11,36 @@ import shlex
 import string
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 import os
 
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from . import repofiles
 from .config import (
     AppLauncher, DesktopConfig, Display, HomeFile, Launcher, NoVnc, Program, Vnc, Websockify,
 )
 from .errors import ConfigError, Problem
 
 SUPPORTED_VERSION = 1
-GEOMETRY = re.compile(r"^([1-9][0-9]{2,4})x([1-9][0-9]{2,4})$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PROGRAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
-APT_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$")
+# Patterns are used with fullmatch: '$' alone would also accept a trailing line break.
+GEOMETRY = re.compile(r"([1-9][0-9]{2,4})x([1-9][0-9]{2,4})")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+APT_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?")
 RESERVED_PROGRAMS = {"x-session", "websockify"}
+# The largest framebuffer asked of the VNC server (8192x8192 at depth 32 is 256 MiB);
+# beyond it the X server fails only after the start-up timeout.
+MAX_WIDTH = MAX_HEIGHT = 8192
+# Names and titles go into file names (a launcher's .desktop file), window titles and the
+# Jupyter tile; paths into scripts. Longer ones are mistakes, and fail late (ENAMETOOLONG).
+MAX_NAME = 100
+MAX_PATH = 1024
+MAX_PATH_PART = 255  # NAME_MAX of Linux file systems
+# Widths and precisions in command templates ({display:>10}); a huge one is gigabytes.
+MAX_FORMAT_WIDTH = 200
+# Integers whose decimal form is this long are not shown in messages (Python refuses to
+# convert ints over 4300 digits to text at all).
+MAX_SHOWN_DIGITS = 30
 
 # Replacement fields each command override may use (nbnovnc's names, plus a few).
 VNC_FIELDS = {"display", "geometry", "depth", "vnc_port", "rfbauth", "unix_socket", "xauthority"}
@@ -73,6 +88,14 @@ def _pos_node(node: Any) -> Tuple[int, int]:
     return 1, 1
 
 
+def int_text(value: int) -> str:
+    """An integer for a message: its digits, or its size when it is huge."""
+    if abs(value) < 10 ** MAX_SHOWN_DIGITS:
+        return str(value)
+    digits = int(value.bit_length() * 0.30103) + 1  # log10(2): no conversion of the value
+    return f"{'-' if value < 0 else ''}<about {digits} digits>"
+
+
 def describe(value: Any) -> str:
     """Name a YAML value's type for an error message."""
     if value is None:
@@ -80,7 +103,7 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, int):
-        return f"an integer ({value})"
+        return f"an integer ({int_text(value)})"
     if isinstance(value, float):
         return f"a number ({value})"
     if isinstance(value, str):
@@ -99,8 +122,36 @@ def describe(value: Any) -> str:
 
 
 def _join(path: str, key: Any) -> str:
-    shown = str(key) if isinstance(key, str) and key.isprintable() and " " not in key else repr(key)
+    if isinstance(key, bool) or not isinstance(key, int):
+        shown = str(key) if isinstance(key, str) and key.isprintable() and " " not in key else repr(key)
+    else:
+        shown = int_text(key)
+    if len(shown) > 2 * MAX_NAME:
+        shown = shown[:MAX_NAME] + "..."
     return f"{path}.{shown}" if path else shown
+
+
+def _child(path: str, key: Any) -> str:
+    """PATH.KEY as these messages always wrote it, with control characters escaped, huge
+    integers summarised and very long keys cut."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        shown = int_text(key)
+    else:
+        shown = repofiles.escape_controls(str(key))
+    if len(shown) > 2 * MAX_NAME:
+        shown = shown[:MAX_NAME] + "..."
+    return f"{path}.{shown}"
+
+
+def text_problem(value: str, max_len: int = MAX_NAME) -> Optional[str]:
+    """What is wrong with a one-line name, title or path (control characters, length)."""
+    found = repofiles.CONTROL.search(value)
+    if found:
+        return (f"must not contain control characters (found {repr(found.group())[1:-1]} "
+                f"at position {found.start() + 1})")
+    if len(value) > max_len:
+        return f"is {len(value)} characters long; at most {max_len} are allowed"
+    return None
 
 
 class _Section:
@@ -149,7 +200,10 @@ class _Section:
             return default
         return value
 
-    def string(self, key: str, default: Optional[str], allow_null: bool = False) -> Optional[str]:
+    def string(self, key: str, default: Optional[str], allow_null: bool = False,
+               max_len: Optional[int] = None) -> Optional[str]:
+        """A string; with MAX_LEN it is one-line text (a name, title or path): no control
+        characters, at most MAX_LEN characters. Commands (no MAX_LEN) may span lines."""
         def check(v):
             if v is None and allow_null:
                 return None
@@ -159,6 +213,8 @@ class _Section:
                 return "must not be empty"
             if "\0" in v:
                 return "must not contain a NUL character"
+            if max_len is not None:
+                return text_problem(v, max_len)
             return None
         value = self.get(key, default, check)
         return None if value is None else str(value)
@@ -168,7 +224,7 @@ class _Section:
             if isinstance(v, bool) or not isinstance(v, int):
                 return f"expected an integer, got {describe(v)}"
             if not low <= v <= high:
-                return f"{v} is out of range ({low} to {high})"
+                return f"{int_text(v)} is out of range ({low} to {high})"
             return None
         return int(self.get(key, default, check))
 
@@ -213,9 +269,12 @@ class _Section:
             return ()
         pairs = []
         for name, item in value.items():
-            path = f"{_join(self.path, key)}.{name}"
-            if not isinstance(name, str) or not name_pattern.match(name):
+            path = _child(_join(self.path, key), name)
+            if not isinstance(name, str) or not name_pattern.fullmatch(name):
                 self.ctx.add(_pos_key(value, name), path, "is not a valid variable name")
+            elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 10 ** MAX_SHOWN_DIGITS:
+                self.ctx.add(_pos_value(value, name), path,
+                             f"{describe(item)} is too large for a number; quote it as a string")
             elif isinstance(item, (dict, list)) or item is None or not isinstance(item, (str, int, float)) \
                     or "\0" in str(item):
                 self.ctx.add(_pos_value(value, name), path,
@@ -242,10 +301,16 @@ def _check_fields(section: _Section, key: str, command: Optional[str], fields: s
     if command is None:
         return
     try:
-        used = {name for _, name, _, _ in string.Formatter().parse(command) if name is not None}
+        parsed = list(string.Formatter().parse(command))
     except ValueError as e:
         section.error(key, f"cannot be formatted: {e}")
         return
+    used = {name for _, name, _, _ in parsed if name is not None}
+    for _, name, spec, _ in parsed:
+        problem = _format_spec_problem(name, spec or "")
+        if problem:
+            section.error(key, problem)
+            return
     unknown = sorted(u for u in used if u not in fields)
     if unknown:
         section.error(key, f"unknown replacement field {{{unknown[0]}}} (known: "
@@ -261,6 +326,18 @@ def _check_fields(section: _Section, key: str, command: Optional[str], fields: s
         section.error(key, "must name a program to run")
 
 
+def _format_spec_problem(name: Optional[str], spec: str) -> Optional[str]:
+    """Refuse format specs that would make formatting slow or huge ({display:>999999999})."""
+    if "{" in spec:
+        return f"replacement field {{{name}}}: nested fields in a format spec are not supported"
+    for number in re.findall(r"[0-9]+", spec):
+        if len(number) > 6 or int(number) > MAX_FORMAT_WIDTH:
+            shown = number if len(number) <= 12 else f"{number[:9]}... ({len(number)} digits)"
+            return (f"replacement field {{{name}}}: width or precision {shown} is too large "
+                    f"(at most {MAX_FORMAT_WIDTH})")
+    return None
+
+
 TOP_KEYS = ("version", "display", "vnc", "websockify", "novnc", "window_manager", "autostart",
             "packages", "programs", "environment", "start", "launcher", "home", "launchers",
             "wallpaper", "qt")
@@ -274,7 +351,17 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
     """
     ctx = _Ctx(file)
     if not isinstance(document, dict):
-        ctx.add((1, 1), "", f"the document must be a mapping of keys, got {describe(document)}")
+        # Not a desktop.yml: name the type only (the text of an arbitrary file is not shown).
+        shown = "a string" if isinstance(document, str) else describe(document)
+        ctx.add((1, 1), "", f"the document must be a mapping of keys, got {shown}")
+        raise ConfigError(ctx.problems)
+    unknown = [k for k in document if not isinstance(k, str) or k not in TOP_KEYS]
+    if "version" not in document and unknown:
+        # No version and unknown keys: another kind of file (maybe one a symlink led to).
+        # Its keys are its content, so they are counted, not shown.
+        ctx.add((1, 1), "version", "required key is missing (add 'version: 1')")
+        ctx.add((1, 1), "", f"not read as a desktop.yml: no 'version' and {len(unknown)} unknown "
+                            "top-level key(s), which are not shown")
         raise ConfigError(ctx.problems)
     top = _Section(ctx, document, "", TOP_KEYS)
 
@@ -296,21 +383,21 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
     packages = top.string_list("packages", ())
     for i, name in enumerate(packages):
         clean = name.split("#", 1)[0].strip()
-        if not APT_NAME.match(clean):
+        if not APT_NAME.fullmatch(clean):
             ctx.add(_pos_value(top.raw("packages"), i), f"packages[{i}]", f"{name!r} is not a valid apt package name")
     programs = _programs(top)
     environment = top.string_map("environment")
     start = top.choice("start", "lazy", ("lazy", "eager"))
     launcher_section = top.section("launcher", ("title", "icon"))
     launcher = Launcher(
-        title=launcher_section.string("title", "Desktop"),
-        icon=launcher_section.string("icon", None, allow_null=True),
+        title=launcher_section.string("title", "Desktop", max_len=MAX_NAME),
+        icon=launcher_section.string("icon", None, allow_null=True, max_len=MAX_PATH),
     )
 
     qt = top.boolean("qt", True)
     home = _home_files(top, base_dir)
     launchers = _launchers(top, base_dir)
-    wallpaper = top.string("wallpaper", None, allow_null=True)
+    wallpaper = top.string("wallpaper", None, allow_null=True, max_len=MAX_PATH)
     if wallpaper is not None:
         _check_repo_file(top, top.node, "wallpaper", "wallpaper", wallpaper, base_dir)
     if launcher.icon is not None:
@@ -342,9 +429,12 @@ def _display(s: _Section) -> Display:
     elif s.has("number") and s.raw("number") != "auto":
         number = s.integer("number", 1, 1, 999)
     def check_geometry(v):
-        if not isinstance(v, str) or not GEOMETRY.match(v):
-            shown = repr(v) if isinstance(v, str) else describe(v)
+        match = GEOMETRY.fullmatch(v) if isinstance(v, str) else None
+        if not match:
+            shown = repr(v) if isinstance(v, str) and len(v) <= 40 else describe(v)
             return f"{shown} is not WIDTHxHEIGHT (e.g. 1280x800)"
+        if int(match.group(1)) > MAX_WIDTH or int(match.group(2)) > MAX_HEIGHT:
+            return f"{v!r} is too large (at most {MAX_WIDTH}x{MAX_HEIGHT})"
         return None
     geometry = s.get("geometry", "1280x800", check_geometry)
     depth = s.get("depth", 24, lambda v: None if type(v) is not bool and isinstance(v, int) and v in (8, 16, 24, 32)
@@ -381,10 +471,10 @@ def _websockify(s: _Section) -> Websockify:
 
 def _novnc(s: _Section) -> NoVnc:
     return NoVnc(
-        directory=s.string("directory", "/usr/share/novnc"),
+        directory=s.string("directory", "/usr/share/novnc", max_len=MAX_PATH),
         page=s.choice("page", "full", ("full", "lite")),
         resize=s.choice("resize", "scale", ("off", "scale", "remote")),
-        title=s.string("title", "Desktop"),
+        title=s.string("title", "Desktop", max_len=MAX_NAME),
     )
 
 
@@ -393,14 +483,21 @@ def _relative_path_problem(value: str) -> Optional[str]:
         return "must be a path relative to the folder of desktop.yml, not absolute"
     if ".." in value.replace("\\", "/").split("/"):
         return "must stay inside the repository (no '..')"
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_PATH_PART for part in value.split("/")):
+        return f"has a path component longer than {MAX_PATH_PART} bytes"
     return None
 
 
 def _check_repo_file(top: "_Section", node: Any, key: Any, path: str, value: str,
                      base_dir: Optional[str]) -> None:
+    """A file desktop.yml names: relative, and a regular file inside the repository."""
     problem = _relative_path_problem(value)
-    if problem is None and base_dir is not None and not os.path.isfile(os.path.join(base_dir, value)):
-        problem = f"{value!r} does not exist next to desktop.yml"
+    if problem is None and base_dir is not None:
+        reason = repofiles.problem(os.path.join(base_dir, value), repofiles.repo_root(base_dir))
+        if reason == "does not exist":
+            problem = f"{value!r} does not exist next to desktop.yml"
+        elif reason:
+            problem = f"{value!r} {reason}"
     if problem:
         top.ctx.add(_pos_value(node, key), path, problem)
 
@@ -425,7 +522,7 @@ def _home_files(top: "_Section", base_dir: Optional[str]) -> Tuple[HomeFile, ...
         for required in ("source", "target"):
             if not s.has(required):
                 top.ctx.add(_pos_node(item), f"{path}.{required}", "required key is missing")
-        source, target = s.string("source", ""), s.string("target", "")
+        source, target = s.string("source", "", max_len=MAX_PATH), s.string("target", "", max_len=MAX_PATH)
         if s.has("source") and source:
             _check_repo_file(top, item, "source", f"{path}.source", source, base_dir)
         if s.has("target") and target:
@@ -447,15 +544,19 @@ def _launchers(top: "_Section", base_dir: Optional[str]) -> Tuple[AppLauncher, .
         for required in ("name", "command"):
             if not s.has(required):
                 top.ctx.add(_pos_node(item), f"{path}.{required}", "required key is missing")
-        name, command = s.string("name", ""), s.string("command", "")
-        icon = s.string("icon", None, allow_null=True)
+        name, command = s.string("name", "", max_len=MAX_NAME), s.string("command", "")
+        icon = s.string("icon", None, allow_null=True, max_len=MAX_PATH)
         if icon and "/" in icon:
             _check_repo_file(top, item, "icon", f"{path}.icon", icon, base_dir)
-        for key, value in (("name", name), ("command", command)):
-            if value and "\n" in value.strip():
-                s.error(key, "must be a single line (it goes into a .desktop file)")
+        one_line = True
+        if command and "\n" in command.strip():
+            s.error("command", "must be a single line (it goes into a .desktop file)")
+            one_line = False
+        elif command and text_problem(command.strip(), 4 * MAX_PATH):
+            s.error("command", text_problem(command.strip(), 4 * MAX_PATH))
+            one_line = False
         launcher = AppLauncher(name=name.strip(), command=command.strip(), icon=icon)
-        if name and command and "\n" not in name.strip() + command.strip():
+        if name and command and one_line and not repofiles.CONTROL.search(name):
             if any(other.slug == launcher.slug for other in result):
                 s.error("name", f"another launcher is already named like {name!r}")
                 continue
@@ -472,8 +573,8 @@ def _programs(top: _Section) -> Tuple[Program, ...]:
         return ()
     result = []
     for name, body in node.items():
-        path = f"programs.{name}"
-        if not isinstance(name, str) or not PROGRAM_NAME.match(name):
+        path = _child("programs", name)
+        if not isinstance(name, str) or not PROGRAM_NAME.fullmatch(name):
             top.ctx.add(_pos_key(node, name), path, "program names are letters, digits, '-' and '_'")
             continue
         if name in RESERVED_PROGRAMS:
@@ -491,7 +592,7 @@ def _programs(top: _Section) -> Tuple[Program, ...]:
         result.append(Program(
             name=name, command=command or "", environment=s.string_map("environment"),
             autorestart=s.boolean("autorestart", True),
-            directory=s.string("directory", None, allow_null=True),
+            directory=s.string("directory", None, allow_null=True, max_len=MAX_PATH),
         ))
     return tuple(result)
 

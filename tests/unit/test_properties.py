@@ -181,7 +181,9 @@ program_keys = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,10}", fullmatch=True).
         "novnc": st.fixed_dictionaries({}, optional={
             "page": st.sampled_from(["full", "lite"]),
             "resize": st.sampled_from(["off", "scale", "remote"]),
-            "title": st.text(min_size=1, max_size=20).filter(str.strip)}),
+            # A title is one line of text: control characters are refused (test_hostile_inputs).
+            "title": st.text(st.characters(exclude_categories=("Cc", "Zl", "Zp")),
+                             min_size=1, max_size=20).filter(str.strip)}),
         "window_manager": st.sampled_from(["openbox", "xfce4", "none"]),
         "autostart": st.lists(st.text(min_size=1, max_size=20).filter(str.strip), max_size=3),
         "environment": environments,

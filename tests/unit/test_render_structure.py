@@ -129,7 +129,7 @@ def test_percent_reaches_the_scripts_unescaped_in_xfce4_scenario(make_scenario):
     conf = files["supervisord.conf"].text
     assert "100%" not in conf and "%t" not in conf and "RATIO" not in conf
     assert "export RATIO=50%\n" in files["xinitrc"].text
-    assert "( xterm -title '100% shell' ) &\n" in files["autostart.sh"].text
+    assert "/bin/sh -c 'xterm -title '\"'\"'100% shell'\"'\"'' &\n" in files["autostart.sh"].text
 
 
 @needs_sh
@@ -198,7 +198,7 @@ def test_autostart_programs_start_in_background_once_the_window_manager_runs(sce
     runtime_dir = scenario.session.runtime_dir
     autostart = scenario.files["autostart.sh"].text
     for command in scenario.config.autostart:
-        assert f"( {command} ) &\n" in autostart
+        assert f"/bin/sh -c {shlex.quote(command)} &\n" in autostart
         assert command not in scenario.files["xinitrc"].text
     assert _code(autostart)[-1] == "exit 0"
     # Who runs autostart.sh: the window manager once it manages the screen, or xinitrc.

@@ -4,5 +4,5 @@
 # autostart), so autostarted windows get decorated; with window_manager none, by xinitrc.
 # openbox --startup replaces openbox-session's autostart: keep a user's own openbox autostart.
 [ -r "$HOME/.config/openbox/autostart" ] && ( . "$HOME/.config/openbox/autostart" ) &
-( xterm ) &
+/bin/sh -c xterm &
 exit 0
