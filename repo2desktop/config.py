@@ -28,6 +28,8 @@ class Vnc:
     auth: str  # "password" | "none"
     args: Tuple[str, ...]
     command: Optional[str]  # nbnovnc's vnc_command, with its replacement fields
+    # Opt-in for vnc.args that change authentication or listening (validate warns).
+    unsafe_args: bool = False
 
 
 @dataclass(frozen=True)

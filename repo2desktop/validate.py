@@ -15,7 +15,7 @@ import os
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from . import repofiles
+from . import repofiles, vncargs
 from .config import (
     AppLauncher, DesktopConfig, Display, HomeFile, Launcher, NoVnc, Program, Vnc, Websockify,
 )
@@ -375,7 +375,7 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
             top.error("version", f"unsupported version {v} (this repo2desktop reads version {SUPPORTED_VERSION})")
 
     display = _display(top.section("display", ("number", "geometry", "depth")))
-    vnc = _vnc(top.section("vnc", ("server", "auth", "args", "command")))
+    vnc = _vnc(top.section("vnc", ("server", "auth", "args", "command", "unsafe_args")))
     websockify = _websockify(top.section("websockify", ("heartbeat", "command")))
     novnc = _novnc(top.section("novnc", ("directory", "page", "resize", "title")))
     window_manager = top.choice("window_manager", "openbox", ("openbox", "xfce4", "none"))
@@ -450,7 +450,9 @@ def _vnc(s: _Section) -> Vnc:
         auth=s.choice("auth", "password", ("password", "none")),
         args=s.string_list("args", ()),
         command=command,
+        unsafe_args=s.boolean("unsafe_args", False),
     )
+    _check_vnc_args(s, vnc)
     if command and not any(p.key_path == f"{s.path}.command" for p in s.ctx.problems):
         # With auth 'none', {rfbauth} is empty: the X server must still be named.
         fields = {f: "1" for f in VNC_FIELDS}
@@ -460,8 +462,32 @@ def _vnc(s: _Section) -> Vnc:
             words = words[words.index("--") + 1:] if "--" in words else ["default"]
         if not words or not words[0]:
             s.error("command", "names no X server to run")
+        else:
+            missing = vncargs.missing_protections(shlex.split(command))
+            if missing:
+                s.warn("command", "lacks what the default command has: " + "; ".join(missing)
+                       + "; other local users may reach the desktop (README: Security)")
     return vnc
 
+
+def _check_vnc_args(s: _Section, vnc: Vnc) -> None:
+    """Arguments that weaken authentication or listening: refused unless vnc.unsafe_args."""
+    args = s.raw("args")
+    unsafe = [arg for arg in vnc.args if vncargs.unsafe_reason(arg) is not None]
+    if unsafe and vnc.unsafe_args:
+        names = ", ".join(dict.fromkeys(arg.split("=", 1)[0][:40] for arg in unsafe))
+        s.warn("unsafe_args", f"vnc.args change the desktop's protection ({names}); other "
+                              "local users may reach or control the desktop")
+        return
+    if not isinstance(args, list):
+        return
+    for index, arg in enumerate(args):
+        reason = vncargs.unsafe_reason(arg) if isinstance(arg, str) else None
+        if reason is None:
+            continue
+        s.ctx.add(_pos_value(args, index), f"{_join(s.path, 'args')}[{index}]",
+                  f"{arg[:40]!r} changes {reason}; refused (set 'vnc.unsafe_args: true' to "
+                  "allow it at your own risk)")
 
 def _websockify(s: _Section) -> Websockify:
     command = s.string("command", None, allow_null=True)
