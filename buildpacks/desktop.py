@@ -41,7 +41,7 @@ from typing import Dict, List, Tuple
 
 from repo2docker.buildpacks import BaseImage, CondaBuildPack, NixBuildPack
 
-from repo2desktop import discover
+from repo2desktop import discover, repofiles
 from repo2desktop.config import DesktopConfig, apt_packages
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import X_SERVERS
@@ -60,6 +60,7 @@ NOTEBOOK_ENV_PACKAGES = (
 )
 NOTEBOOK_ENV_APT = ("python3", "python3-venv")
 PROFILE_SCRIPT = "/etc/profile.d/repo2desktop-notebook-env.sh"
+APT_TXT_LIMIT = 1024 * 1024
 
 Script = Tuple[str, str]
 
@@ -207,12 +208,24 @@ class DesktopLayer:
 
     # -- middle: desktop.yml's own packages ----------------------------------------------
     def apt_txt_packages(self) -> List[str]:
-        """apt.txt's names, read as repo2docker reads them (inline '#' comments dropped)."""
-        try:
-            with open(self.binder_path("apt.txt")) as f:
-                return [name for name in (line.partition("#")[0].strip() for line in f) if name]
-        except FileNotFoundError:
+        """apt.txt's names, read as repo2docker reads them (inline '#' comments dropped).
+
+        Read as untrusted input, like desktop.yml: an apt.txt that is a symlink out of the
+        repository (or a FIFO, a device...) stops the build before repo2docker's own apt.txt
+        step would read it into the Dockerfile and the build log.
+        """
+        path = self.binder_path("apt.txt")
+        if not os.path.lexists(path):
             return []
+        try:
+            data = repofiles.read_bytes(path, ".", APT_TXT_LIMIT)
+        except (repofiles.Refused, OSError) as e:
+            reason = str(e) if isinstance(e, repofiles.Refused) else f"cannot be read: {e.strerror}"
+            self.log.error(f"{os.path.normpath(path)}:1:1: the file {reason}\n")
+            self.log.error("repo2desktop: apt.txt cannot be used; nothing was built.\n")
+            raise SystemExit(2) from None
+        text = data.decode("utf-8", "replace")
+        return [name for name in (line.partition("#")[0].strip() for line in text.splitlines()) if name]
 
     @lru_cache
     def get_preassemble_scripts(self):

@@ -16,6 +16,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent,
                                 ScalarEvent)
 from ruamel.yaml.parser import RoundTripParser
+from ruamel.yaml.scanner import RoundTripScanner
 
 from . import repofiles
 from .errors import ConfigError, Problem
@@ -26,6 +27,8 @@ MAX_BYTES = 256 * 1024
 # a few hundred at most; the cap keeps reading (pure-Python ruamel) well under a second and
 # defuses alias bombs ("billion laughs") for everything that walks the document later.
 MAX_NODES = 2000
+# Nesting that deep is no configuration; ruamel's composer recurses per level.
+MAX_DEPTH = 50
 
 
 def _problem(file: str, line: int, col: int, message: str, key_path: str = "") -> ConfigError:
@@ -90,6 +93,8 @@ def parse(text: str, file: str) -> Any:
         raise _problem(file, 1, 1, "the file is empty (a minimal desktop.yml is 'version: 1')")
     try:
         document = _load(text, allow_duplicates=False)
+    except _TooDeep as e:
+        raise _problem(file, e.line, e.col, f"nested more than {MAX_DEPTH} levels deep") from None
     except _TooManyNodes as e:
         raise _problem(file, e.line, e.col, f"more than {MAX_NODES} YAML nodes (keys, items and values, "
                        f"each alias counted as what it expands to); desktop.yml is limited to "
@@ -108,19 +113,33 @@ def parse(text: str, file: str) -> Any:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join((e.problem or e.context or "invalid YAML").split())
         raise _problem(file, line, col, f"invalid YAML: {what}") from e
+    except ValueError as e:
+        if "integer string conversion" in str(e):
+            # Python refuses to read decimal integers of over 4300 digits.
+            raise _problem(file, 1, 1, "invalid YAML: an integer of more than 4300 digits") from None
+        _check_tabs(text, file)
+        raise _problem(file, 1, 1, _plain_error(e)) from e
     except Exception as e:
         # ruamel raises plain Python errors for some malformed tags and directives
         # (IndexError, KeyError, AttributeError, AssertionError, ...): still one located line.
         _check_tabs(text, file)
-        first = (str(e).splitlines() or [""])[0]
-        raise _problem(file, 1, 1, f"invalid YAML: {type(e).__name__}: {first}".rstrip(": ")) from e
+        raise _problem(file, 1, 1, _plain_error(e)) from e
     return document
+
+
+def _plain_error(e: Exception) -> str:
+    first = (str(e).splitlines() or [""])[0]
+    return f"invalid YAML: {type(e).__name__}: {first}".rstrip(": ")
 
 
 class _TooManyNodes(Exception):
     def __init__(self, mark: Any):
         super().__init__("too many nodes")
         self.line, self.col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+class _TooDeep(_TooManyNodes):
+    pass
 
 
 class _BudgetParser(RoundTripParser):
@@ -150,6 +169,8 @@ class _BudgetParser(RoundTripParser):
         elif isinstance(event, CollectionStartEvent):
             self._add(1, event)
             self._open.append((event.anchor, self._total - 1))
+            if len(self._open) > MAX_DEPTH:
+                raise _TooDeep(event.start_mark)
         elif isinstance(event, CollectionEndEvent) and self._open:
             anchor, began = self._open.pop()
             if anchor:
@@ -157,8 +178,19 @@ class _BudgetParser(RoundTripParser):
         return event
 
 
+class _DepthScanner(RoundTripScanner):
+    """ruamel's scanner, stopping at MAX_DEPTH open flow collections ('[[[[...'): it scans
+    all of them before the parser sees the first, in time quadratic in their number."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: Any) -> None:
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooDeep(self.reader.get_mark())
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
 def _load(text: str, allow_duplicates: bool) -> Any:
     yaml = YAML(typ="rt")
+    yaml.Scanner = _DepthScanner
     yaml.Parser = _BudgetParser
     yaml.allow_duplicate_keys = allow_duplicates
     with warnings.catch_warnings():

@@ -372,7 +372,7 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
         if isinstance(v, bool) or not isinstance(v, int):
             top.error("version", f"expected the integer 1, got {describe(v)}")
         elif v != SUPPORTED_VERSION:
-            top.error("version", f"unsupported version {v} (this repo2desktop reads version {SUPPORTED_VERSION})")
+            top.error("version", f"unsupported version {int_text(v)} (this repo2desktop reads version {SUPPORTED_VERSION})")
 
     display = _display(top.section("display", ("number", "geometry", "depth")))
     vnc = _vnc(top.section("vnc", ("server", "auth", "args", "command", "unsafe_args")))
