@@ -80,7 +80,12 @@ class AppLauncher:
 
     @property
     def slug(self) -> str:
-        return "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-") or "app"
+        """The name as a file name part: letters and digits, at most 120 bytes of UTF-8 (a
+        name of 100 CJK letters would otherwise exceed a file system's 255-byte limit)."""
+        slug = "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-")
+        while len(slug.encode("utf-8")) > 120:
+            slug = slug[:-1]
+        return slug.strip("-") or "app"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ TOP_KEYS = ("version, display, vnc, websockify, novnc, window_manager, autostart
 VNC_FIELDS = "{depth}, {display}, {geometry}, {rfbauth}, {unix_socket}, {vnc_port}, {xauthority}"
 WEBSOCKIFY_FIELDS = "{heartbeat}, {listen}, {novnc_directory}, {port}, {target}, {vnc_port}, {web}"
 TIGHTVNC_HINT = "TightVNC has no GLX/RANDR; use 'vnc.server: tigervnc'"
-LIMIT = 256 * 1024  # written out in the messages below as 262144
+LIMIT = 64 * 1024  # written out in the messages below as 65536
 
 Content = Union[str, bytes]
 
@@ -49,7 +49,7 @@ BAD = [
     case("latin1-text", b"version: 1\nnovnc:\n  title: Caf\xe9\n",
          "desktop.yml:3:13: not valid UTF-8 text"),
     case("huge-file", b"version: 1\n" + b"#" * (LIMIT + 1 - len(b"version: 1\n")),
-         "desktop.yml:1:1: the file is 262145 bytes; desktop.yml is limited to 262144 bytes"),
+         "desktop.yml:1:1: the file is 65537 bytes; desktop.yml is limited to 65536 bytes"),
     # --- YAML syntax ----------------------------------------------------------------------
     case("tab-indentation", "version: 1\ndisplay:\n\tdepth: 24\n",
          "desktop.yml:3:1: tab character in indentation; YAML needs spaces"),
