@@ -1,11 +1,13 @@
 """Find a repository's desktop.yml and turn it (plus any overrides) into a DesktopConfig."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Dict, Optional
 
 from ruamel.yaml.comments import CommentedMap
 
+from . import envfiles
 from .config import DesktopConfig
 from .loader import load_document, shown_path
 from .validate import validate
@@ -52,4 +54,11 @@ def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> 
             if not isinstance(document.get(section), dict):
                 document[section] = CommentedMap()
             document[section][key] = value
-    return validate(document, shown, base_dir)
+    config = validate(document, shown, base_dir)
+    if found is not None and config.vnc.server == "tightvnc" and config.vnc.command is None:
+        # Notebook apps (requirements.txt, environment.yml beside desktop.yml) open their
+        # windows on this desktop too: warn about OpenGL ones as for autostarted apps.
+        extra = envfiles.opengl_warnings(base_dir, os.path.dirname(shown))
+        if extra:
+            config = dataclasses.replace(config, warnings=config.warnings + extra)
+    return config

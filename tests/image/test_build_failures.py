@@ -130,17 +130,29 @@ def test_unknown_apt_package_fails_the_build(images):
 
 def test_apt_txt_names_are_checked_with_rename_hints(docker_engine):
     """The check the buildpack runs before repo2docker's apt.txt step, on the real base image:
-    one line per missing name, naming the distribution, with the known rename."""
+    one line per missing name, naming the distribution, with the known rename; a name that
+    apt would only match as a pattern is an error naming the exact package; a virtual
+    package (awk) and an exact name pass."""
     base = build_env()["REPO2DESKTOP_BASE_IMAGE"]
     script = REPO / "buildpacks" / "check-apt-packages.bash"
     result = docker("run", "--rm", "-v", f"{script}:/check.bash:ro", base,
-                    "bash", "/check.bash", "apt.txt", "x11-apps", "firefox", "libasound2t64",
+                    "bash", "/check.bash", "apt.txt", "x11-apps", "firefox", "libasound2t64", "awk",
+                    "python-tk", "freeglut3", "libgconf2-4", "libgtk2.0.0", "libgtk2.0-0",
                     check=False, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("repo2desktop: error:")]
+    on = "on Debian GNU/Linux 12 (bookworm)"
     assert lines == [
-        "repo2desktop: error: apt.txt: package 'firefox' does not exist on Debian GNU/Linux 12 "
-        "(bookworm); there it is called 'firefox-esr'",
-        "repo2desktop: error: apt.txt: package 'libasound2t64' does not exist on Debian GNU/Linux 12 "
-        "(bookworm); there it is called 'libasound2'",
+        f"repo2desktop: error: apt.txt: package 'firefox' does not exist {on}; there it is called "
+        "'firefox-esr'",
+        f"repo2desktop: error: apt.txt: package 'libasound2t64' does not exist {on}; there it is "
+        "called 'libasound2'",
+        f"repo2desktop: error: apt.txt: package 'python-tk' does not exist {on}; there it is called "
+        "'python3-tk'",
+        f"repo2desktop: error: apt.txt: package 'freeglut3' does not exist {on}; there it is called "
+        "'libglut3.12' (the library; 'freeglut3-dev' for headers)",
+        f"repo2desktop: error: apt.txt: package 'libgconf2-4' does not exist {on}; GConf was removed "
+        "from Debian and Ubuntu and has no replacement (apps moved to GSettings/dconf): drop the line",
+        f"repo2desktop: error: apt.txt: 'libgtk2.0.0' is not an exact package name {on} (apt would "
+        "read it as a pattern and install 'libgtk2.0-0'); write 'libgtk2.0-0'",
     ], result.stderr
