@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import io
 import shlex
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -185,7 +186,9 @@ program_keys = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,10}", fullmatch=True).
             "title": st.text(st.characters(exclude_categories=("Cc", "Zl", "Zp")),
                              min_size=1, max_size=20).filter(str.strip)}),
         "window_manager": st.sampled_from(["openbox", "xfce4", "none"]),
-        "autostart": st.lists(st.text(min_size=1, max_size=20).filter(str.strip), max_size=3),
+        # Commands may hold anything but NUL (which no command line can carry).
+        "autostart": st.lists(st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=20)
+                              .filter(str.strip), max_size=3),
         "environment": environments,
         "programs": st.dictionaries(program_keys, program_bodies, max_size=2),
         "start": st.sampled_from(["lazy", "eager"]),
@@ -207,6 +210,13 @@ def test_valid_documents_load_and_render(desktop_yml: Path, document: dict):
     # The title reaches the X server as one word, whatever its characters.
     x_session = shlex.split(exec_line(files["bin/x-session.sh"].text))
     assert x_session[x_session.index("-desktop") + 1] == config.novnc.title
+
+    # Whatever the autostart entries hold ('#', quotes, parentheses), autostart.sh stays
+    # valid sh with one `sh -c ENTRY &` line per entry (issue 8, item 12).
+    for command in config.autostart:
+        assert f"\n/bin/sh -c {shlex.quote(command)} &\n" in files["autostart.sh"].text
+    if SH is not None:
+        assert subprocess.run([SH, "-n", "-c", files["autostart.sh"].text], capture_output=True).returncode == 0
 
     # Each program's environment, directory and command reach sh exactly.
     written = {str(k): v for k, v in document.get("environment", {}).items()}
