@@ -605,3 +605,21 @@ def test_longest_launcher_names_fit_in_a_file_name(tmp_path, monkeypatch):
         target = tmp_path / "run" / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(files[path].text)  # no ENAMETOOLONG
+
+
+def test_up_prints_the_unsafe_args_warning_before_starting(tmp_path, monkeypatch, capsys):
+    """`up` shows the same warning before it starts anything (the start itself is the host
+    tier's; here it is replaced by a stand-in that records the config it got)."""
+    from repo2desktop import cli
+    from repo2desktop.runtime import foreground
+
+    started = []
+    monkeypatch.setattr(foreground, "run_up", lambda config, **kwargs: started.append(config) or 0)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "desktop.yml").write_text(
+        "version: 1\nvnc:\n  server: tigervnc\n  unsafe_args: true\n  args: [-interface, 0.0.0.0]\n")
+    assert cli.main(["up", "."]) == 0
+    assert capsys.readouterr().err == (
+        "desktop.yml:4:16: warning: vnc.unsafe_args: vnc.args change the desktop's protection "
+        "(-interface); other local users may reach or control the desktop\n")
+    assert started and started[0].vnc.args == ("-interface", "0.0.0.0")
