@@ -8,6 +8,10 @@ BASE_IMAGE ?= repo2desktop/base:bookworm
 EXAMPLE ?= tests/image/fixtures/apt-autostart
 PORT ?= 8888
 PYTEST_ARGS ?=
+CHP_VERSION ?= 5.3.0
+NODE_PREFIX ?= build/node
+SERVE_IMAGE ?= repo2desktop-serve-demo
+SERVE_PORT ?= 8000
 STAMP := build/.stamps
 
 export BASE_IMAGE
@@ -19,7 +23,11 @@ help: ## list the targets
 	  awk 'BEGIN {FS = ":.*## "}; {printf "  %-22s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: deps-host deps-python ## install everything the tests and the demo need
+deps: deps-host deps-python deps-node ## install everything the tests and the demo need
+
+.PHONY: deps-node
+deps-node: ## configurable-http-proxy $(CHP_VERSION) with npm into $(NODE_PREFIX) (for serve)
+	bash scripts/install-chp.bash $(NODE_PREFIX) $(CHP_VERSION)
 
 .PHONY: deps-host
 deps-host: ## Debian packages: desktop stack, chromium, docker.io, debootstrap
@@ -53,6 +61,10 @@ test-image: deps base-image ## real repo2docker builds of tests/image/fixtures, 
 test: deps base-image ## everything: set up, then all tiers (the README's test command)
 	$(PYTEST) tests $(PYTEST_ARGS)
 
+.PHONY: test-serve
+test-serve: deps base-image ## serve tier: the pool behind configurable-http-proxy, APIs, culling, security
+	$(PYTEST) tests/serve $(PYTEST_ARGS)
+
 .PHONY: update-golden
 update-golden: deps-python ## rewrite the golden renders deliberately (review the diff!)
 	$(PYTEST) tests/unit --update-golden
@@ -61,12 +73,26 @@ update-golden: deps-python ## rewrite the golden renders deliberately (review th
 demo: deps base-image ## main job: build $(EXAMPLE) with repo2desktop and run it, printing its URL
 	bash scripts/demo.bash $(EXAMPLE) $(PORT)
 
+.PHONY: serve-demo
+serve-demo: deps base-image ## build $(EXAMPLE) and serve it to visitors on port $(SERVE_PORT) (Ctrl-C stops)
+	$(PYTHON) -m repo2desktop build $(EXAMPLE) --no-run --image-name $(SERVE_IMAGE)
+	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$$PATH" $(PYTHON) -m repo2desktop serve $(SERVE_IMAGE) \
+	  --port $(SERVE_PORT) --pool-size 2 --max-containers 6
+
 .PHONY: up
 up: deps ## run the repository's own desktop.yml on this host (no image)
 	$(PYTHON) -m repo2desktop up .
 
+BENCH_SERVE_IMAGE ?= repo2desktop-bench-serve
+BENCH_QUICK ?=
+
+.PHONY: bench-serve
+bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 visitors) vs cold docker run, idle cost (BENCH_QUICK=1: CI size)
+	$(PYTHON) -m repo2desktop build $(EXAMPLE) --no-run --image-name $(BENCH_SERVE_IMAGE)
+	$(PYTHON) scripts/bench_serve.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--quick)
+
 .PHONY: bench
-bench: deps base-image ## benchmarks: time to desktop, rebuild after a config change; prints figures
+bench: deps base-image bench-serve ## benchmarks: time to desktop, rebuild after a config change; prints figures
 	$(PYTHON) scripts/bench.py
 
 .PHONY: clean

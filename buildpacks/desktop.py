@@ -57,6 +57,8 @@ NOTEBOOK_ENV_PACKAGES = (
     "jupyter-server>=2.14,<3", "notebook>=7.2,<8", "jupyterlab>=4.2,<5", "ipykernel>=6",
     "jupyter-server-proxy>=4.2",  # earlier releases skipped websocket auth (CVE-2024-28179)
     "websockify==0.13.0",
+    # jupyterhub-singleuser: the same image then runs under JupyterHub (DockerSpawner, z2jh).
+    "jupyterhub>=5,<7",
 )
 NOTEBOOK_ENV_APT = ("python3", "python3-venv")
 PROFILE_SCRIPT = "/etc/profile.d/repo2desktop-notebook-env.sh"

@@ -99,6 +99,23 @@ def cmd_config_path(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import options, service
+
+    return service.run(options.from_args(args))
+
+
+def cmd_hub_config(args: argparse.Namespace) -> int:
+    from .serve.hubconfig import HubSettings, write
+
+    settings = HubSettings(args.image, cull_timeout=args.cull_timeout, cull_every=args.cull_every,
+                           cull_max_age=args.cull_max_age, mem_limit=args.mem_limit,
+                           cpu_limit=args.cpu_limit, hub_port=args.port, network=args.network)
+    for path in write(settings, args.out, force=args.force):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="repo2desktop",
@@ -151,6 +168,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config-path", help="print the repo2docker config file with the desktop buildpacks")
     p.set_defaults(func=cmd_config_path)
+
+    p = sub.add_parser(
+        "serve", help="temporary desktops for visitors: a pre-started pool behind "
+                      "configurable-http-proxy (tmpnb's options and API)")
+    from .serve.options import add_arguments as add_serve_arguments
+    add_serve_arguments(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("hub-config", help="write jupyterhub_config.py (tmpauthenticator + DockerSpawner "
+                                          "+ idle culler) and a z2jh values.yaml for IMAGE")
+    p.add_argument("image")
+    p.add_argument("--out", default=".", help="folder to write into (default .)")
+    p.add_argument("--force", action="store_true", help="replace files that exist")
+    p.add_argument("--port", type=int, default=8000, help="the hub's public port (default 8000)")
+    p.add_argument("--cull-timeout", type=int, default=3600, help="stop servers idle this long (s)")
+    p.add_argument("--cull-every", type=int, default=300, help="seconds between culler passes")
+    p.add_argument("--cull-max-age", type=int, default=14400, help="stop servers older than this (s)")
+    p.add_argument("--mem-limit", default="1G")
+    p.add_argument("--cpu-limit", type=float, default=1.0)
+    p.add_argument("--network", default="repo2desktop-hub",
+                   help="Docker network for the servers (made without inter-container traffic)")
+    p.set_defaults(func=cmd_hub_config)
 
     return parser
 

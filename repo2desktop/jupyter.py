@@ -58,7 +58,9 @@ def setup_desktop() -> dict:
                "--xauthority", xauthority, *nbnovnc.as_arguments(overrides)]
     spec = server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                              icon_path=_icon(config, location))
-    if config.start == "eager":
+    # REPO2DESKTOP_START=eager forces it whatever desktop.yml says (`repo2desktop serve`
+    # pre-starts pooled containers so that a visitor's desktop is already up).
+    if config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager":
         # Start the desktop now, on a socket we choose; jupyter-server-proxy then runs an
         # "attach" process that waits for that socket, so a request that arrives before
         # websockify listens waits for it instead of failing.

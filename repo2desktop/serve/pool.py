@@ -1,0 +1,275 @@
+"""The pool: every container's state, and the rules that keep ``--pool-size`` spares warm.
+
+States: starting (created, desktop not answering yet) -> ready (routed, waiting for a visitor)
+-> claimed (a visitor has it). A container leaves the pool by being removed: it failed its
+readiness, died, was culled, was drained, or serve stopped. Each change is one terminal line.
+All state is behind one lock; Docker and proxy calls happen outside it.
+"""
+from __future__ import annotations
+
+import collections
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Deque, Dict, List, Optional, Tuple
+
+from .docker_adapter import Engine
+from .options import ServeOptions
+from .proxy import ProxyClient
+from .readiness import wait_ready
+
+STARTING, READY, CLAIMED = "starting", "ready", "claimed"
+ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass
+class Slot:
+    user_id: str
+    token: str
+    created: float = field(default_factory=time.time)
+    container_id: str = ""
+    state: str = STARTING
+    ready_at: Optional[float] = None
+    claimed_at: Optional[float] = None
+    server: str = ""  # http://IP:8888 on our network
+    gone: bool = False  # removed or dead: every thread working on it stops
+
+    @property
+    def base_path(self) -> str:
+        return f"/user/{self.user_id}/"
+
+    @property
+    def route(self) -> str:
+        return f"/user/{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Failure:
+    at: float
+    user_id: str
+    reason: str
+
+
+class Pool:
+    def __init__(self, options: ServeOptions, engine: Engine, proxy: ProxyClient,
+                 log: Callable[[str], None]):
+        self.options, self.engine, self.proxy, self.log = options, engine, proxy, log
+        self.slots: Dict[str, Slot] = {}
+        self.ready: Deque[str] = collections.deque()
+        self.failures: Deque[Failure] = collections.deque(maxlen=50)
+        self.lock = threading.RLock()
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.consecutive_failures = 0
+
+    # -- counts --------------------------------------------------------------------------------
+    def counts(self) -> Dict[str, int]:
+        with self.lock:
+            states = [s.state for s in self.slots.values()]
+        return {"available": states.count(READY), "in_use": states.count(CLAIMED),
+                "starting": states.count(STARTING), "capacity": self.options.max_containers,
+                "failed": len(self.failures)}
+
+    def _summary(self) -> str:
+        c = self.counts()
+        return f"(ready {c['available']}, in use {c['in_use']}, starting {c['starting']})"
+
+    def snapshot(self) -> List[Slot]:
+        with self.lock:
+            return sorted(self.slots.values(), key=lambda s: s.created)
+
+    # -- launching -----------------------------------------------------------------------------
+    def _new_id(self) -> str:
+        while True:
+            user_id = "".join(secrets.choice(ALPHABET) for _ in range(self.options.user_length))
+            if user_id not in self.slots:
+                return user_id
+
+    def fill_forever(self) -> None:
+        """The filler thread: start containers while spares < pool size and total < max."""
+        while not self.stopping.is_set():
+            with self.lock:
+                spares = sum(1 for s in self.slots.values() if s.state in (STARTING, READY))
+                room = self.options.max_containers - len(self.slots)
+                need = min(self.options.pool_size - spares, room)
+            if need > 0:
+                if self.consecutive_failures:
+                    delay = min(2 ** self.consecutive_failures, 30)
+                    if self.stopping.wait(delay):
+                        return
+                self.launch()
+                continue
+            self.wake.wait(1.0)
+            self.wake.clear()
+
+    def launch(self) -> None:
+        with self.lock:
+            slot = Slot(self._new_id(), secrets.token_hex(24))
+            self.slots[slot.user_id] = slot
+        try:
+            container = self.engine.run(slot.user_id, slot.base_path, slot.token)
+        except Exception as e:
+            self._fail(slot, f"could not start a container: {e}", log_tail=False)
+            return
+        slot.container_id = container.id
+        if slot.gone or self.stopping.is_set():  # stopped while the engine was creating it
+            self.engine.remove(container.id)
+            return
+        self.log(f"pool: {slot.user_id} starting {self._summary()}")
+        threading.Thread(target=self._await_ready, args=(slot,), daemon=True,
+                         name=f"ready-{slot.user_id}").start()
+
+    def adopt(self, slot: Slot) -> None:
+        """A container of this pool found running at start: claimed ones are routed again at
+        once (their visitors keep their session); spares are checked like new ones."""
+        with self.lock:
+            self.slots[slot.user_id] = slot
+        if slot.state == CLAIMED:
+            try:
+                slot.server = self.engine.address(slot.container_id)
+                self.proxy.add_route(slot.route, slot.server)
+            except Exception as e:
+                self.remove(slot, f"adoption failed: {e}")
+                return
+            self.log(f"pool: {slot.user_id} adopted, in use {self._summary()}")
+        else:
+            self.log(f"pool: {slot.user_id} adopted, checking it {self._summary()}")
+            threading.Thread(target=self._await_ready, args=(slot,), daemon=True).start()
+
+    def _await_ready(self, slot: Slot) -> None:
+        began = time.monotonic()
+
+        def server() -> str:
+            if not slot.server:
+                slot.server = self.engine.address(slot.container_id)
+            return slot.server
+
+        reason = wait_ready(server, slot.base_path, slot.token, self.options.ready_timeout,
+                            alive=lambda: not slot.gone,
+                            cancelled=self.stopping.is_set)
+        if slot.gone or self.stopping.is_set():
+            return
+        if reason is None:
+            try:
+                self.proxy.add_route(slot.route, slot.server)
+            except Exception as e:
+                self._fail(slot, f"proxy route: {e}")
+                return
+            with self.lock:
+                if slot.gone:
+                    return
+                slot.state, slot.ready_at = READY, time.time()
+                self.ready.append(slot.user_id)
+            self.consecutive_failures = 0
+            self.log(f"pool: {slot.user_id} ready in {time.monotonic() - began:.1f} s {self._summary()}")
+        else:
+            self._fail(slot, reason)
+
+    def _fail(self, slot: Slot, reason: str, log_tail: bool = True) -> None:
+        tail = self.engine.log_tail(slot.container_id) if log_tail and slot.container_id else ""
+        self.failures.append(Failure(time.time(), slot.user_id, reason))
+        self.consecutive_failures += 1
+        self.log(f"pool: FAILED {slot.user_id}: {reason}; removed, a new one will start"
+                 + ("\n  | " + "\n  | ".join(tail.rstrip().splitlines()) if tail.strip() else ""))
+        self.remove(slot, None)
+
+    # -- visitors ------------------------------------------------------------------------------
+    def claim(self) -> Optional[Slot]:
+        """A ready container for a visitor (marked claimed on the engine first, so a restarted
+        serve never hands it to anyone else), or None when none is ready."""
+        while True:
+            with self.lock:
+                slot = None
+                while self.ready:
+                    candidate = self.slots.get(self.ready.popleft())
+                    if candidate and candidate.state == READY and not candidate.gone:
+                        slot = candidate
+                        break
+                if slot is None:
+                    return None
+                slot.state, slot.claimed_at = CLAIMED, time.time()
+            self.wake.set()
+            try:
+                self.engine.mark_claimed(slot.container_id, slot.user_id)
+            except Exception as e:
+                self.remove(slot, f"could not be claimed: {e}")
+                continue
+            self.log(f"pool: {slot.user_id} claimed {self._summary()}")
+            return slot
+
+    # -- leaving the pool ----------------------------------------------------------------------
+    def remove(self, slot: Slot, why: Optional[str]) -> None:
+        """Route, container and slot gone; WHY (if any) is logged."""
+        with self.lock:
+            first = not slot.gone
+            slot.gone = True
+            self.slots.pop(slot.user_id, None)
+        if first and why:
+            self.log(f"pool: {slot.user_id} removed ({why}) {self._summary()}")
+        try:
+            self.proxy.delete_route(slot.route)
+        except Exception:
+            pass  # the proxy may be restarting; routes are re-created from slots anyway
+        if slot.container_id:
+            try:
+                self.engine.remove(slot.container_id)
+            except Exception as e:
+                self.log(f"pool: could not remove container {slot.container_id[:12]}: {e}")
+        self.wake.set()
+
+    def on_death(self, container_id: str) -> None:
+        """The engine says one of our containers died (events stream)."""
+        with self.lock:
+            slot = next((s for s in self.slots.values() if s.container_id == container_id), None)
+        if slot is None or slot.gone:
+            return
+        self.failures.append(Failure(time.time(), slot.user_id, f"died while {slot.state}"))
+        self.remove(slot, f"died while {slot.state}; refilling")
+
+    def drain(self) -> int:
+        """Remove every spare (ready or starting), never a claimed one; the filler refills."""
+        with self.lock:
+            idle = [s for s in self.slots.values() if s.state in (READY, STARTING)]
+        for slot in idle:
+            self.remove(slot, "drained")
+        return len(idle)
+
+    def cull(self, now: Optional[float] = None) -> List[Tuple[str, str]]:
+        """Remove claimed containers idle past --cull-timeout (the proxy's last activity) or
+        older than --cull-max. Returns (id, reason) of each one removed."""
+        now = time.time() if now is None else now
+        activity = self.proxy.last_activity()
+        culled = []
+        for slot in self.snapshot():
+            if slot.state != CLAIMED:
+                continue
+            last = max(activity.get(slot.route, 0.0), slot.claimed_at or 0.0)
+            reason = None
+            if self.options.cull_max and now - slot.created > self.options.cull_max:
+                reason = f"older than --cull-max {self.options.cull_max:g} s"
+            elif now - last > self.options.cull_timeout:
+                reason = f"idle for {now - last:.0f} s"
+            if reason:
+                self.remove(slot, f"culled: {reason}")
+                culled.append((slot.user_id, reason))
+        return culled
+
+    def reroute(self) -> None:
+        """After a proxy restart: every routed container gets its route back."""
+        for slot in self.snapshot():
+            if slot.state in (READY, CLAIMED) and slot.server:
+                try:
+                    self.proxy.add_route(slot.route, slot.server)
+                except Exception as e:
+                    self.log(f"proxy: could not re-route {slot.user_id}: {e}")
+
+    def remove_all(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        threads = [threading.Thread(target=self.remove, args=(s, None)) for s in self.snapshot()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)

@@ -1,0 +1,102 @@
+"""Is a pooled container's desktop really there? Asked of the container's own Jupyter server:
+HTTP 200 on ``<base>desktop/`` with the container's token, then an RFB handshake on
+``<base>desktop/websockify`` (jupyter-server-proxy -> websockify -> the VNC server).
+Polled until it answers: no fixed sleeps.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import re
+import socket
+import struct
+import time
+from typing import Callable, Dict, Optional
+from urllib.parse import urlsplit
+
+import requests
+
+GREETING = re.compile(r"RFB 003\.00[3-8]\n")
+
+
+def rfb_greeting(url: str, headers: Optional[Dict[str, str]] = None, timeout: float = 3.0) -> str:
+    """The RFB greeting read through the websocket at URL (http://host:port/path), or OSError."""
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [f"GET {path} HTTP/1.1", f"Host: {parts.netloc}", "Upgrade: websocket",
+                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
+                 "Sec-WebSocket-Protocol: binary"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        buffered = b""
+        while b"\r\n\r\n" not in buffered:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed during the websocket handshake")
+            buffered += chunk
+        head, _, buffered = buffered.partition(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+        if " 101 " not in status + " ":
+            raise ConnectionError(f"websocket upgrade refused: {status}")
+
+        def take(n: int) -> bytes:
+            nonlocal buffered
+            while len(buffered) < n:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    raise ConnectionError("closed before the RFB greeting")
+                buffered += chunk
+            out, buffered = buffered[:n], buffered[n:]
+            return out
+
+        first, second = take(2)
+        if first & 0x0F == 0x8:
+            raise ConnectionError("websocket closed: the VNC server is not answering")
+        length = second & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", take(2))[0]
+        elif length == 127:
+            length = struct.unpack("!Q", take(8))[0]
+        text = take(length).decode("latin-1")
+        if not GREETING.fullmatch(text):
+            raise ConnectionError(f"not a plain RFB greeting: {text[:40]!r}")
+        return text.strip()
+
+
+def desktop_answers(server: str, base_path: str, token: str, timeout: float = 3.0) -> Optional[str]:
+    """None when the desktop answers at SERVER+BASE_PATH, else what is still missing."""
+    headers = {"Authorization": f"token {token}"}
+    try:
+        page = requests.get(f"{server}{base_path}desktop/", headers=headers, timeout=timeout,
+                            allow_redirects=False)
+    except requests.RequestException as e:
+        return f"Jupyter not answering ({type(e).__name__})"
+    if page.status_code != 200:
+        return f"desktop page: HTTP {page.status_code}"
+    try:
+        rfb_greeting(f"{server}{base_path}desktop/websockify", headers, timeout)
+    except OSError as e:
+        return f"no RFB handshake ({e})"
+    return None
+
+
+def wait_ready(server: Callable[[], str], base_path: str, token: str, timeout: float,
+               alive: Callable[[], bool], cancelled: Callable[[], bool]) -> Optional[str]:
+    """Poll until the desktop answers (None) or give the reason it did not within TIMEOUT."""
+    deadline = time.monotonic() + timeout
+    reason = "not started"
+    while time.monotonic() < deadline:
+        if cancelled():
+            return "cancelled"
+        if not alive():
+            return "the container exited"
+        try:
+            reason = desktop_answers(server(), base_path, token) or ""
+        except Exception as e:  # no address yet, engine hiccup
+            reason = str(e)
+        if not reason:
+            return None
+        time.sleep(0.25)
+    return f"not ready within {timeout:.0f} s (last: {reason})"

@@ -1,0 +1,121 @@
+"""`repo2desktop serve`: wires engine, proxy, pool, culler and the HTTP servers together.
+
+Start: find configurable-http-proxy (or say in one line how to install it), check the image,
+make (or adopt) the pool's private network, start the proxy, adopt this pool's running
+containers (claimed ones get their routes back at once), then keep spares warm.
+Stop: SIGINT/SIGTERM remove every container, route and network this pool made.
+SIGHUP exits but leaves the containers for the next `serve` with the same pool name to adopt
+(a restart in which no visitor loses their session).
+"""
+from __future__ import annotations
+
+import secrets
+import signal
+import sys
+import threading
+import time
+from typing import Callable, Optional
+
+from . import culler
+from .docker_adapter import Engine
+from .options import ServeOptions
+from .pool import CLAIMED, STARTING, Pool, Slot
+from .proxy import Proxy, find_executable, free_port
+from .web import AdminHandler, PublicHandler, serve_in_thread
+
+
+def terminal_log(line: str) -> None:
+    print(time.strftime("%H:%M:%S ") + line, file=sys.stdout, flush=True)
+
+
+class Service:
+    def __init__(self, options: ServeOptions, log: Callable[[str], None] = terminal_log):
+        self.options, self.log = options, log
+        self.executable = find_executable(options.proxy_command)  # before touching Docker
+        self.engine = Engine(options)
+        self.stopping = threading.Event()
+        self.exit_mode = "stop"
+        self.pool: Optional[Pool] = None
+        self.proxy: Optional[Proxy] = None
+        self.servers = []
+
+    def start(self) -> None:
+        o = self.options
+        web_port = free_port()
+        token = o.proxy_token or secrets.token_hex(32)
+        self.engine.ensure_network()
+        self.proxy = Proxy(self.executable, o.ip, o.port, f"http://127.0.0.1:{web_port}", token,
+                           self.log, on_restart=lambda: self.pool and self.pool.reroute(),
+                           api_port=o.proxy_api_port)
+        self.proxy.start()
+        self.pool = Pool(o, self.engine, self.proxy.client, self.log)
+        self.servers.append(serve_in_thread(PublicHandler, "127.0.0.1", web_port, o, self.pool))
+        self.servers.append(serve_in_thread(AdminHandler, o.admin_ip, o.admin_port, o, self.pool))
+        self.engine.watch_deaths(self.pool.on_death, self.stopping)
+        self._adopt()
+        culler.start(self.pool, o.cull_period, self.stopping, self.log)
+        threading.Thread(target=self.pool.fill_forever, daemon=True, name="filler").start()
+        self.log(f"serve: {o.image} at http://{o.ip}:{o.port}/ (pool '{o.pool_name}': "
+                 f"{o.pool_size} spares, at most {o.max_containers}); admin API "
+                 f"http://{o.admin_ip}:{o.admin_port}/api/pool; Ctrl-C stops and removes everything")
+
+    def _adopt(self) -> None:
+        for found in self.engine.list_own():
+            if not (found.running and found.token and found.user_id):
+                self.engine.remove(found.id)
+                self.log(f"pool: removed a stopped container of this pool ({found.id[:12]})")
+                continue
+            slot = Slot(found.user_id, found.token, created=found.created, container_id=found.id,
+                        state=CLAIMED if found.claimed else STARTING)
+            if found.claimed:
+                slot.claimed_at = time.time()  # idle time counts from now on
+            self.pool.adopt(slot)
+
+    def handle_signals(self) -> None:
+        def on_signal(signum, frame):
+            self.exit_mode = "detach" if signum == signal.SIGHUP else "stop"
+            self.stopping.set()
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, on_signal)
+
+    def wait(self) -> None:
+        while not self.stopping.wait(1.0):
+            pass
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        self.engine.stop_watching()
+        if self.exit_mode == "detach" and self.pool:
+            self.pool.stopping.set()
+            kept = len(self.pool.snapshot())
+            if self.proxy:
+                self.proxy.stop()
+            self.log(f"serve: exiting; {kept} containers left running for the next "
+                     f"`serve --pool-name {self.options.pool_name}` to adopt")
+            return
+        removed = len(self.pool.snapshot()) if self.pool else 0
+        if self.pool:
+            self.pool.remove_all()
+        # Containers a crashed launch may have left (labels say they are ours).
+        for found in self.engine.list_own():
+            self.engine.remove(found.id)
+            removed += 1
+        if self.proxy:
+            self.proxy.stop()
+        self.engine.remove_network()
+        self.log(f"serve: stopped; removed {removed} containers, their routes"
+                 + (f" and network {self.engine.network_name}" if self.engine.own_network else ""))
+
+
+def run(options: ServeOptions) -> int:
+    service = Service(options)
+    service.handle_signals()
+    try:
+        service.start()
+        service.wait()
+    finally:
+        service.shutdown()
+    return 0

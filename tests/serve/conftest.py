@@ -1,0 +1,76 @@
+"""Fixtures of the serve tier: one image built by `repo2desktop build`, `repo2desktop serve`
+processes (real dockerd, real configurable-http-proxy), a Chromium.
+
+The image is tests/image/fixtures/desktop-only (start: lazy, so the pool must force eager)
+built once per session under this tier's own name; BuildKit's cache shares its layers with the
+image tier, and the name keeps this tier off the image tier's lock.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from typing import Iterator
+
+import pytest
+
+from tests.image.images import FIXTURES, image_exists, run_build, untag
+
+from .serving import SERVE_IMAGE, ServeProcess, chp_executable, engine_or_fail
+
+# R2D_TEST_SERVE_REUSE_IMAGE=1 keeps an existing test image instead of rebuilding it.
+REUSE_ENV = "R2D_TEST_SERVE_REUSE_IMAGE"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def serve_image() -> str:
+    engine_or_fail()
+    chp_executable()  # fail early, with the install hint
+    if os.environ.get(REUSE_ENV) == "1" and image_exists(SERVE_IMAGE):
+        return SERVE_IMAGE  # while developing serve itself: the image's code is unchanged
+    untag(SERVE_IMAGE)
+    result = run_build(FIXTURES / "desktop-only", SERVE_IMAGE, "build-serve-desktop-only",
+                       name="serve-desktop-only")
+    if not result.ok:
+        pytest.fail(result.failure(), pytrace=False)
+    return SERVE_IMAGE
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session")
+def serves() -> Iterator[list]:
+    """Every serve process started in this session; SIGTERM'd (they clean up) at its end."""
+    started: list = []
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield started
+    finally:
+        for process in started:
+            process.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def make_serve(serve_image, serves):
+    def make(name: str, *args: str, **env: str) -> ServeProcess:
+        process = ServeProcess(serve_image, name, list(args), env)
+        serves.append(process)
+        return process.start()
+    return make

@@ -1,0 +1,185 @@
+"""A `repo2desktop serve` process under test, and what the tests ask of it.
+
+Each serve gets its own pool name (``r2d-test-…``), public, admin and proxy-API ports and
+tokens; the test reads its state only through its own interfaces (public API, admin API,
+the proxy's REST API) and the engine (containers carrying the pool's label).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import docker
+import pytest
+import requests
+
+from repo2desktop.serve.docker_adapter import POOL_LABEL
+from repo2desktop.serve.readiness import rfb_greeting
+
+REPO = Path(__file__).resolve().parents[2]
+LOG_DIR = REPO / "build" / "serve-tests"
+SERVE_IMAGE = "r2d-test-serve-desktop"
+CHP_LOCAL = REPO / "build" / "node" / "node_modules" / ".bin"
+
+
+def engine_or_fail() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+        return client
+    except docker.errors.DockerException as e:
+        pytest.fail(f"the serve tier needs dockerd ({e}); `make engine` starts it", pytrace=False)
+
+
+def chp_executable() -> str:
+    found = shutil.which("configurable-http-proxy", path=f"{CHP_LOCAL}:{os.environ.get('PATH', '')}")
+    if not found:
+        pytest.fail("configurable-http-proxy is missing: `make deps-node` installs it", pytrace=False)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what: str, check, timeout: float, interval: float = 0.2):
+    """Poll CHECK until it returns something truthy; fail naming WHAT and the last value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {last!r})")
+
+
+class ServeProcess:
+    def __init__(self, image: str, name: str, args: List[str], env: Dict[str, str]):
+        self.image, self.args = image, args
+        self.pool_name = f"r2d-test-{name}"
+        self.port, self.admin_port, self.api_port = free_port(), free_port(), free_port()
+        self.proxy_token = secrets.token_hex(16)
+        self.env = dict(os.environ, CONFIGPROXY_AUTH_TOKEN=self.proxy_token, **env)
+        self.env["PATH"] = f"{CHP_LOCAL}:{self.env.get('PATH', '')}"
+        for inherited in ("API_AUTH_TOKEN", "ADMIN_AUTH_TOKEN"):
+            if inherited not in env:
+                self.env.pop(inherited, None)
+        self.api_token = env.get("API_AUTH_TOKEN")
+        self.admin_token = env.get("ADMIN_AUTH_TOKEN")
+        self.log_path = LOG_DIR / f"serve-{name}.log"
+        self.process: Optional[subprocess.Popen] = None
+        self.client = docker.from_env(timeout=60)
+        self.starts = 0
+
+    # -- the process ---------------------------------------------------------------------
+    def argv(self) -> List[str]:
+        return [sys.executable, "-m", "repo2desktop", "serve", self.image,
+                "--pool-name", self.pool_name, "--ip", "127.0.0.1", "--port", str(self.port),
+                "--admin-port", str(self.admin_port), "--proxy-api-port", str(self.api_port),
+                *self.args]
+
+    def start(self) -> "ServeProcess":
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.starts += 1
+        log = open(self.log_path, "w" if self.starts == 1 else "a")
+        log.write(f"--- start {self.starts}: {' '.join(self.argv())}\n")
+        log.flush()
+        self.process = subprocess.Popen(self.argv(), env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, cwd=REPO)
+        log.close()
+        wait_for(f"serve {self.pool_name} answering /api/stats",
+                 lambda: self._alive() and self._answers(), 60)
+        return self
+
+    def _alive(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"serve {self.pool_name} exited ({self.process.returncode}):\n"
+                                 + self.log()[-3000:])
+        return True
+
+    def _answers(self) -> bool:
+        try:
+            return requests.get(self.url("/api/stats"), headers=self.api_headers(), timeout=5).ok
+        except requests.RequestException:
+            return False
+
+    def signal(self, signum: int, timeout: float = 90) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(90)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        # Whatever a failed test left behind (labels say it is this pool's).
+        for c in self.containers():
+            c.remove(force=True)
+        for n in self.client.networks.list(filters={"label": f"{POOL_LABEL}={self.pool_name}"}):
+            n.remove()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    # -- its interfaces --------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def api_headers(self) -> Dict[str, str]:
+        return {"Authorization": f"token {self.api_token}"} if self.api_token else {}
+
+    def admin_headers(self) -> Dict[str, str]:
+        return {"Authorization": f"token {self.admin_token}"} if self.admin_token else {}
+
+    def stats(self) -> dict:
+        r = requests.get(self.url("/api/stats"), headers=self.api_headers(), timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def spawn(self) -> requests.Response:
+        return requests.post(self.url("/api/spawn/"), headers=self.api_headers(), timeout=30)
+
+    def admin(self, method: str = "GET") -> requests.Response:
+        return requests.request(method, f"http://127.0.0.1:{self.admin_port}/api/pool",
+                                headers=self.admin_headers(), timeout=60)
+
+    def routes(self) -> Dict[str, dict]:
+        r = requests.get(f"http://127.0.0.1:{self.api_port}/api/routes",
+                         headers={"Authorization": f"token {self.proxy_token}"}, timeout=10)
+        assert r.status_code == 200, r.text
+        return {path: info for path, info in r.json().items() if path.startswith("/user/")}
+
+    def containers(self, all: bool = True) -> list:
+        return self.client.containers.list(all=all, filters={"label": f"{POOL_LABEL}={self.pool_name}"})
+
+    def wait_available(self, n: int, timeout: float = 120) -> dict:
+        return wait_for(f"{self.pool_name}: {n} ready", lambda: (
+            self._alive() and (s := self.stats())["available"] >= n and s), timeout, 0.5)
+
+    # -- a visitor's container ----------------------------------------------------------------
+    @staticmethod
+    def token_of(container) -> str:
+        env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"] if "=" in e)
+        return env["JUPYTER_TOKEN"]
+
+    def desktop_through_proxy(self, base: str, token: str) -> str:
+        """The desktop at BASE (/user/<id>/) through the proxy: page 200, then the RFB greeting."""
+        headers = {"Authorization": f"token {token}"}
+        page = requests.get(self.url(f"{base}desktop/"), headers=headers, timeout=30,
+                            allow_redirects=False)
+        assert page.status_code == 200, f"{base}desktop/: HTTP {page.status_code}"
+        return rfb_greeting(self.url(f"{base}desktop/websockify"), headers, timeout=10)

@@ -1,0 +1,99 @@
+"""The JupyterHub path, for real on one machine: `repo2desktop hub-config IMAGE` writes the
+config; JupyterHub (from PyPI) with configurable-http-proxy, tmpauthenticator, DockerSpawner
+and jupyterhub-idle-culler runs it; a visitor becomes a temporary user, lands in the desktop
+(Chromium canvas, RFB through the hub's proxy) and the idle culler stops the server."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+import pytest
+import requests
+
+from repo2desktop.serve.readiness import GREETING, rfb_greeting
+from tests.host.browser import screenshot, wait_for_canvas
+
+from .serving import CHP_LOCAL, LOG_DIR, REPO, free_port, wait_for
+
+pytestmark = pytest.mark.serve
+
+NETWORK = "r2d-test-hub"
+NAME_PREFIX = "r2d-test-hub-"
+
+
+@pytest.fixture
+def hub(serve_image, tmp_path: Path):
+    port, hub_port, api_port = free_port(), free_port(), free_port()
+    subprocess.run([sys.executable, "-m", "repo2desktop", "hub-config", serve_image, "--out",
+                    str(tmp_path), "--port", str(port), "--network", NETWORK,
+                    "--cull-timeout", "10", "--cull-every", "5"], check=True, cwd=REPO)
+    config = tmp_path / "jupyterhub_config.py"
+    # Only what a shared test machine needs: loopback, free ports, our container names.
+    config.write_text(config.read_text() + f"""
+c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
+c.JupyterHub.hub_port = {hub_port}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
+c.DockerSpawner.name_template = "{NAME_PREFIX}{{username}}"
+""")
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = LOG_DIR / "jupyterhub.log"
+    env = {"PATH": f"{CHP_LOCAL}:{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)],
+                                   cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
+    client = docker.from_env()
+    try:
+        def up():
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/hub/health", timeout=3).ok
+            except requests.RequestException:
+                return False
+        wait_for("JupyterHub answering /hub/health", up, 60)
+        yield f"http://127.0.0.1:{port}", client, log_path
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        for c in client.containers.list(all=True, filters={"name": NAME_PREFIX}):
+            c.remove(force=True)
+        for n in client.networks.list(names=[NETWORK]):
+            n.remove()
+
+
+def _servers(client):
+    return client.containers.list(all=True, filters={"name": NAME_PREFIX})
+
+
+def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, chromium):
+    url, client, log_path = hub
+    context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        began = time.monotonic()
+        page.goto(url + "/", timeout=120000)
+        page.wait_for_url("**/user/*/desktop/**", timeout=120000)
+        wait_for_canvas(page, timeout_ms=90000)
+        print(f"\nhub: / -> temporary user -> desktop canvas in {time.monotonic() - began:.1f} s")
+        screenshot(page, "hub-visitor-desktop.png")
+        user = page.url.split("/user/", 1)[1].split("/", 1)[0]
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies(page.url))
+    finally:
+        context.close()
+    greeting = rfb_greeting(f"{url}/user/{user}/desktop/websockify", {"Cookie": cookies}, timeout=10)
+    assert GREETING.fullmatch(greeting + "\n")
+    with pytest.raises(ConnectionError, match="refused"):  # the hub's proxy, without the cookie
+        rfb_greeting(f"{url}/user/{user}/desktop/websockify", {}, timeout=10)
+    (server,) = _servers(client)
+    assert server.attrs["Config"]["User"] not in ("", "root", "0")
+    assert "ALL" in server.attrs["HostConfig"]["CapDrop"]
+    # --cull-timeout 10 --cull-every 5: the culler stops the idle server; DockerSpawner removes it
+    wait_for("idle culler stopping the server", lambda: not _servers(client), 90, 1)
+    assert "culler" in log_path.read_text().lower()

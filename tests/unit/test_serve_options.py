@@ -1,0 +1,194 @@
+"""`repo2desktop serve` pure parts: options, token checks, pages, the culling rule.
+
+Docker and the proxy are replaced by small fakes here only to test the pool's rules; the serve
+tier (tests/serve) runs the real thing."""
+from __future__ import annotations
+
+import argparse
+import time
+
+import pytest
+
+from repo2desktop.cli import main
+from repo2desktop.serve import options, pages
+from repo2desktop.serve.pool import CLAIMED, READY, Pool, Slot
+from repo2desktop.serve.web import _check_token
+
+
+def parse(*argv: str, env=None) -> options.ServeOptions:
+    p = argparse.ArgumentParser()
+    options.add_arguments(p)
+    return options.from_args(p.parse_args(list(argv)), env or {})
+
+
+def test_defaults_are_safe():
+    o = parse("img")
+    assert (o.image, o.pool_name, o.pool_size, o.redirect_uri) == ("img", "serve-8000", 3, "desktop/")
+    assert o.mem_limit == "1g" and o.cpu_quota == 100000 and o.pids_limit == 1024
+    assert o.admin_ip == "127.0.0.1" and o.api_token is None
+    assert o.render_command("/user/abc/", "T") == (
+        "jupyter notebook --no-browser --ip=0.0.0.0 --port=8888 --ServerApp.base_url=/user/abc/")
+
+
+def test_tmpnb_style_flags():
+    o = parse("--image", "img", "--command", "jupyter lab --ServerApp.token={token} --port={port}",
+              "--host-directories", "/tmp:/data:ro,/usr", "--extra-hosts", "db:10.0.0.2",
+              "--redirect-uri", "/tree", "--allow-origin", "*", "--max-age", "60",
+              env={"API_AUTH_TOKEN": "a", "ADMIN_AUTH_TOKEN": "b", "CONFIGPROXY_AUTH_TOKEN": "c"})
+    assert o.render_command("/u/", "tok") == "jupyter lab --ServerApp.token=tok --port=8888"
+    assert [(m.host, m.container, m.mode) for m in o.host_directories] == [
+        ("/tmp", "/data", "ro"), ("/usr", "/usr", "rw")]
+    assert o.extra_hosts == (("db", "10.0.0.2"),)
+    assert o.redirect_uri == "tree"
+    assert (o.api_token, o.admin_token, o.proxy_token) == ("a", "b", "c")
+    assert o.cors.headers() == {"Access-Control-Allow-Origin": "*", "Access-Control-Max-Age": "60"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["img", "--pool-size", "0"], "serve: --pool-size: must be at least 1, got 0"),
+    (["img", "--pool-size", "5", "--max-containers", "2"],
+     "serve: --max-containers: 2 is less than --pool-size 5"),
+    (["img", "--command", "jupyter {nope}"], "serve: --command: unknown or malformed field 'nope'"),
+    (["img", "--container-user", "root"], "serve: --container-user: visitor containers never run as root"),
+    (["img", "--container-user", "0:0"], "serve: --container-user: visitor containers never run as root"),
+    (["img", "--admin-ip", "0.0.0.0"], "serve: --admin-ip: 0.0.0.0 is not loopback"),
+    (["img", "--mem-limit", "lots"], "serve: --mem-limit: 'lots' is not a size"),
+    (["img", "--extra-hosts", "db"], "serve: --extra-hosts: 'db' is not hostname:IP"),
+    (["img", "--host-directories", "relative/path"], "serve: --host-directories: 'relative/path'"),
+    (["img", "--redirect-uri", "../etc"], "serve: --redirect-uri: '../etc'"),
+    (["img", "--pool-name", "Bad Name"], "serve: --pool-name: 'Bad Name'"),
+    ([], "serve: IMAGE: name the image"),
+])
+def test_bad_options_one_line_exit_2(argv, message, capsys):
+    assert main(["serve", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("repo2desktop: " + message), err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_proxy_says_how_to_install(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    from repo2desktop.serve import proxy
+    monkeypatch.setattr(proxy.os.path, "abspath", lambda p: str(tmp_path / "x" / "y" / "z.py"))
+    assert main(["serve", "img"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == ("repo2desktop: configurable-http-proxy not found: install it with `npm install -g "
+                   "configurable-http-proxy@5.3.0` (or `make deps`), or pass --proxy-command")
+
+
+@pytest.mark.parametrize("header, expected, status", [
+    (None, None, None), ("token x", None, None),
+    (None, "s3cret", 401), ("", "s3cret", 401), ("token wrong", "s3cret", 403),
+    ("s3cret", "s3cret", 403), ("token s3cret", "s3cret", None), ("Bearer s3cret", "s3cret", None),
+])
+def test_token_check(header, expected, status):
+    assert _check_token(header, expected) == status
+
+
+def test_pages_retry_and_refresh_and_hide_ids():
+    page = pages.no_vacancy({"starting": 1})
+    assert 'http-equiv="refresh" content="3;url=/"' in page and "1 new desktop is starting" in page
+    slot = Slot("abcdefghijkl", "t" * 48, created=time.time() - 90, state=CLAIMED,
+                claimed_at=time.time() - 30)
+    info = pages.info({"available": 0, "in_use": 1, "starting": 0, "failed": 0, "capacity": 4},
+                      [slot], [], "img")
+    assert "abcd…" in info and "abcdefghijkl" not in info and "t" * 48 not in info
+    assert "<td>claimed</td><td>90 s</td><td>30 s</td>" in info
+
+
+class FakeProxy:
+    def __init__(self, activity):
+        self.activity, self.deleted = activity, []
+
+    def last_activity(self):
+        return self.activity
+
+    def delete_route(self, path):
+        self.deleted.append(path)
+
+
+class FakeEngine:
+    def __init__(self):
+        self.removed = []
+
+    def remove(self, container_id):
+        self.removed.append(container_id)
+
+
+def test_cull_rule_idle_timeout_and_max_age_claimed_only():
+    now = 10_000.0
+    o = parse("img", "--cull-timeout", "60", "--cull-max", "600")
+    idle = Slot("idle", "t", created=now - 100, container_id="c1", state=CLAIMED, claimed_at=now - 90)
+    busy = Slot("busy", "t", created=now - 100, container_id="c2", state=CLAIMED, claimed_at=now - 90)
+    old = Slot("old", "t", created=now - 700, container_id="c3", state=CLAIMED, claimed_at=now - 650)
+    spare = Slot("spare", "t", created=now - 5000, container_id="c4", state=READY)
+    proxy = FakeProxy({"/user/idle": now - 70, "/user/busy": now - 5, "/user/old": now - 1})
+    engine = FakeEngine()
+    pool = Pool(o, engine, proxy, log=lambda line: None)
+    pool.slots = {s.user_id: s for s in (idle, busy, old, spare)}
+    culled = dict(pool.cull(now))
+    assert culled == {"idle": "idle for 70 s", "old": "older than --cull-max 600 s"}
+    assert sorted(engine.removed) == ["c1", "c3"] and set(pool.slots) == {"busy", "spare"}
+
+
+# -- hub-config ------------------------------------------------------------------------------
+
+# The zero-to-jupyterhub (Helm chart `jupyterhub`, 3.x/4.x) keys the values snippet uses, with
+# the types the chart's values.schema.yaml gives them. Kubernetes cannot run on these machines,
+# so this table is the check: a renamed or mistyped key fails here.
+Z2JH_KEYS = {
+    "hub.config.JupyterHub.authenticator_class": str,
+    "singleuser.image.name": str, "singleuser.image.tag": str,
+    "singleuser.cmd": (str, list), "singleuser.defaultUrl": str,
+    "singleuser.extraEnv": dict, "singleuser.uid": int,
+    "singleuser.memory.limit": (str, int), "singleuser.memory.guarantee": (str, int),
+    "singleuser.cpu.limit": (float, int), "singleuser.networkPolicy.enabled": bool,
+    "singleuser.storage.type": str,
+    "cull.enabled": bool, "cull.users": bool, "cull.timeout": int, "cull.every": int,
+    "cull.maxAge": int,
+}
+ENUMS = {"singleuser.storage.type": {"dynamic", "static", "none"}}
+
+
+def _leaves(tree, prefix=""):
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and path not in Z2JH_KEYS:
+            yield from _leaves(value, path + ".")
+        else:
+            yield path, value
+
+
+def test_z2jh_values_use_only_chart_keys_with_their_types(tmp_path):
+    from ruamel.yaml import YAML
+
+    from repo2desktop.serve.hubconfig import HubSettings, write
+
+    written = write(HubSettings("registry.example:5000/team/desktop:v3"), str(tmp_path))
+    with open(written[1]) as f:
+        values = YAML(typ="safe").load(f)
+    leaves = dict(_leaves(values))
+    assert set(leaves) <= set(Z2JH_KEYS), set(leaves) - set(Z2JH_KEYS)
+    for path, value in leaves.items():
+        assert isinstance(value, Z2JH_KEYS[path]), (path, value)
+        assert path not in ENUMS or value in ENUMS[path], (path, value)
+    assert leaves["singleuser.image.name"] == "registry.example:5000/team/desktop"
+    assert leaves["singleuser.image.tag"] == "v3"
+    assert leaves["hub.config.JupyterHub.authenticator_class"] == "tmp"
+    assert leaves["singleuser.defaultUrl"] == "/desktop/"
+
+
+def test_hub_config_is_python_naming_the_stack_and_never_overwrites(tmp_path, capsys):
+    import ast
+
+    assert main(["hub-config", "img:1", "--out", str(tmp_path), "--cull-timeout", "10"]) == 0
+    text = (tmp_path / "jupyterhub_config.py").read_text()
+    ast.parse(text)
+    for needed in ('authenticator_class = "tmp"', 'spawner_class = "docker"', "jupyterhub_idle_culler",
+                   "--timeout=10", 'c.DockerSpawner.image = \'img:1\'', "enable_icc",
+                   'cmd = ["jupyterhub-singleuser"]', '"cap_drop": ["ALL"]'):
+        assert needed in text, needed
+    capsys.readouterr()
+    assert main(["hub-config", "img:1", "--out", str(tmp_path)]) == 2
+    assert "exists; pass --force to replace" in capsys.readouterr().err
