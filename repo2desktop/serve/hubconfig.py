@@ -72,6 +72,7 @@ _network.reload()
 _gateway = _network.attrs["IPAM"]["Config"][0]["Gateway"]
 
 c.JupyterHub.authenticator_class = "tmp"
+c.Authenticator.allow_all = True  # every visitor may become a temporary user (JupyterHub >= 5)
 c.JupyterHub.spawner_class = "docker"
 c.JupyterHub.bind_url = "http://:{s.hub_port}"
 c.JupyterHub.hub_ip = _gateway
@@ -97,7 +98,7 @@ c.JupyterHub.services = [{{
     "name": "idle-culler",
     "command": [sys.executable, "-m", "jupyterhub_idle_culler",
                 "--timeout={s.cull_timeout}", "--cull-every={s.cull_every}",
-                "--max-age={s.cull_max_age}", "--cull-users"],
+                "--max-age={s.cull_max_age}", "--cull-users=True"],
 }}]
 c.JupyterHub.load_roles = [{{
     "name": "idle-culler",
