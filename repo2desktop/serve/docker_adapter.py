@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 import threading
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List
 
 import docker
 import docker.errors

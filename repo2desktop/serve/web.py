@@ -14,7 +14,7 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Optional, Tuple
+from typing import Optional, Tuple
 from urllib.parse import quote
 
 from . import pages

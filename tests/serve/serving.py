@@ -164,7 +164,16 @@ class ServeProcess:
         return {path: info for path, info in r.json().items() if path.startswith("/user/")}
 
     def containers(self, all: bool = True) -> list:
-        return self.client.containers.list(all=all, filters={"label": f"{POOL_LABEL}={self.pool_name}"})
+        """This pool's containers, inspected; one removed between listing and inspecting is
+        skipped (the engine lists, then the SDK inspects each)."""
+        found = []
+        for sparse in self.client.containers.list(all=all, sparse=True,
+                                                  filters={"label": f"{POOL_LABEL}={self.pool_name}"}):
+            try:
+                found.append(self.client.containers.get(sparse.id))
+            except docker.errors.NotFound:
+                pass
+        return found
 
     def wait_available(self, n: int, timeout: float = 120) -> dict:
         return wait_for(f"{self.pool_name}: {n} ready", lambda: (
@@ -183,3 +192,30 @@ class ServeProcess:
                             allow_redirects=False)
         assert page.status_code == 200, f"{base}desktop/: HTTP {page.status_code}"
         return rfb_greeting(self.url(f"{base}desktop/websockify"), headers, timeout=10)
+
+
+def open_desktop_page(context, url: str, attempts: int = 4):
+    """Open URL in a Chromium page until noVNC's canvas shows: (page, seconds of the last try).
+
+    Chromium runs on the Docker host here: every container started or removed on this machine
+    adds or drops a network interface, and Chromium then aborts its loads with
+    ERR_NETWORK_CHANGED (a visitor's browser, elsewhere, never sees that). Such a load is
+    retried, like a visitor pressing reload; any other failure is not."""
+    from tests.host.browser import screenshot, wait_for_canvas
+
+    for attempt in range(1, attempts + 1):
+        page = context.new_page()
+        console: list = []
+        page.on("console", lambda m: console.append(m.text))
+        began = time.monotonic()
+        try:
+            page.goto(url, timeout=60000)
+            wait_for_canvas(page, timeout_ms=30000)
+            return page, time.monotonic() - began
+        except Exception:
+            changed = any("ERR_NETWORK_CHANGED" in line for line in console)
+            if not changed or attempt == attempts:
+                screenshot(page, "serve-desktop-FAILED.png")
+                raise AssertionError(f"no desktop canvas at {page.url.split('?')[0]} "
+                                     f"(try {attempt}); console: {console[-8:]}") from None
+            page.close()

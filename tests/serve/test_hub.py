@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from repo2desktop.serve.readiness import GREETING, rfb_greeting
-from tests.host.browser import screenshot, wait_for_canvas
+from tests.host.browser import screenshot
 
-from .serving import CHP_LOCAL, LOG_DIR, REPO, free_port, wait_for
+from .serving import CHP_LOCAL, LOG_DIR, REPO, free_port, open_desktop_page, wait_for
 
 pytestmark = pytest.mark.serve
 
@@ -77,11 +77,14 @@ def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, ch
     url, client, log_path = hub
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
     try:
-        page = context.new_page()
         began = time.monotonic()
-        page.goto(url + "/", timeout=120000)
+        page = context.new_page()
+        page.goto(url + "/", timeout=120000)  # -> temporary user -> spawn -> /user/NAME/desktop/
         page.wait_for_url("**/user/*/desktop/**", timeout=120000)
-        wait_for_canvas(page, timeout_ms=90000)
+        wait_for("the spawned server's container running", lambda: _servers(client), 30)
+        user_url = url + "/user/" + page.url.split("/user/", 1)[1]
+        page.close()
+        page, _ = open_desktop_page(context, user_url)
         print(f"\nhub: / -> temporary user -> desktop canvas in {time.monotonic() - began:.1f} s")
         screenshot(page, "hub-visitor-desktop.png")
         user = page.url.split("/user/", 1)[1].split("/", 1)[0]

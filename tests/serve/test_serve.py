@@ -11,17 +11,19 @@ Tests run in file order and share the two serves (module scope); each says what 
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import re
 import signal
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from repo2desktop.serve.readiness import GREETING, rfb_greeting
-from tests.host.browser import screenshot, wait_for_canvas
+from tests.host.browser import screenshot
 
-from .serving import ServeProcess, wait_for
+from .serving import ServeProcess, open_desktop_page, wait_for
 
 pytestmark = pytest.mark.serve
 
@@ -134,24 +136,13 @@ def test_root_redirects_into_a_ready_desktop_and_chromium_shows_it(open_serve, c
     assert r.status_code == 302, r.text
     location = r.headers["Location"]
     assert re.fullmatch(r"/user/[a-z0-9]{12}/desktop/\?token=[0-9a-f]{48}", location), location
-    # The claim starts a replacement at once. Its network interface appearing on this host makes
-    # a Chromium running *here* abort page loads (ERR_NETWORK_CHANGED; a visitor's browser is
-    # elsewhere), so the browser starts once the replacement runs.
+    # The claim starts a replacement at once; let it come up first (see open_desktop_page).
     wait_for("replacement container running", lambda: len(
         open_serve.containers(all=False)) == 3, 60)
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
     try:
-        page = context.new_page()
-        console = []
-        page.on("console", lambda m: console.append(m.text))
-        began = time.monotonic()
-        page.goto(open_serve.url(location))
-        try:
-            wait_for_canvas(page, timeout_ms=60000)
-        except Exception:
-            screenshot(page, "serve-visitor-desktop-FAILED.png")
-            raise AssertionError(f"no canvas at {page.url.split('?')[0]}; console: {console[-10:]}")
-        print(f"\n/ -> desktop canvas in {time.monotonic() - began:.2f} s")
+        page, seconds = open_desktop_page(context, open_serve.url(location))
+        print(f"\n/ -> desktop canvas in {seconds:.2f} s")
         screenshot(page, "serve-visitor-desktop.png")
     finally:
         context.close()
@@ -221,6 +212,45 @@ def test_idle_claimed_container_is_culled_and_the_pool_refills(api_serve):
              lambda: route not in api_serve.routes() and api_serve.stats()["in_use"] == 0, 20)
     assert re.search(r"removed \(culled: idle for \d+ s\)", api_serve.log())
     api_serve.wait_available(1, timeout=90)
+
+
+def test_a_container_that_never_gets_ready_is_removed_logged_and_never_handed_out(make_serve):
+    """A command whose Jupyter never answers: after --ready-timeout it is removed, the log shows
+    the failure with the tail of the container's log, a new one is tried (with back-off), and
+    no visitor ever gets it."""
+    broken = make_serve("broken", "--pool-size", "1", "--max-containers", "1", "--ready-timeout", "3",
+                        "--command", "bash -c 'echo this-server-never-answers; exec sleep 600'")
+    wait_for("a readiness failure logged", lambda: "FAILED" in broken.log(), 60, 0.5)
+    log = broken.log()
+    assert re.search(r"pool: FAILED \w+: not ready within 3 s \(last: .+\); removed", log), log
+    assert "| this-server-never-answers" in log  # the tail of the container's own log
+    r = broken.spawn()
+    assert r.status_code == 429 and r.json() == {"status": "full"}
+    assert broken.stats()["failed"] >= 1 and broken.stats()["available"] == 0
+    assert requests.get(broken.url("/"), allow_redirects=False, timeout=10).status_code == 429
+    assert broken.routes() == {}  # never routed
+    assert broken.signal(signal.SIGTERM) == 0
+    assert broken.containers() == []
+
+
+def test_the_proxy_is_supervised_and_gets_its_routes_back(open_serve):
+    """configurable-http-proxy killed: serve restarts it and re-creates every route."""
+    routes = set(open_serve.routes())
+    claimed = _claimed(open_serve)[0]
+    pid = open_serve.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    (chp,) = [c for c in children if b"configurable-http-proxy" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    os.kill(int(chp), signal.SIGKILL)
+
+    def back():
+        try:
+            return set(open_serve.routes()) == routes
+        except (requests.RequestException, AssertionError):
+            return False
+    wait_for("proxy restarted with every route", back, 30, 0.5)
+    assert "proxy: configurable-http-proxy exited" in open_serve.log()
+    assert GREETING.fullmatch(open_serve.desktop_through_proxy(
+        _base(claimed), open_serve.token_of(claimed)) + "\n")
 
 
 def test_two_serves_on_one_engine_leave_each_other_alone(open_serve, api_serve):
