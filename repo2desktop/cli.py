@@ -65,11 +65,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_session(args: argparse.Namespace) -> int:
-    from .runtime.foreground import run_session
+    from .runtime.foreground import run_config_error, run_session
 
-    config = discover.load(args.config, _overrides(args))
-    return run_session(config, unix_socket=args.unix_socket, exit_with_parent=args.exit_with_parent,
-                       xauthority=args.xauthority, attach=args.attach)
+    try:
+        config = discover.load(args.config, _overrides(args))
+    except ConfigError as e:
+        # The Desktop tile stays; opening it shows the located errors instead of a proxy error.
+        return run_config_error(str(e), args.unix_socket)
+    return run_session(config, unix_socket=args.unix_socket, xauthority=args.xauthority,
+                       attach=args.attach, display_lock_holder=args.display_lock_holder)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -150,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="if a session already answers on --unix-socket, wait while it runs "
                         "(jupyter-server-proxy's process for an eager desktop); else start one")
     p.add_argument("--exit-with-parent", action="store_true",
-                   help="stop when the process that started us goes away")
+                   help="stop when the process that started us goes away (always done; kept "
+                        "for compatibility)")
+    p.add_argument("--display-lock-holder", type=int, default=0, metavar="PID",
+                   help="the process whose X lock reserves --display until our X server starts")
     _add_overrides(p)
     p.set_defaults(func=cmd_session)
 

@@ -62,3 +62,8 @@ def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> 
         if extra:
             config = dataclasses.replace(config, warnings=config.warnings + extra)
     return config
+
+
+def defaults() -> DesktopConfig:
+    """The built-in desktop (version 1, nothing else), whatever files the folder holds."""
+    return validate(CommentedMap(version=1), DEFAULTS_NAME, os.getcwd())

@@ -4,6 +4,11 @@ Called once when the Jupyter server loads jupyter-server-proxy. The desktop.yml 
 $REPO2DESKTOP_CONFIG or the server's working directory (binder/, .binder/, top level);
 ``c.NBNoVNC.*`` settings override it. jupyter-server-proxy talks to the session over a
 private unix socket (its own 0700 temporary folder), so no port is ever opened.
+
+Whatever this server holds for its desktop (the display reservation, the X lock, the
+folder of the Xauthority file) is held by a guard process (runtime/guard.py) that removes
+it when the server ends, even by SIGKILL; the session itself ends with the server.
+A broken desktop.yml keeps the tile: opening it shows the located errors.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from . import discover, nbnovnc
 from .errors import ConfigError
 from .render import server_proxy_spec
 from .resources import templates_dir
-from .runtime import allocate
+from .runtime import allocate, guard
 
 
 def _config_location() -> str:
@@ -33,29 +38,45 @@ def _icon(config, location: str) -> str:
 def setup_desktop() -> dict:
     location = _config_location()
     overrides = nbnovnc.overrides()
+    command = [sys.executable, "-m", "repo2desktop", "session", "--config", location]
     try:
         config = discover.load(location, overrides)
     except ConfigError as e:
-        # Keep the tile: the session will print the same located error to the log.
+        # Keep the tile: opening it runs the same session command, which shows these
+        # located errors on the page (and in this log) instead of a desktop.
         print(f"repo2desktop: {e}", file=sys.stderr)
-        config = discover.load(None, {})
+        config = discover.defaults()
+        return server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
+                                 icon_path=_icon(config, location))
     for warning in config.warnings:
         print(f"repo2desktop: {warning}", file=sys.stderr)
 
     # Decide the display now, so that the server and every kernel it starts get DISPLAY
     # (notebooks open Qt/matplotlib windows on the desktop), whatever DISPLAY we inherited.
-    display = config.display.number or allocate.reserve_display(
-        1, needs_vnc_port=config.vnc.server == "tightvnc")
+    reservation = None
+    if config.display.number:
+        display = config.display.number
+    else:
+        reservation = allocate.reserve_display(1, needs_vnc_port=config.vnc.server == "tightvnc")
+        display = reservation.number
     # The X authority file lives in a private folder that exists before the desktop starts,
     # so kernels can be given XAUTHORITY as well as DISPLAY.
     private = tempfile.mkdtemp(prefix="repo2desktop-")
+    # The guard keeps the reservation (and an X lock naming itself, which other X servers
+    # respect) while this server runs, and removes both and the folder when it ends.
+    keeper = guard.start_guard(display=display, remove=[private], hold_x_lock=reservation is not None,
+                               lock_path=reservation.path if reservation else "",
+                               lock_fd=reservation.fd if reservation else None)
+    if reservation is not None:
+        os.close(reservation.fd)  # the guard holds the lock now
     xauthority = os.path.join(private, "Xauthority")
     os.environ["DISPLAY"] = f":{display}"
     os.environ["XAUTHORITY"] = xauthority
     overrides["display.number"] = display
 
-    command = [sys.executable, "-m", "repo2desktop", "session", "--config", location,
-               "--xauthority", xauthority, *nbnovnc.as_arguments(overrides)]
+    command += ["--xauthority", xauthority, *nbnovnc.as_arguments(overrides)]
+    if reservation is not None:
+        command += ["--display-lock-holder", str(keeper.process.pid)]
     spec = server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                              icon_path=_icon(config, location))
     # REPO2DESKTOP_START=eager forces it whatever desktop.yml says (`repo2desktop serve`
@@ -65,8 +86,7 @@ def setup_desktop() -> dict:
         # "attach" process that waits for that socket, so a request that arrives before
         # websockify listens waits for it instead of failing.
         socket_path = os.path.join(private, "websockify.sock")
-        subprocess.Popen(command + ["--unix-socket", socket_path, "--exit-with-parent"],
-                         stdin=subprocess.DEVNULL)
+        subprocess.Popen(command + ["--unix-socket", socket_path], stdin=subprocess.DEVNULL)
         spec["command"] = command + ["--unix-socket", socket_path, "--attach"]
         spec["unix_socket"] = socket_path
     return spec

@@ -9,7 +9,7 @@ import time
 
 from ..config import DesktopConfig
 from ..errors import Repo2DesktopError, RuntimeStartError
-from . import allocate
+from . import allocate, guard
 from .session import DesktopSession
 
 
@@ -74,34 +74,50 @@ def _answers(unix_socket: str) -> bool:
             return False
 
 
-def _attach(unix_socket: str, timeout: float = 60.0) -> bool:
+def _attach(unix_socket: str, parent: int, timeout: float = 60.0) -> bool:
     """Wait for an eagerly started session on UNIX_SOCKET, then while it runs; False if none."""
     _install_signal_handlers()
     deadline = time.monotonic() + timeout
     try:
         while not _answers(unix_socket):
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or os.getppid() != parent:
                 return False
             time.sleep(0.2)
-        while _answers(unix_socket):
-            time.sleep(2.0)
+        while _answers(unix_socket) and os.getppid() == parent:
+            time.sleep(1.0)
     except _Stop:
         pass
     return True
 
 
-def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool = False,
-                xauthority: str = "", attach: bool = False) -> int:
+def _end_with_parent() -> int:
+    """The Jupyter server that started us is our parent: whatever way it ends (SIGTERM,
+    POST /api/shutdown, SIGKILL) we get SIGTERM and stop the desktop. Returns the parent's
+    pid, which the caller also watches (the signal is lost if the parent died before)."""
+    parent = os.getppid()
+    guard.die_with_parent()
+    if os.getppid() != parent or parent == 1:
+        raise _Stop()
+    return parent
+
+
+def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool = True,
+                xauthority: str = "", attach: bool = False, display_lock_holder: int = 0) -> int:
     """The process jupyter-server-proxy starts: websockify on a private unix socket.
 
     A failure is printed to stderr (Jupyter's log) *and* kept on the starting page, which
     websockify goes on serving, so the browser shows the failing program and its log.
+    The session always ends with its parent (EXIT_WITH_PARENT is kept for old callers).
     """
-    if attach and _attach(unix_socket, timeout=20.0):
-        return 0
-    parent = os.getppid()
-    desktop = DesktopSession(config, listen=f"unix:{unix_socket}", xauthority=xauthority)
     _install_signal_handlers()
+    try:
+        parent = _end_with_parent()
+    except _Stop:
+        return 0
+    if attach and _attach(unix_socket, parent, timeout=20.0):
+        return 0
+    desktop = DesktopSession(config, listen=f"unix:{unix_socket}", xauthority=xauthority,
+                             display_lock_holder=display_lock_holder)
     reported = False
     try:
         session = desktop.prepare()
@@ -122,7 +138,7 @@ def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool 
                 reported = True
             if desktop.ready and not was_ready:
                 print(f"repo2desktop: display :{session.display} is ready", file=sys.stderr, flush=True)
-            if exit_with_parent and os.getppid() != parent:
+            if os.getppid() != parent:
                 return 0
             if failure is not None and desktop.process.poll() is not None:
                 return 1
@@ -131,6 +147,31 @@ def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool 
         return 0
     finally:
         desktop.stop()
+
+
+def run_config_error(errors: str, unix_socket: str) -> int:
+    """desktop.yml is broken: keep the Desktop tile working and show the located errors."""
+    import shutil
+    import tempfile
+
+    from ..render import error_page
+
+    _install_signal_handlers()
+    print(f"repo2desktop: {errors}", file=sys.stderr, flush=True)
+    web_dir = ""
+    try:
+        _end_with_parent()
+        web_dir = tempfile.mkdtemp(prefix=f"repo2desktop-{os.getuid()}-")
+        fd = os.open(os.path.join(web_dir, "index.html"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(error_page(errors))
+        _serve_status_page(web_dir, unix_socket)
+    except _Stop:
+        pass
+    finally:
+        if web_dir:
+            shutil.rmtree(web_dir, ignore_errors=True)
+    return 2
 
 
 def _serve_status_page(web_dir: str, unix_socket: str) -> None:

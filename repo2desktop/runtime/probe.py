@@ -2,6 +2,9 @@
 
 - ``rfb_version``: an RFB handshake *through websockify* (HTTP upgrade, then the server's
   first websocket frame must carry "RFB 003.00x"), over a unix socket or loopback TCP.
+- ``rfb_authenticate``: the same, then a full VNC authentication with the session's own
+  password, so that "ready" means *our* VNC server answered, not one that another session
+  started on the same display or port.
 - ``program_states``: supervisord's view of every program, over its private XML-RPC socket.
 """
 from __future__ import annotations
@@ -41,51 +44,133 @@ def _read_exact(sock: socket.socket, n: int) -> bytes:
     return data
 
 
-def rfb_version(listen: str, path: str = "/websockify", timeout: float = 2.0,
-                headers: Optional[Dict[str, str]] = None) -> str:
-    """Return the RFB version line the VNC server sends through websockify, or raise OSError."""
-    with _connect(listen, timeout) as sock:
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = [f"GET {path} HTTP/1.1", "Host: localhost", "Upgrade: websocket",
-                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
-                 "Sec-WebSocket-Protocol: binary"]
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        response = b""
-        while b"\r\n\r\n" not in response:
-            chunk = sock.recv(4096)
+class _WebsocketStream:
+    """The server side of a websocket through websockify, read as a byte stream."""
+
+    def __init__(self, sock: socket.socket, buffered: bytes):
+        self.sock = sock
+        self.buffered = buffered
+        self.data = b""
+
+    def _take(self, n: int) -> bytes:
+        while len(self.buffered) < n:
+            chunk = self.sock.recv(4096)
             if not chunk:
-                raise ConnectionError("websockify closed the connection during the handshake")
-            response += chunk
-        head, _, rest = response.partition(b"\r\n\r\n")
-        status = head.split(b"\r\n", 1)[0].decode(errors="replace")
-        if " 101 " not in status + " ":
-            raise ConnectionError(f"websocket upgrade refused: {status}")
-        buffered = rest
-        def take(n: int) -> bytes:
-            nonlocal buffered
-            while len(buffered) < n:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    raise ConnectionError("closed before the RFB greeting")
-                buffered += chunk
-            out, buffered = buffered[:n], buffered[n:]
-            return out
-        first, second = take(2)
+                raise ConnectionError("closed during the RFB handshake")
+            self.buffered += chunk
+        out, self.buffered = self.buffered[:n], self.buffered[n:]
+        return out
+
+    def frame(self) -> bytes:
+        first, second = self._take(2)
         opcode, length = first & 0x0F, second & 0x7F
         if opcode == 0x8:
             raise ConnectionError("websockify closed the websocket (VNC server not answering)")
         if length == 126:
-            length = struct.unpack("!H", take(2))[0]
+            length = struct.unpack("!H", self._take(2))[0]
         elif length == 127:
-            length = struct.unpack("!Q", take(8))[0]
-        payload = take(length)
-        text = payload.decode("latin-1")
+            length = struct.unpack("!Q", self._take(8))[0]
+        return self._take(length)
+
+    def read(self, n: int) -> bytes:
+        while len(self.data) < n:
+            self.data += self.frame()
+        out, self.data = self.data[:n], self.data[n:]
+        return out
+
+    def send(self, payload: bytes) -> None:
+        # Client frames must be masked (RFC 6455 5.3).
+        mask = os.urandom(4)
+        header = bytes([0x82])
+        if len(payload) < 126:
+            header += bytes([0x80 | len(payload)])
+        else:
+            header += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def _open_websocket(sock: socket.socket, path: str, headers: Optional[Dict[str, str]]) -> _WebsocketStream:
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = [f"GET {path} HTTP/1.1", "Host: localhost", "Upgrade: websocket",
+             "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
+             "Sec-WebSocket-Protocol: binary"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("websockify closed the connection during the handshake")
+        response += chunk
+    head, _, rest = response.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    if " 101 " not in status + " ":
+        raise ConnectionError(f"websocket upgrade refused: {status}")
+    return _WebsocketStream(sock, rest)
+
+
+def rfb_version(listen: str, path: str = "/websockify", timeout: float = 2.0,
+                headers: Optional[Dict[str, str]] = None) -> str:
+    """Return the RFB version line the VNC server sends through websockify, or raise OSError."""
+    with _connect(listen, timeout) as sock:
+        text = _open_websocket(sock, path, headers).frame().decode("latin-1")
         # A server that refuses us (e.g. TigerVNC's blacklist) sends "RFB 003.003\n" and a
         # reason at once; a working one sends exactly the 12-byte greeting and waits.
         if not re.fullmatch(r"RFB \d{3}\.\d{3}\n", text):
             raise ConnectionError(f"not a plain RFB greeting: {text[:40]!r}")
         return text.strip()
+
+
+class AuthenticationFailed(ConnectionError):
+    """A VNC server answered but did not accept this session's password."""
+
+
+def _reason(stream: _WebsocketStream) -> str:
+    try:
+        length = struct.unpack("!I", stream.read(4))[0]
+        return stream.read(min(length, 1024)).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def rfb_authenticate(listen: str, password: str, path: str = "/websockify", timeout: float = 2.0) -> str:
+    """An RFB handshake through websockify up to an accepted SecurityResult.
+
+    With PASSWORD: VNC authentication (DES challenge-response) must succeed. Without one
+    (vnc.auth none, TigerVNC on a private socket), security type None must be offered.
+    Returns the server's RFB version; raises OSError (AuthenticationFailed if refused).
+    """
+    from .vncpasswd import challenge_response
+
+    with _connect(listen, timeout) as sock:
+        stream = _open_websocket(sock, path, None)
+        greeting = stream.read(12).decode("latin-1")
+        match = re.fullmatch(r"RFB (\d{3})\.(\d{3})\n", greeting)
+        if not match:
+            raise ConnectionError(f"not an RFB greeting: {greeting!r}")
+        minor = 8 if int(match.group(2)) >= 8 else (7 if int(match.group(2)) == 7 else 3)
+        stream.send(f"RFB 003.00{minor}\n".encode())
+        wanted = 2 if password else 1
+        if minor == 3:
+            offered = [struct.unpack("!I", stream.read(4))[0]]
+            if offered == [0]:
+                raise AuthenticationFailed(f"refused: {_reason(stream)}")
+        else:
+            count = stream.read(1)[0]
+            if count == 0:
+                raise AuthenticationFailed(f"refused: {_reason(stream)}")
+            offered = list(stream.read(count))
+            if wanted in offered:
+                stream.send(bytes([wanted]))
+        if wanted not in offered:
+            raise AuthenticationFailed(f"security type {wanted} not offered (offered {offered})")
+        if wanted == 2:
+            stream.send(challenge_response(password, stream.read(16)))
+        if wanted == 2 or minor == 8:
+            result = struct.unpack("!I", stream.read(4))[0]
+            if result != 0:
+                raise AuthenticationFailed(f"authentication refused: {_reason(stream) if minor == 8 else result}")
+        return greeting.strip()
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):

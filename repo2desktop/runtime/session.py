@@ -4,7 +4,8 @@ This is the adapter between the pure render() and the operating system. It write
 rendered files into a private directory (mode 0700), runs supervisord in the foreground,
 reports progress into web/session.json (read by the starting page) and guarantees that
 stopping leaves no process behind: every process of the session inherits a marker
-variable, and whatever still carries it after supervisord exits is killed.
+variable, and whatever still carries it after supervisord exits is killed. A guard process
+(guard.py) does the same clean-up if this process is killed without a chance to do it.
 """
 from __future__ import annotations
 
@@ -22,9 +23,8 @@ from typing import Callable, Dict, List, Optional
 from ..config import DesktopConfig
 from ..errors import RuntimeStartError
 from ..render import Session, render
-from . import allocate, probe, vncpasswd, xauth
-
-MARKER = "REPO2DESKTOP_SESSION"
+from . import allocate, guard, probe, vncpasswd, xauth
+from .guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
 ESSENTIAL = ("x-session", "websockify")
 
 
@@ -48,7 +48,8 @@ def log_tail(path: str, lines: int = 20) -> str:
 class DesktopSession:
     def __init__(self, config: DesktopConfig, listen: Optional[str] = None,
                  display: Optional[int] = None, runtime_root: Optional[str] = None,
-                 status_has_password: Optional[bool] = None, xauthority: str = ""):
+                 status_has_password: Optional[bool] = None, xauthority: str = "",
+                 display_lock_holder: int = 0):
         self.config = config
         self._listen = listen
         self._display = display
@@ -63,18 +64,32 @@ class DesktopSession:
         self.session_id = os.urandom(8).hex()
         self._xauthority = xauthority
         self._pids_seen: Dict[str, set] = {}
+        # A Jupyter server's guard holds an X lock for our display until we start X.
+        self._display_lock_holder = display_lock_holder
+        self._reservation: Optional[allocate.Reservation] = None
+        self._guard: Optional[guard.Guard] = None
 
     # -- preparation ---------------------------------------------------------------
     def prepare(self) -> Session:
         cfg = self.config
-        self.runtime_dir = tempfile.mkdtemp(prefix=f"repo2desktop-{os.getuid()}-", dir=self._runtime_root)
         needs_port = cfg.vnc.server == "tightvnc" or cfg.vnc.command is not None
         if self._display is not None:
             display = self._display
         elif cfg.display.number is not None:
             display = cfg.display.number
         else:
-            display = allocate.free_display(1, needs_vnc_port=needs_port)
+            try:
+                self._reservation = allocate.reserve_display(1, needs_vnc_port=needs_port)
+            except RuntimeError as e:
+                raise RuntimeStartError("x-session", str(e)) from e
+            display = self._reservation.number
+        self.runtime_dir = tempfile.mkdtemp(prefix=f"repo2desktop-{os.getuid()}-", dir=self._runtime_root)
+        # From here on something exists that must not outlive us, even if we are SIGKILLed.
+        reservation = self._reservation
+        self._guard = guard.start_guard(
+            self.session_id, display, [self.runtime_dir],
+            lock_path=reservation.path if reservation else "",
+            lock_fd=reservation.fd if reservation else None)
         listen = self._listen or f"unix:{self.runtime_dir}/websockify.sock"
         password_file = None
         if cfg.vnc.auth == "password":
@@ -153,14 +168,15 @@ class DesktopSession:
         env["DISPLAY"] = f":{self.session.display}"
         supervisord = shutil.which("supervisord") or "/usr/bin/supervisord"
         # A display reserved for us by the Jupyter server (jupyter.py) is released just
-        # before our X server needs it.
-        allocate.release_reservation(self.session.display, os.getppid())
+        # before our X server needs it; what a killed X server left is removed.
+        allocate.release_x_lock(self.session.display, self._display_lock_holder)
+        guard.remove_stale_x_files(self.session.display)
         self.process = subprocess.Popen(
             [supervisord, "--nodaemon", "--configuration",
              os.path.join(self.runtime_dir, "supervisord.conf")],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C in the terminal reaches us, not supervisord
-            preexec_fn=_stop_with_parent,
+            preexec_fn=guard.die_with_parent,
         )
 
     def states(self) -> List[dict]:
@@ -203,10 +219,11 @@ class DesktopSession:
         answers = False
         alive = ("STARTING", "RUNNING")
         # Probe only until the first answer: afterwards noVNC reconnects by itself, and each
-        # probe would add lines to the VNC server's log (and count as a failed client).
+        # probe would add lines to the VNC server's log. The probe logs in with this
+        # session's own password: "ready" means *our* VNC server answered.
         if not self.ready and programs.get("x-session") in alive and programs.get("websockify") in alive:
             try:
-                probe.rfb_version(self.session.listen, timeout=1.0)
+                probe.rfb_authenticate(self.session.listen, self.password, timeout=1.0)
                 answers = True
             except OSError:
                 answers = False
@@ -244,54 +261,10 @@ class DesktopSession:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        for pid in session_processes(self.session_id):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if self.session is not None:
-            _remove_stale_x_files(self.session.display)
-        if self.runtime_dir:
-            shutil.rmtree(self.runtime_dir, ignore_errors=True)
-
-
-def _stop_with_parent() -> None:
-    """In supervisord's child before exec: SIGTERM it if we die, even by SIGKILL."""
-    import ctypes
-    import ctypes.util
-
-    PR_SET_PDEATHSIG = 1
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
-def session_processes(session_id: str) -> List[int]:
-    """PIDs of this user's processes that carry the session's marker variable."""
-    wanted = f"{MARKER}={session_id}".encode()
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{name}/environ", "rb") as f:
-                if wanted in f.read().split(b"\0"):
-                    found.append(int(name))
-        except OSError:
-            continue
-    return found
-
-
-def _remove_stale_x_files(display: int) -> None:
-    """A killed X server leaves its lock and socket; remove them if their owner is gone."""
-    lock = f"/tmp/.X{display}-lock"
-    try:
-        with open(lock) as f:
-            pid = int(f.read().strip() or 0)
-        if pid and os.path.exists(f"/proc/{pid}"):
-            return
-        if os.stat(lock).st_uid != os.getuid():
-            return
-        os.unlink(lock)
-        os.unlink(f"/tmp/.X11-unix/X{display}")
-    except (OSError, ValueError):
-        pass
+        # What supervisord did not stop (it was killed, or a program escaped its group).
+        guard.clean_up(self.session_id, self.session.display if self.session else None,
+                       [self.runtime_dir] if self.runtime_dir else [])
+        if self._reservation is not None:
+            self._reservation.release()
+        if self._guard is not None:
+            self._guard.finish()

@@ -26,11 +26,25 @@ def new_password() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(8))
 
 
-def obfuscate(password: str) -> bytes:
-    block = password.encode("latin-1")[:8].ljust(8, b"\0")
+def _des(key: bytes, data: bytes) -> bytes:
     # Triple DES with K1 = K2 = K3 is single DES.
-    encryptor = Cipher(TripleDES(_FIXED_KEY * 3), modes.ECB()).encryptor()
-    return encryptor.update(block) + encryptor.finalize()
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
+    return encryptor.update(data) + encryptor.finalize()
+
+
+def _key(password: str) -> bytes:
+    # VNC's d3des takes each key byte with its bits in reverse order.
+    raw = password.encode("latin-1")[:8].ljust(8, b"\0")
+    return bytes(int(f"{b:08b}"[::-1], 2) for b in raw)
+
+
+def obfuscate(password: str) -> bytes:
+    return _des(_FIXED_KEY, password.encode("latin-1")[:8].ljust(8, b"\0"))
+
+
+def challenge_response(password: str, challenge: bytes) -> bytes:
+    """RFB's VNC authentication: the 16-byte challenge DES-encrypted under the password."""
+    return _des(_key(password), challenge)
 
 
 def write_password_file(path: str, password: str) -> None:
