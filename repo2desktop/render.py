@@ -183,6 +183,7 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "window_manager_command": WINDOW_MANAGER_COMMANDS[config.window_manager].format(
             autostart=shlex.quote("/bin/sh " + shlex.quote(f"{session.runtime_dir}/autostart.sh"))),
         "display_env": f":{session.display}",
+        "config_errors": "",
         "wallpaper": config.path(config.wallpaper) if config.wallpaper else "",
         # openbox (and no window manager) show launchers in a tint2 panel.
         "panel": bool(config.launchers) and config.window_manager in ("openbox", "none"),
@@ -197,6 +198,7 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "xinitrc": ("xinitrc.j2", 0o700, {}),
         "start-desktop.sh": ("start-desktop.sh.j2", 0o700, {}),
         "web/index.html": ("index.html.j2", 0o600, {}),
+        "web/repo2desktop-reconnect.js": ("reconnect.js.j2", 0o600, {}),
         # Each program's command line lives in a shell script, not in supervisord.conf:
         # supervisord would cut a value at ' ;' or ' #' and expand '%'.
         "autostart.sh": ("autostart.sh.j2", 0o700, {}),
@@ -226,6 +228,28 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
                                       "--unix-socket", "{unix_socket}"))
     rendered["jupyter-server-proxy.json"] = RenderedFile(json.dumps({"desktop": spec}, indent=2) + "\n", 0o600)
     return rendered
+
+
+# noVNC's pages that the session serves as copies loading web/repo2desktop-reconnect.js.
+VIEWER_PAGES = ("vnc.html", "vnc_lite.html")
+
+
+def viewer_page(novnc_html: str) -> str:
+    """noVNC's own page (NOVNC_HTML, as read from novnc.directory) plus our reconnect module."""
+    tag = '<script type="module" src="repo2desktop-reconnect.js"></script>\n'
+    at = novnc_html.lower().rfind("</head>")
+    if at < 0:
+        at = novnc_html.lower().find("<body")
+    return novnc_html + "\n" + tag if at < 0 else novnc_html[:at] + tag + novnc_html[at:]
+
+
+def error_page(errors: str) -> str:
+    """The Desktop page when desktop.yml is broken: the located errors, as the log has them."""
+    from .discover import defaults
+
+    config = defaults()
+    return _environment().get_template("index.html.j2").render(
+        config=config, header=HEADER.format(source=config.source), config_errors=errors)
 
 
 def server_proxy_spec(config: DesktopConfig, command: Tuple[str, ...], icon_path: str = "") -> dict:

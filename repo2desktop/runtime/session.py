@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional
 
 from ..config import DesktopConfig
 from ..errors import RuntimeStartError
-from ..render import Session, render
+from ..render import VIEWER_PAGES, Session, render, viewer_page
 from . import allocate, guard, probe, vncpasswd, xauth
 from .guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
 ESSENTIAL = ("x-session", "websockify")
@@ -123,7 +123,16 @@ class DesktopSession:
                                     "(install the 'novnc' package or set novnc.directory)")
         for entry in os.listdir(novnc):
             target = os.path.join(self.session.web_dir, entry)
-            if not os.path.exists(target):
+            if os.path.exists(target):
+                continue
+            if entry in VIEWER_PAGES:
+                # Our copy of noVNC's page keeps reconnecting while the session runs.
+                with open(os.path.join(novnc, entry), encoding="utf-8", errors="replace") as f:
+                    page = viewer_page(f.read())
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(page)
+            else:
                 os.symlink(os.path.join(novnc, entry), target)
         self.write_status("starting", {})
 

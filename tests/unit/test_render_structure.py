@@ -407,8 +407,8 @@ def test_every_template_needs_its_context():
     env = render_module._environment()
     names = [n for n in env.list_templates() if n.endswith(".j2")]
     assert sorted(names) == ["autostart.sh.j2", "index.html.j2", "launcher.desktop.j2",
-                            "program.sh.j2", "start-desktop.sh.j2", "supervisord.conf.j2",
-                            "tint2rc.j2", "xfce-autostart.desktop.j2", "xinitrc.j2"]
+                            "program.sh.j2", "reconnect.js.j2", "start-desktop.sh.j2",
+                            "supervisord.conf.j2", "tint2rc.j2", "xfce-autostart.desktop.j2", "xinitrc.j2"]
     for name in names:
         with pytest.raises(jinja2.UndefinedError):
             env.get_template(name).render()
@@ -419,3 +419,15 @@ def _any_config():
     from repo2desktop.validate import validate
 
     return validate(parse("version: 1\n", "desktop.yml"), "desktop.yml")
+
+
+def test_viewer_page_loads_the_reconnect_module_after_novnc():
+    page = render_module.viewer_page(
+        '<html><head>\n<script type="module" src="app/ui.js"></script>\n</head><body></body></html>')
+    assert page.index('src="app/ui.js"') < page.index('src="repo2desktop-reconnect.js"') < page.index("</head>")
+
+
+def test_error_page_shows_the_located_errors_escaped():
+    page = render_module.error_page("desktop.yml:3:3: display.geomtry: unknown key <script>")
+    assert "desktop.yml:3:3: display.geomtry: unknown key &lt;script&gt;" in page
+    assert "<script" not in page  # nothing polls or redirects: the errors stay on screen

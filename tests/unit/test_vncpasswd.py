@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from repo2desktop.runtime import vncpasswd
 from repo2desktop.runtime.vncpasswd import new_password, obfuscate, write_password_file
 
 ALPHABET = set(string.ascii_letters + string.digits)
@@ -74,3 +75,13 @@ def test_password_file_does_not_follow_a_planted_symlink(tmp_path: Path):
     with pytest.raises(FileExistsError):
         write_password_file(str(link), "abcdefgh")
     assert target.read_bytes() == b"keep"
+
+
+def test_challenge_response_keys_des_like_vncs_d3des():
+    """The obfuscation key is VNC's fixed key bit-reversed; the challenge key is built the same
+    way from the password, so encrypting with the fixed key's bytes as a password matches."""
+    fixed = bytes([23, 82, 107, 6, 35, 78, 88, 7]).decode("latin-1")
+    challenge = bytes(range(16))
+    assert vncpasswd.challenge_response(fixed, challenge[:8]) == vncpasswd.obfuscate(challenge[:8].decode("latin-1"))
+    assert len(vncpasswd.challenge_response("Xk3v9QaZ", challenge)) == 16
+    assert vncpasswd.challenge_response("Xk3v9QaZ", challenge) != vncpasswd.challenge_response("Xk3v9QaY", challenge)
