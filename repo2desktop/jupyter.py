@@ -79,14 +79,16 @@ def setup_desktop() -> dict:
         command += ["--display-lock-holder", str(keeper.process.pid)]
     spec = server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                              icon_path=_icon(config, location))
+    # websockify's socket goes in the same private folder (not a folder of
+    # jupyter-server-proxy's own, which nobody removes), so the guard removes it too.
+    socket_path = os.path.join(private, "websockify.sock")
+    spec["unix_socket"] = socket_path
     # REPO2DESKTOP_START=eager forces it whatever desktop.yml says (`repo2desktop serve`
     # pre-starts pooled containers so that a visitor's desktop is already up).
     if config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager":
-        # Start the desktop now, on a socket we choose; jupyter-server-proxy then runs an
-        # "attach" process that waits for that socket, so a request that arrives before
-        # websockify listens waits for it instead of failing.
-        socket_path = os.path.join(private, "websockify.sock")
+        # Start the desktop now; jupyter-server-proxy then runs an "attach" process that
+        # waits for the socket, so a request that arrives before websockify listens waits
+        # for it instead of failing.
         subprocess.Popen(command + ["--unix-socket", socket_path], stdin=subprocess.DEVNULL)
         spec["command"] = command + ["--unix-socket", socket_path, "--attach"]
-        spec["unix_socket"] = socket_path
     return spec

@@ -246,6 +246,7 @@ def start_guard(session_id: str = "", display: Optional[int] = None, remove: Seq
 
 
 def write_x_lock(display: int, pid: int) -> bool:
+    remove_stale_x_files(display)  # a killed process's lock counts as free: replace it
     try:
         fd = os.open(x_lock_path(display), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
     except OSError:

@@ -175,7 +175,7 @@ class JupyterServer:
         home = folder / "home"
         home.mkdir()
         command = [
-            sys.executable, "-m", "jupyter", "server", "--allow-root", "--no-browser",
+            sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
             f"--ServerApp.base_url={BASE}", f"--ServerApp.root_dir={folder}",
             # No traffic to package indexes or news feeds from a test.
