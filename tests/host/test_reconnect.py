@@ -1,0 +1,76 @@
+"""The page keeps reconnecting while the session runs: Chromium on `up`'s noVNC page, each
+program of the session killed ten times (the X server, the window manager, websockify with its
+connections), and each time the page must be connected again by itself."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from .browser import chromium_page
+from .conftest import children
+
+pytestmark = pytest.mark.host
+
+TRIALS = 10
+CONNECTED = "() => document.documentElement.classList.contains('noVNC_connected')"
+STATUS = "() => (document.getElementById('noVNC_status') || {}).textContent || ''"
+
+
+def program_pid(up, program: str) -> int:
+    """The pid to kill for PROGRAM, waiting (briefly) for supervisord to have restarted it."""
+    deadline = time.monotonic() + 10
+    while True:
+        states = up.states()
+        if program == "websockify":
+            if states["websockify"]["statename"] == "RUNNING":
+                return states["websockify"]["pid"]
+        elif states["x-session"]["statename"] in ("STARTING", "RUNNING"):
+            wanted = ("Xtightvnc", "Xtigervnc") if program == "x-server" else ("openbox",)
+            for pid in children(states["x-session"]["pid"]):
+                try:
+                    with open(f"/proc/{pid}/comm") as f:
+                        if f.read().strip() in wanted:
+                            return pid
+                except OSError:
+                    continue
+        assert time.monotonic() < deadline, f"{program} not running: {states}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("server", ["tightvnc", "tigervnc"])
+def test_the_page_reconnects_after_each_program_is_killed(server, write_config, start_up):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\nautostart: []\n"))
+    with chromium_page() as page:
+        page.goto(f"http://127.0.0.1:{up.port}/#&password={up.password}")
+        try:
+            page.wait_for_function(CONNECTED, timeout=30_000, polling=50)
+        except PlaywrightTimeout:
+            raise AssertionError(f"[{server}] never connected: {page.url.split('#')[0]}, noVNC says "
+                                 f"{page.evaluate(STATUS)!r}") from None
+        for program in ("x-server", "openbox", "websockify"):
+            took = []
+            for trial in range(TRIALS):
+                pid = program_pid(up, program)
+                killed = time.monotonic()
+                if program == "websockify":
+                    # With its per-connection children: killing only the listener would leave
+                    # the open connection (and the page) undisturbed.
+                    os.killpg(pid, signal.SIGKILL)
+                else:
+                    os.kill(pid, signal.SIGKILL)
+                try:
+                    page.wait_for_function(f"() => !({CONNECTED})()", timeout=10_000, polling=20)
+                    page.wait_for_function(CONNECTED, timeout=20_000, polling=50)
+                except PlaywrightTimeout:
+                    raise AssertionError(
+                        f"[{server}] trial {trial + 1}: the page did not reconnect after {program} "
+                        f"was killed; noVNC says {page.evaluate(STATUS)!r}") from None
+                took.append(time.monotonic() - killed)
+            print(f"\n[{server}] {program} killed {TRIALS} times: connected again after "
+                  f"{min(took):.1f}-{max(took):.1f} s (median {sorted(took)[len(took) // 2]:.1f} s)")
+        assert "vnc.html" in page.url
