@@ -37,8 +37,10 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .runtime.limits import shared_host_warnings
+
     config = discover.load(args.path)
-    for warning in config.warnings:
+    for warning in [*config.warnings, *shared_host_warnings(config)]:
         print(warning, file=sys.stderr)
     if not args.quiet:
         print(f"{config.source}: OK")
@@ -58,8 +60,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from .runtime.foreground import run_up
 
+    from .runtime.limits import shared_host_warnings
+
     config = discover.load(args.path, _overrides(args))
-    for warning in config.warnings:
+    for warning in [*config.warnings, *shared_host_warnings(config)]:
         print(warning, file=sys.stderr)
     return run_up(config, port=args.port, timeout=args.timeout)
 

@@ -48,7 +48,9 @@ def setup_desktop() -> dict:
         config = discover.defaults()
         return server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                                  icon_path=_icon(config, location))
-    for warning in config.warnings:
+    from .runtime.limits import shared_host_warnings
+
+    for warning in [*config.warnings, *shared_host_warnings(config)]:
         print(f"repo2desktop: {warning}", file=sys.stderr)
 
     # Decide the display now, so that the server and every kernel it starts get DISPLAY

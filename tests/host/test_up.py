@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+import websocket  # websocket-client
 
 from repo2desktop.runtime import probe
 
@@ -89,11 +90,16 @@ def test_unauthenticated_rfb_is_refused(server, write_config, start_up):
     assert client.try_vnc_auth(b"\0" * 16) != 0, "a wrong password must fail"
     client.close()
 
+    # Asking for 'None' anyway: the server answers with a failed SecurityResult or drops us.
     client = RfbOverWebsocket(url)
     client.security_types()
-    with pytest.raises(Exception):  # the server drops a client asking for 'None'
-        assert client.try_none() != 0
-    client.close()
+    try:
+        result = client.try_none()
+    except (OSError, websocket.WebSocketException) as e:
+        result = f"dropped ({type(e).__name__})"
+    finally:
+        client.close()
+    assert result != 0, "security type None was accepted without a password"
 
 
 @pytest.mark.parametrize("server", SERVERS)

@@ -1,0 +1,187 @@
+"""Another local user, created for the test (and removed after), against the owner's desktop.
+
+- TigerVNC: looping wrong passwords through `up`'s websockify port (the one TCP port every
+  local user can reach) never locks the owner out; the VNC socket, the runtime folder, the
+  password file and the Xauthority file are closed to them; X refuses them.
+- A Jupyter desktop: its websockify socket and folders are closed to them.
+- TightVNC cannot avoid the lockout (its RFB port is TCP): `validate` and `up` say so once
+  another account exists, and the README's security section states the limit.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import UpProcess
+from .rfb import RfbOverWebsocket, authenticate
+
+pytestmark = pytest.mark.host
+REPO = Path(__file__).resolve().parents[2]
+
+# What the other user runs: standard library only, no access to this checkout.
+WRONG_PASSWORDS = r'''
+import base64, os, socket, struct, sys
+
+def rfb_wrong_password(port, websocket):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    buf = b""
+    def recv(n):
+        nonlocal buf
+        while len(buf) < n:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed")
+            buf += chunk
+        out, buf = buf[:n], buf[n:]
+        return out
+    if websocket:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall((f"GET /websockify HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                      f"Sec-WebSocket-Protocol: binary\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)
+        data = b""
+        def read(n):
+            nonlocal data
+            while len(data) < n:
+                first, second = recv(2)
+                length = second & 0x7F
+                if first & 0x0F == 8:
+                    raise ConnectionError("websocket closed")
+                if length == 126:
+                    length = struct.unpack("!H", recv(2))[0]
+                data += recv(length)
+            out, data = data[:n], data[n:]
+            return out
+        def send(payload):
+            mask = os.urandom(4)
+            sock.sendall(bytes([0x82, 0x80 | len(payload)]) + mask
+                         + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    else:
+        read, send = recv, sock.sendall
+    try:
+        read(12)
+        send(b"RFB 003.008\n")
+        count = read(1)[0]
+        if count == 0:
+            return "refused"
+        read(count)
+        send(bytes([2]))
+        read(16)
+        send(os.urandom(16))
+        return "accepted" if struct.unpack("!I", read(4))[0] == 0 else "wrong"
+    except OSError:
+        return "dropped"
+    finally:
+        sock.close()
+
+port, websocket, tries = int(sys.argv[1]), sys.argv[2] == "ws", int(sys.argv[3])
+print(" ".join(rfb_wrong_password(port, websocket) for _ in range(tries)))
+'''
+
+
+@pytest.fixture(scope="module")
+def other_user():
+    """A second local account with a login shell, removed after the module."""
+    assert os.geteuid() == 0, "the host tier runs as root (it creates a second local user)"
+    name = f"r2d{secrets.token_hex(3)}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
+    folder = tempfile.mkdtemp(prefix="r2d-other-")
+    os.chmod(folder, 0o755)
+    script = os.path.join(folder, "wrong_passwords.py")
+    with open(script, "w") as f:
+        f.write(WRONG_PASSWORDS)
+    os.chmod(script, 0o644)
+    try:
+        yield name, script
+    finally:
+        subprocess.run(["userdel", name], check=False)
+        subprocess.run(["rm", "-rf", folder], check=False)
+    with pytest.raises(KeyError):
+        pwd.getpwnam(name)
+
+
+def as_user(name: str, *argv: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(["runuser", "-u", name, "--", "env", "-i", "PATH=/usr/bin:/bin", "HOME=/",
+                           *[f"{k}={v}" for k, v in (env or {}).items()], *argv],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_wrong_passwords_from_another_user_never_lock_the_owner_out(other_user, write_config, start_up):
+    name, script = other_user
+    up = start_up(write_config("version: 1\nvnc: {server: tigervnc}\nautostart: []\n"))
+    for _ in range(3):
+        attack = as_user(name, "/usr/bin/python3", script, str(up.port), "ws", "8")
+        assert attack.returncode == 0, attack.stderr
+        results = attack.stdout.split()
+        assert len(results) == 8 and "accepted" not in results, results
+        client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
+        try:
+            assert authenticate(client, up.password) == 0, f"locked out after {results}"
+        finally:
+            client.close()
+
+    # Everything else of the session is closed to them.
+    display = [l for l in up.output if "display :" in l][0].split("display :")[1].split()[0]
+    for path in ("", "vnc-passwd", "Xauthority", "logs/x-session.log", "web/session.json"):
+        read = as_user(name, "/bin/cat" if path else "/bin/ls", os.path.join(up.runtime_dir, path))
+        assert read.returncode != 0 and "Permission denied" in read.stderr, (path, read.stdout, read.stderr)
+    socket_probe = as_user(name, "/usr/bin/python3", "-c",
+                           "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])",
+                           os.path.join(up.runtime_dir, "vnc.sock"))
+    assert socket_probe.returncode != 0 and "PermissionError" in socket_probe.stderr, socket_probe.stderr
+    x = as_user(name, "/usr/bin/xdpyinfo", env={"DISPLAY": f":{display}"})
+    assert x.returncode != 0 and "unable to open display" in x.stderr, (x.stdout, x.stderr)
+
+
+@pytest.mark.jupyter
+def test_a_jupyter_desktop_is_closed_to_another_user(other_user, tmp_path):
+    from .test_jupyter import DESKTOP_YML, JupyterServer
+
+    name, _ = other_user
+    server = JupyterServer(tmp_path, DESKTOP_YML.format(server="tigervnc")).wait_ready()
+    try:
+        server.start_desktop()
+        session = server.session()
+        server.wait_rfb(timeout=30)
+        probe = as_user(name, "/usr/bin/python3", "-c",
+                        "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])",
+                        session.proxy_socket)
+        assert probe.returncode != 0 and "PermissionError" in probe.stderr, probe.stderr
+        for path in (os.path.dirname(session.proxy_socket), session.xauthority, session.runtime_dir):
+            read = as_user(name, "/bin/cat" if os.path.isfile(path) else "/bin/ls", path)
+            assert read.returncode != 0 and "Permission denied" in read.stderr, (path, read.stderr)
+    finally:
+        server.stop()
+
+
+def test_tightvnc_lockout_limit_is_said(other_user, write_config):
+    name, _ = other_user
+    path = write_config("version: 1\nautostart: []\n")
+    warning = "warning: vnc.server: TightVNC listens on a loopback TCP port that other local users"
+    validated = subprocess.run([sys.executable, "-m", "repo2desktop", "validate", path],
+                               capture_output=True, text=True, timeout=60)
+    assert validated.returncode == 0 and warning in validated.stderr and name in validated.stderr, validated.stderr
+    tiger = write_config("version: 1\nvnc: {server: tigervnc}\n", "tiger.yml")
+    quiet = subprocess.run([sys.executable, "-m", "repo2desktop", "validate", tiger],
+                           capture_output=True, text=True, timeout=60)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+
+    up = UpProcess(path)
+    try:
+        up.wait_ready()
+    finally:
+        up.stop()
+    assert warning in up.errors, up.errors
+
+    readme = (REPO / "README.md").read_text()
+    assert "TightVNC" in readme and "refuse every login" in readme
