@@ -37,10 +37,8 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .runtime.limits import shared_host_warnings
-
     config = discover.load(args.path)
-    for warning in [*config.warnings, *shared_host_warnings(config)]:
+    for warning in config.warnings:
         print(warning, file=sys.stderr)
     if not args.quiet:
         print(f"{config.source}: OK")

@@ -4,8 +4,10 @@ TightVNC 1.3 cannot listen on a unix socket, so its RFB port (127.0.0.1:59NN) is
 every local user. They cannot get in (the per-session password), but TightVNC counts wrong
 passwords for the whole server: after 5 it refuses *every* login, the owner's too, for a
 while that doubles with each further failure. No TightVNC option turns that off; TigerVNC
-on its private socket has no such port. So where other people have accounts on this host,
-`validate`, `up` and the Jupyter server's log say so.
+on its private socket has no such port. So where other people have accounts on the host
+that runs the desktop, `up` and the Jupyter server's log say so. (`validate` does not: it
+judges the file, often on another machine, and its output must not depend on who has an
+account where it runs.)
 """
 from __future__ import annotations
 

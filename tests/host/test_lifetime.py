@@ -15,8 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
-from typing import Dict, List, Set
+from typing import List, Set
 
 import pytest
 import requests
