@@ -19,6 +19,18 @@ CONNECTED = "() => document.documentElement.classList.contains('noVNC_connected'
 STATUS = "() => (document.getElementById('noVNC_status') || {}).textContent || ''"
 
 
+def logs(up) -> str:
+    """The tails of the session's logs, for a failure message."""
+    out = []
+    for name in ("x-session", "websockify"):
+        try:
+            with open(os.path.join(up.runtime_dir, "logs", f"{name}.log"), errors="replace") as f:
+                out.append(f"--- {name}.log ---\n" + "".join(f.readlines()[-12:]))
+        except OSError:
+            pass
+    return "\n".join(out)
+
+
 def program_pid(up, program: str) -> int:
     """The pid to kill for PROGRAM, waiting (briefly) for supervisord to have restarted it."""
     deadline = time.monotonic() + 10
@@ -51,7 +63,7 @@ def test_the_page_reconnects_after_each_program_is_killed(server, write_config, 
             page.wait_for_function(CONNECTED, timeout=30_000, polling=50)
         except PlaywrightTimeout:
             raise AssertionError(f"[{server}] never connected: {page.url.split('#')[0]}, noVNC says "
-                                 f"{page.evaluate(STATUS)!r}") from None
+                                 f"{page.evaluate(STATUS)!r}\n{logs(up)}") from None
         for program in ("x-server", "openbox", "websockify"):
             took = []
             for trial in range(TRIALS):
@@ -69,7 +81,7 @@ def test_the_page_reconnects_after_each_program_is_killed(server, write_config, 
                 except PlaywrightTimeout:
                     raise AssertionError(
                         f"[{server}] trial {trial + 1}: the page did not reconnect after {program} "
-                        f"was killed; noVNC says {page.evaluate(STATUS)!r}") from None
+                        f"was killed; noVNC says {page.evaluate(STATUS)!r}\n{logs(up)}") from None
                 took.append(time.monotonic() - killed)
             print(f"\n[{server}] {program} killed {TRIALS} times: connected again after "
                   f"{min(took):.1f}-{max(took):.1f} s (median {sorted(took)[len(took) // 2]:.1f} s)")

@@ -28,6 +28,25 @@ RFB.prototype.dispatchEvent = function (event) {
   return result;
 };
 
+// A connection that never gets past "connecting" (a websocket opened while the VNC server
+// was restarting, then silence) is given up and tried again.
+const STUCK_MS = 15000;
+if (UI !== null) {
+  let connectingSince = null;
+  setInterval(function () {
+    const connecting = document.documentElement.classList.contains("noVNC_connecting");
+    if (!connecting) {
+      connectingSince = null;
+    } else if (connectingSince === null) {
+      connectingSince = Date.now();
+    } else if (Date.now() - connectingSince > STUCK_MS && UI.rfb !== undefined) {
+      connectingSince = null;
+      UI.rfb.disconnect();  // a clean disconnect, which noVNC would not follow up
+      retry();
+    }
+  }, 1000);
+}
+
 function retry() {
   if (UI !== null) {
     UI.closeConnectPanel();
@@ -53,6 +72,8 @@ function reconnect() {
       window.location.reload();
     } else if (UI.rfb === undefined) {
       UI.connect();
+    } else if (!UI.connected) {
+      retry();  // the previous connection is still closing
     }
   }).catch(retry);  // websockify itself is restarting: ask again
 }
