@@ -74,6 +74,7 @@ class ServeOptions:
     pool_size: int = 3
     max_containers: int = 20
     ready_timeout: float = 120.0
+    max_dock_workers: int = 2
     cull_timeout: float = 3600.0
     cull_period: float = 600.0
     cull_max: float = 14400.0
@@ -115,6 +116,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pool-size", type=int, default=3, help="ready spares kept warm (default 3)")
     p.add_argument("--max-containers", type=int, default=20,
                    help="containers in all, claimed or not (default 20)")
+    p.add_argument("--max-dock-workers", type=int, default=2,
+                   help="containers starting at once (default 2): starting desktops take the CPU "
+                        "that claimed ones need")
     p.add_argument("--ready-timeout", type=float, default=120.0,
                    help="seconds a container has to answer before it is replaced (default 120)")
     p.add_argument("--cull-timeout", type=float, default=3600.0,
@@ -224,6 +228,8 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
     if args.max_containers < args.pool_size:
         raise OptionError("--max-containers", f"{args.max_containers} is less than --pool-size "
                           f"{args.pool_size}")
+    if args.max_dock_workers < 1:
+        raise OptionError("--max-dock-workers", f"must be at least 1, got {args.max_dock_workers}")
     _positive("--ready-timeout", args.ready_timeout)
     _positive("--cull-timeout", args.cull_timeout)
     _positive("--cull-period", args.cull_period)
@@ -254,6 +260,7 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
     return ServeOptions(
         image=image, pool_name=pool_name, command=args.command, pool_size=args.pool_size,
         max_containers=args.max_containers, ready_timeout=args.ready_timeout,
+        max_dock_workers=args.max_dock_workers,
         cull_timeout=args.cull_timeout, cull_period=args.cull_period, cull_max=args.cull_max,
         mem_limit=args.mem_limit, cpu_shares=args.cpu_shares, cpu_quota=args.cpu_quota or None,
         pids_limit=args.pids_limit, shm_size=args.shm_size, container_user=user,

@@ -88,12 +88,15 @@ class Pool:
                 return user_id
 
     def fill_forever(self) -> None:
-        """The filler thread: start containers while spares < pool size and total < max."""
+        """The filler thread: start containers while spares < pool size and total < max, at
+        most --max-dock-workers at a time (tmpnb's name)."""
         while not self.stopping.is_set():
             with self.lock:
                 spares = sum(1 for s in self.slots.values() if s.state in (STARTING, READY))
+                starting = sum(1 for s in self.slots.values() if s.state == STARTING)
                 room = self.options.max_containers - len(self.slots)
-                need = min(self.options.pool_size - spares, room)
+                need = min(self.options.pool_size - spares, room,
+                           self.options.max_dock_workers - starting)
             if need > 0:
                 if self.consecutive_failures:
                     delay = min(2 ** self.consecutive_failures, 30)
@@ -163,6 +166,7 @@ class Pool:
                 slot.state, slot.ready_at = READY, time.time()
                 self.ready.append(slot.user_id)
             self.consecutive_failures = 0
+            self.wake.set()  # a start slot is free (--max-dock-workers)
             self.log(f"pool: {slot.user_id} ready in {time.monotonic() - began:.1f} s {self._summary()}")
         else:
             self._fail(slot, reason)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from typing import Callable, Dict, Optional
@@ -30,6 +32,21 @@ PR_SET_PDEATHSIG = 1
 
 class ProxyError(Repo2DesktopError):
     pass
+
+
+# The proxy logs the URL of a request it could not forward; a visitor's first URL carries
+# their token (?token=...), so its output is passed through this before it reaches a log.
+_SECRET_QUERY = re.compile(r"((?:^|[?&;\s])(?:token|_xsrf)=)[^&\s\"']+", re.IGNORECASE)
+
+
+def scrub(line: str) -> str:
+    return _SECRET_QUERY.sub(r"\1[secret]", line)
+
+
+def _relay(stream, out) -> None:
+    for raw in iter(stream.readline, b""):
+        out.write(scrub(raw.decode(errors="replace")))
+        out.flush()
 
 
 def find_executable(explicit: Optional[str] = None) -> str:
@@ -117,7 +134,10 @@ class Proxy:
                 "--default-target", self.default_target, "--log-level", "warn"]
         env = dict(os.environ, CONFIGPROXY_AUTH_TOKEN=self.token)
         self.process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         preexec_fn=_die_with_parent)
+        threading.Thread(target=_relay, args=(self.process.stdout, sys.stdout), daemon=True,
+                         name="chp-log").start()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -129,6 +129,25 @@ def test_tokens_guard_each_container_the_proxy_api_and_the_admin_api(open_serve)
     assert open_serve.stats()["available"] == 2  # nothing was drained by the refused DELETEs
 
 
+def test_tokens_never_reach_the_log(open_serve):
+    """The proxy logs a request it cannot forward (CHP 5.3 logs the path; serve would strip a
+    token from anything it logs); no visitor's token appears."""
+    api = f"http://127.0.0.1:{open_serve.api_port}/api/routes/user/deadend"
+    auth = {"Authorization": f"token {open_serve.proxy_token}"}
+    assert requests.post(api, json={"target": "http://127.0.0.1:9"}, headers=auth, timeout=10).status_code == 201
+    secret = "f00d" * 12
+    try:
+        r = requests.get(open_serve.url(f"/user/deadend/desktop/?token={secret}"), timeout=10)
+        assert r.status_code in (502, 503)
+        wait_for("the proxy's error line", lambda: "503 GET /user/deadend/desktop/" in open_serve.log(), 10)
+    finally:
+        requests.delete(api, headers=auth, timeout=10)
+    log = open_serve.log()
+    assert secret not in log
+    for container in open_serve.containers():
+        assert open_serve.token_of(container) not in log
+
+
 # -- a visitor -------------------------------------------------------------------------------
 
 def test_root_redirects_into_a_ready_desktop_and_chromium_shows_it(open_serve, chromium):
@@ -336,4 +355,6 @@ def test_stop_leaves_no_container_network_or_route(open_serve):
         requests.get(f"http://127.0.0.1:{open_serve.api_port}/api/routes", timeout=5)
     with pytest.raises(requests.ConnectionError):
         requests.get(open_serve.url("/"), timeout=5)
-    assert "serve: stopped; removed" in open_serve.log()
+    log = open_serve.log()
+    assert "serve: stopped; removed" in log
+    assert not re.search(r"token=[0-9a-f]{48}", log)

@@ -46,6 +46,7 @@ def test_tmpnb_style_flags():
 
 @pytest.mark.parametrize("argv, message", [
     (["img", "--pool-size", "0"], "serve: --pool-size: must be at least 1, got 0"),
+    (["img", "--max-dock-workers", "0"], "serve: --max-dock-workers: must be at least 1, got 0"),
     (["img", "--pool-size", "5", "--max-containers", "2"],
      "serve: --max-containers: 2 is less than --pool-size 5"),
     (["img", "--command", "jupyter {nope}"], "serve: --command: unknown or malformed field 'nope'"),
@@ -200,3 +201,11 @@ def test_lean_images_carry_jupyterhub_singleuser():
     from repo2desktop.buildpacks.desktop import NOTEBOOK_ENV_PACKAGES
 
     assert any(p.startswith("jupyterhub>=") for p in NOTEBOOK_ENV_PACKAGES)
+
+
+def test_proxy_log_lines_lose_tokens():
+    from repo2desktop.serve.proxy import scrub
+
+    line = "error: 503 GET /user/abc/desktop/?token=0123abcd&x=1 and /lab?_xsrf=zz token=raw"
+    assert scrub(line) == ("error: 503 GET /user/abc/desktop/?token=[secret]&x=1 and "
+                           "/lab?_xsrf=[secret] token=[secret]")
