@@ -28,6 +28,9 @@ REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / "build" / "serve-tests"
 SERVE_IMAGE = "r2d-test-serve-desktop"
 CHP_LOCAL = REPO / "build" / "node" / "node_modules" / ".bin"
+# Pool, network and container names of this session: two sessions on one engine (a developer
+# and CI) never adopt or remove each other's containers, as two serves never do.
+SESSION = secrets.token_hex(3)
 
 
 def engine_or_fail() -> docker.DockerClient:
@@ -67,7 +70,7 @@ def wait_for(what: str, check, timeout: float, interval: float = 0.2):
 class ServeProcess:
     def __init__(self, image: str, name: str, args: List[str], env: Dict[str, str]):
         self.image, self.args = image, args
-        self.pool_name = f"r2d-test-{name}"
+        self.pool_name = f"r2d-test-{name}-{SESSION}"
         self.port, self.admin_port, self.api_port = free_port(), free_port(), free_port()
         self.proxy_token = secrets.token_hex(16)
         self.env = dict(os.environ, CONFIGPROXY_AUTH_TOKEN=self.proxy_token, **env)

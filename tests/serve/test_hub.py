@@ -18,12 +18,12 @@ import requests
 from repo2desktop.serve.readiness import GREETING, rfb_greeting
 from tests.host.browser import screenshot
 
-from .serving import CHP_LOCAL, LOG_DIR, REPO, free_port, open_desktop_page, wait_for
+from .serving import CHP_LOCAL, LOG_DIR, REPO, SESSION, free_port, open_desktop_page, wait_for
 
 pytestmark = pytest.mark.serve
 
-NETWORK = "r2d-test-hub"
-NAME_PREFIX = "r2d-test-hub-"
+NETWORK = f"r2d-test-hub-{SESSION}"
+NAME_PREFIX = f"r2d-test-hub-{SESSION}-"
 
 
 @pytest.fixture
