@@ -34,8 +34,14 @@ deps-host: ## Debian packages: desktop stack, chromium, docker.io, debootstrap
 	bash scripts/install-host-packages.bash
 
 .PHONY: deps-python
-deps-python: ## this package (editable) with its test dependencies
+deps-python: viewer ## this package (editable) with its test dependencies
 	$(PIP) install -q -e '.[test]'
+
+VIEWER := viewer/dist/desktop.js
+.PHONY: viewer
+viewer: $(VIEWER) ## bundle the page's noVNC (npm @novnc/novnc, pinned) into one module
+$(VIEWER): viewer/desktop.js viewer/package.json viewer/package-lock.json scripts/build-viewer.bash
+	bash scripts/build-viewer.bash
 
 .PHONY: engine
 engine: deps-host ## start dockerd (no systemd here) and wait until it answers

@@ -9,7 +9,7 @@ Where each addition lands in repo2docker's Dockerfile, and why (early layers are
 across changes of everything that comes later):
 
 1. ``get_base_packages``: the desktop's core apt packages (VNC server, window manager, xinit,
-   supervisor, noVNC), installed with --no-install-recommends in repo2docker's base-package
+   supervisor), installed with --no-install-recommends in repo2docker's base-package
    layer. They depend only on vnc.server / window_manager / an xterm in autostart.
 2. ``get_build_env`` / ``get_path``: NB_PYTHON_PREFIX and PATH when B brings no notebook env.
 3. ``get_build_script_files``: a wheel of the running repo2desktop and small helper scripts.
@@ -51,7 +51,6 @@ from .wheel import build_wheel, context_dir
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_IN_IMAGE = "/etc/repo2desktop/desktop.yml"
 HELPERS_IN_IMAGE = "/usr/local/lib/repo2desktop"
-DEFAULT_NOVNC = "/usr/share/novnc"
 # The notebook environment of a repository that has none (DesktopOnly, Nix).
 NOTEBOOK_ENV_PACKAGES = (
     "jupyter-server>=2.14,<3", "notebook>=7.2,<8", "jupyterlab>=4.2,<5", "ipykernel>=6",
@@ -252,8 +251,6 @@ class DesktopLayer:
         required = ["/usr/bin/supervisord", "/usr/bin/xinit"]
         if config.vnc.command is None:
             required.append(X_SERVERS[config.vnc.server])
-        if config.novnc.directory == DEFAULT_NOVNC:
-            required.append(DEFAULT_NOVNC)  # another folder may come from postBuild
         # Files desktop.yml names (home files, wallpaper, icons) go beside it, outside $HOME:
         # relative paths then resolve the same way in the image as in the repository.
         here = os.path.dirname(self.desktop_config_path)

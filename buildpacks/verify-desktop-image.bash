@@ -4,6 +4,7 @@
 #   - desktop.yml still validates with the repo2desktop installed in the image;
 #   - the notebook environment has jupyter-server-proxy >= 4.2 (older releases skipped
 #     authentication on websockets, CVE-2024-28179) and our "desktop" entry point;
+#   - the bundled noVNC viewer is in the package (unless novnc.directory names another);
 #   - every program the desktop starts is where the session looks for it (arguments).
 set -euo pipefail
 prefix="${NB_PYTHON_PREFIX:?NB_PYTHON_PREFIX is not set}"
@@ -13,6 +14,7 @@ config="${REPO2DESKTOP_CONFIG:?REPO2DESKTOP_CONFIG is not set}"
 
 "$prefix/bin/python" - <<'PY'
 import importlib.metadata as md
+import os
 import sys
 
 try:
@@ -33,6 +35,12 @@ found = points.select(group=group) if hasattr(points, "select") else points.get(
 names = {ep.name for ep in found}
 if "desktop" not in names:
     sys.exit("repo2desktop: error: the 'desktop' jupyter-server-proxy entry point is not registered")
+from repo2desktop import discover, resources
+if discover.load(os.environ["REPO2DESKTOP_CONFIG"]).novnc.directory is None:
+    try:
+        resources.viewer_files()  # the bundled noVNC page came with the wheel
+    except RuntimeError as e:
+        sys.exit(f"repo2desktop: error: {e}")
 PY
 
 for path in "$prefix/bin/websockify" "$@"; do

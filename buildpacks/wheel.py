@@ -26,7 +26,7 @@ DISTRIBUTION = "repo2desktop"
 # The packages of the distribution (pyproject.toml maps buildpacks/, templates/ and scripts/
 # into the package); a regular install nests them, an editable one keeps them apart.
 PACKAGES = ("repo2desktop", "repo2desktop.buildpacks", "repo2desktop.templates",
-            "repo2desktop.scripts")
+            "repo2desktop.scripts", "repo2desktop.viewer")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -70,6 +70,9 @@ def _digest(data: bytes) -> str:
 def wheel_bytes() -> Tuple[str, bytes]:
     """(file name, content) of a py3-none-any wheel of the installed repo2desktop."""
     version, metadata, entry_points = _metadata()
+    # Images get noVNC only from here (no Debian novnc, no node): refuse to pack without it.
+    from repo2desktop.resources import viewer_files
+    viewer_files()
     dist_info = f"{DISTRIBUTION}-{version}.dist-info"
     entries: List[Tuple[str, bytes, int]] = []
     for inside, path in sorted(package_files().items()):

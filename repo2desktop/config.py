@@ -40,8 +40,8 @@ class Websockify:
 
 @dataclass(frozen=True)
 class NoVnc:
-    directory: str
-    page: str  # "full" | "lite"
+    directory: Optional[str]  # None: the bundled viewer; else a noVNC folder (vnc.html)
+    page: str  # "full" | "lite" (with a directory)
     resize: str  # "off" | "scale" | "remote"
     title: str
 
@@ -143,7 +143,9 @@ WINDOW_MANAGER_COMMANDS = {
 }
 # x11-utils (xwininfo, xprop, xdpyinfo) lets users and tests see what is on the display;
 # tightvncserver depends on it anyway, and Qt's libraries pull the same Mesa stack.
-BASE_PACKAGES = ("xinit", "supervisor", "xfonts-base", "x11-xserver-utils", "x11-utils", "novnc")
+# No Debian `novnc`: the page's noVNC is bundled into the package (it would bring nodejs and
+# numpy, ~270 MB, for a few MB of web files).
+BASE_PACKAGES = ("xinit", "supervisor", "xfonts-base", "x11-xserver-utils", "x11-utils")
 # What Qt 5/6 applications (PyQt, PySide from PyPI) need from the system to open windows
 # through xcb; slim bases lack them. Names valid on Debian 12 and Ubuntu 24.04 (there some
 # are virtual names of the t64 packages, which apt resolves).

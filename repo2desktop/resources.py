@@ -25,6 +25,22 @@ def scripts_dir() -> str:
     return _package_dir("repo2desktop.scripts")
 
 
+def viewer_files() -> dict:
+    """{name in the page's folder: path} of the bundled viewer: desktop.html + desktop.js.
+
+    desktop.js is built (scripts/build-viewer.bash, run by `make viewer` and when a wheel is
+    built), never committed; a checkout that has not built it gets a clear error.
+    """
+    root = _package_dir("repo2desktop.viewer")
+    files = {"desktop.html": os.path.join(root, "desktop.html"),
+             "desktop.js": os.path.join(root, "dist", "desktop.js")}
+    missing = [path for path in files.values() if not os.path.isfile(path)]
+    if missing:
+        raise RuntimeError(f"the bundled noVNC viewer is missing ({', '.join(missing)}): "
+                           "run `make viewer` (needs npm) or set novnc.directory")
+    return files
+
+
 def script(name: str) -> str:
     path = os.path.join(scripts_dir(), name)
     if not os.path.isfile(path):

@@ -497,7 +497,9 @@ def _websockify(s: _Section) -> Websockify:
 
 def _novnc(s: _Section) -> NoVnc:
     return NoVnc(
-        directory=s.string("directory", "/usr/share/novnc", max_len=MAX_PATH),
+        # null: the bundled noVNC page that ships in the package; a folder: that noVNC's
+        # vnc.html / vnc_lite.html (nbnovnc's novnc_directory).
+        directory=s.string("directory", None, allow_null=True, max_len=MAX_PATH),
         page=s.choice("page", "full", ("full", "lite")),
         resize=s.choice("resize", "scale", ("off", "scale", "remote")),
         title=s.string("title", "Desktop", max_len=MAX_NAME),

@@ -23,6 +23,7 @@ from typing import Callable, Dict, List, Optional
 from ..config import DesktopConfig
 from ..errors import RuntimeStartError
 from ..render import VIEWER_PAGES, Session, render, viewer_page
+from ..resources import viewer_files
 from . import allocate, guard, probe, vncpasswd, xauth
 from .guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
 ESSENTIAL = ("x-session", "websockify")
@@ -118,22 +119,30 @@ class DesktopSession:
                 f.write(rendered.text)
             os.chmod(path, rendered.mode)
         novnc = self.config.novnc.directory
-        if not os.path.isdir(novnc):
+        if novnc is None:
+            try:
+                sources = viewer_files()  # the bundled page and its one module
+            except RuntimeError as e:
+                raise RuntimeStartError("websockify", str(e)) from e
+        elif os.path.isdir(novnc):
+            sources = {entry: os.path.join(novnc, entry) for entry in os.listdir(novnc)}
+        else:
             raise RuntimeStartError("websockify", f"noVNC directory {novnc} does not exist "
-                                    "(install the 'novnc' package or set novnc.directory)")
-        for entry in os.listdir(novnc):
+                                    "(remove novnc.directory to use the bundled viewer)")
+        for entry, source in sources.items():
             target = os.path.join(self.session.web_dir, entry)
             if os.path.exists(target):
                 continue
-            if entry in VIEWER_PAGES:
-                # Our copy of noVNC's page keeps reconnecting while the session runs.
-                with open(os.path.join(novnc, entry), encoding="utf-8", errors="replace") as f:
+            if novnc is not None and entry in VIEWER_PAGES:
+                # Our copy of noVNC's page keeps reconnecting while the session runs (the
+                # bundled viewer reconnects by itself).
+                with open(source, encoding="utf-8", errors="replace") as f:
                     page = viewer_page(f.read())
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "w") as f:
                     f.write(page)
             else:
-                os.symlink(os.path.join(novnc, entry), target)
+                os.symlink(source, target)
         self.write_status("starting", {})
 
     def preflight(self) -> None:

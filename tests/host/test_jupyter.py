@@ -516,7 +516,7 @@ def test_xterm_in_the_browser(desktop_server, open_page):
     page.goto(server.url("desktop/"))
     try:
         # The starting page hands over to noVNC (password in the fragment, never sent).
-        page.wait_for_url(re.compile(r"/desktop/vnc(_lite)?\.html\?"), timeout=60_000)
+        page.wait_for_url(re.compile(r"/desktop/(desktop|vnc|vnc_lite)\.html\?"), timeout=60_000)
         size = page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=50).json_value()
         to_canvas = time.monotonic() - began
         print(f"\n[{server.vnc_server}] page.goto -> canvas {size[0]}x{size[1]}: {to_canvas:.2f} s")

@@ -331,7 +331,11 @@ def test_jupyter_server_proxy_entry(scenario):
 
 def test_index_html_points_at_the_chosen_novnc_page(scenario):
     text = scenario.files["web/index.html"].text
-    page = "vnc_lite.html" if scenario.config.novnc.page == "lite" else "vnc.html"
+    novnc = scenario.config.novnc
+    if novnc.directory is None:
+        page = "desktop.html"  # the bundled viewer
+    else:
+        page = "vnc_lite.html" if novnc.page == "lite" else "vnc.html"
     assert f'var page = "{page}";' in text
     assert f'var resize = "{scenario.config.novnc.resize}";' in text
 

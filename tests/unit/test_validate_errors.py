@@ -501,7 +501,7 @@ def test_version_alone_gives_documented_defaults(load):
     assert config.launcher.icon is None
     assert config.novnc.page == "full"
     assert config.novnc.resize == "scale"
-    assert config.novnc.directory == "/usr/share/novnc"
+    assert config.novnc.directory is None  # the bundled viewer
     assert config.novnc.title == "Desktop"
     assert config.websockify.heartbeat == 30
     assert config.websockify.command is None

@@ -1,0 +1,27 @@
+"""Only what pyproject.toml cannot say: bundle the noVNC viewer when a wheel is built.
+
+The bundle (repo2desktop/viewer/dist/desktop.js) is a build product, never committed:
+build_py runs scripts/build-viewer.bash (npm @novnc/novnc + esbuild, versions pinned in
+viewer/package-lock.json) into the wheel's build folder unless a checkout already built it
+(`make viewer`), in which case package data carries that file.
+"""
+import os
+import subprocess
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class BuildPyWithViewer(build_py):
+    def run(self):
+        super().run()
+        out = os.path.join(self.build_lib, "repo2desktop", "viewer", "dist")
+        if not os.path.isfile(os.path.join(out, "desktop.js")):
+            work = os.path.join(os.path.abspath(self.build_temp or "build"), "viewer-npm")
+            subprocess.run(["bash", os.path.join(HERE, "scripts", "build-viewer.bash"), out],
+                           check=True, env=dict(os.environ, WORK_DIR=work))
+
+
+setup(cmdclass={"build_py": BuildPyWithViewer})

@@ -1,0 +1,1 @@
+"""The desktop page's noVNC client: sources here, the bundle in dist/ (built, never committed)."""
