@@ -91,6 +91,7 @@ up: deps ## run the repository's own desktop.yml on this host (no image)
 
 BENCH_SERVE_IMAGE ?= repo2desktop-bench-serve
 BENCH_QUICK ?=
+BENCH_ARGS ?=
 
 .PHONY: bench-serve
 bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 visitors) vs cold docker run, idle cost (BENCH_QUICK=1: CI size)
@@ -98,8 +99,8 @@ bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 vis
 	$(PYTHON) scripts/bench_serve.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--quick)
 
 .PHONY: bench
-bench: deps base-image bench-serve ## benchmarks: time to desktop, rebuild after a config change; prints figures
-	$(PYTHON) scripts/bench.py
+bench: deps base-image bench-serve ## ours vs JRDP 3.0.1 and Selkies 2.1 side by side -> build/bench/ (BENCH_QUICK=1: one round)
+	$(PYTHON) scripts/bench.py $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## remove build output

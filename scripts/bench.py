@@ -1,104 +1,181 @@
 #!/usr/bin/env python3
-"""Benchmarks (`make bench`): print figures, assert nothing.
+"""`make bench`: ours side by side with jupyter-remote-desktop-proxy 3.0.1 and Selkies 2.1.
 
-- time from `repo2desktop up` to the first RFB handshake through websockify, per VNC server;
-- resident memory of the session's processes at idle;
-- time for supervisord to bring the X session back after the X server is killed;
-- with Docker available: image build time, and rebuild time after a geometry-only change.
+Prints figures and never fails on a slow machine (it fails only when it cannot measure).
+Rounds are interleaved (system A, B, C, D, A, B, ...); every figure is a median with its
+min-max and run count. Output under OUT (default build/bench/): bench.json, bench.md (the
+Markdown table printed at the end) and bench.png (the chart).
+
+  python3 scripts/bench.py                 # 5 host rounds + 3 container rounds, images, rebuilds
+  python3 scripts/bench.py --quick         # 1 host round per system (what the tests run)
+  python3 scripts/bench.py --rounds 3 --container-rounds 0 --systems ours-default,jrdp
 """
 from __future__ import annotations
 
+import argparse
+import datetime
+import json
 import os
+import platform
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from typing import Dict, List, Optional
 
-from repo2desktop import discover
-from repo2desktop.runtime import allocate, probe
-from repo2desktop.runtime.session import DesktopSession, session_processes
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+import bench_report  # noqa: E402
+from bench_browser import Browser  # noqa: E402
+from bench_systems import (REPO, SYSTEMS, build_image, build_repo, container_round,  # noqa: E402
+                           docker, host_round, image_size_mb, peer_python)
 
-
-def rss_kib(pids) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                total += next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
-        except (OSError, StopIteration):
-            pass
-    return total
+BASE_IMAGE = os.environ.get("BASE_IMAGE", "repo2desktop/base:bookworm")
 
 
-def host_session(server: str) -> None:
-    starts, recoveries, memory = [], [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "desktop.yml")
+def machine() -> str:
+    cpus = os.cpu_count()
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) / 1024 / 1024
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    distro = ""
+    try:
+        with open("/etc/os-release") as f:
+            distro = next((l.split("=", 1)[1].strip().strip('"') for l in f if l.startswith("PRETTY_NAME")), "")
+    except OSError:
+        pass
+    return f"{distro}, {cpus} cores ({model}), {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def docker_ok() -> bool:
+    return shutil.which(os.path.basename("/usr/bin/docker")) is not None and \
+        docker("info", check=False).returncode == 0 and \
+        docker("image", "inspect", BASE_IMAGE, check=False).returncode == 0
+
+
+def rebuilds(work: str) -> Dict[str, float]:
+    """Ours: build the default repository, then rebuild after a geometry-only change and after
+    adding one package to desktop.yml. Each desktop.yml is written whole (never edited in place)."""
+    repo = os.path.join(work, "repos", "rebuild")
+    shutil.rmtree(repo, ignore_errors=True)
+    os.makedirs(repo)
+    path = os.path.join(repo, "desktop.yml")
+    image = "r2d-bench-rebuild"
+    times = {}
+    for step, text in (("first", "version: 1\n"),
+                       ("geometry", "version: 1\ndisplay: {geometry: 1024x640}\n"),
+                       ("package", "version: 1\ndisplay: {geometry: 1024x640}\npackages: [x11-apps]\n")):
         with open(path, "w") as f:
-            f.write(f"version: 1\nvnc: {{server: {server}}}\n")
-        config = discover.load(path)
-        for _ in range(RUNS):
-            desktop = DesktopSession(config, listen=f"tcp:{allocate.free_port()}")
-            began = time.monotonic()
-            desktop.prepare()
-            desktop.start()
-            try:
-                desktop.wait_ready(60)
-                starts.append(time.monotonic() - began)
-                time.sleep(2)
-                memory.append(rss_kib(session_processes(desktop.session_id)) / 1024)
-                xinit = {i["name"]: i for i in desktop.states()}["x-session"]["pid"]
-                child = subprocess.run(["pgrep", "-P", str(xinit)], capture_output=True, text=True).stdout.split()
-                os.kill(int(child[0]), signal.SIGKILL)
-                began = time.monotonic()
-                time.sleep(0.05)
-                while True:
-                    try:
-                        probe.rfb_version(desktop.session.listen, timeout=1)
-                        break
-                    except OSError:
-                        time.sleep(0.05)
-                recoveries.append(time.monotonic() - began)
-            finally:
-                desktop.stop()
-    print(f"{server:9s} up → RFB answer : median {statistics.median(starts):.2f} s "
-          f"(min {min(starts):.2f}, max {max(starts):.2f}, n={len(starts)})")
-    print(f"{server:9s} X killed → back: median {statistics.median(recoveries):.2f} s")
-    print(f"{server:9s} idle RSS        : median {statistics.median(memory):.0f} MiB "
-          "(supervisord, xinit, X server, openbox, xterm, websockify)")
+            f.write(text)
+        began = time.monotonic()
+        build_repo(repo, image)
+        times[step] = round(time.monotonic() - began, 1)
+        print(f"  rebuild ({step}): {times[step]} s", flush=True)
+    docker("rmi", "-f", image, check=False)
+    return times
 
 
-def image_rebuild() -> None:
-    if shutil.which("docker") is None or subprocess.run(["/usr/bin/docker", "info"], capture_output=True).returncode:
-        print("image rebuild: skipped (no Docker engine answering; run `make base-image` first)")
-        return
-    fixture = os.path.join(os.path.dirname(__file__), "..", "tests", "image", "fixtures", "apt-autostart")
-    with tempfile.TemporaryDirectory() as tmp:
-        repo = shutil.copytree(fixture, os.path.join(tmp, "repo"))
-        image = "r2d-bench"
-        def build() -> float:
-            began = time.monotonic()
-            subprocess.run([sys.executable, "-m", "repo2desktop", "build", repo, "--no-run",
-                            "--image-name", image], check=True, stdout=subprocess.DEVNULL)
-            return time.monotonic() - began
-        first = build()
-        path = os.path.join(repo, "desktop.yml")
-        with open(path) as f:
-            text = f.read()
-        with open(path, "w") as f:
-            f.write(text.replace("version: 1", "version: 1\ndisplay: {geometry: 1024x640}", 1))
-        second = build()
-        print(f"image build (warm base, cache as left by earlier builds): {first:.1f} s")
-        print(f"image rebuild after a geometry-only change            : {second:.1f} s")
-        subprocess.run(["/usr/bin/docker", "rmi", "-f", image], capture_output=True)
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one host round per system, no images")
+    parser.add_argument("--rounds", type=int, default=5, help="host rounds per system")
+    parser.add_argument("--container-rounds", type=int, default=3)
+    parser.add_argument("--systems", default=",".join(s.key for s in SYSTEMS))
+    parser.add_argument("--out", default=os.path.join(REPO, "build", "bench"))
+    parser.add_argument("--venvs", default=None, help="where the peers' venvs live (default: OUT)")
+    parser.add_argument("--idle", type=float, default=3.0, help="seconds idle before measuring memory")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.container_rounds, args.idle = 1, 0, 2.0
+    wanted = args.systems.split(",")
+    systems = [s for s in SYSTEMS if s.key in wanted]
+    os.makedirs(args.out, exist_ok=True)
+    os.environ["BENCH_OUT"] = args.out  # failed rounds keep their Jupyter log there
+    work = tempfile.mkdtemp(prefix="r2d-bench-")
+    started = time.monotonic()
+
+    print(f"bench: {machine()}", flush=True)
+    pythons = {}
+    for system in systems:
+        pythons[system.key] = peer_python(system, args.venvs or args.out) if system.peer else sys.executable
+    runs: List[Dict] = []
+    browser = Browser()
+    try:
+        for n in range(args.rounds):
+            for system in systems:  # interleaved: one round of each, then the next round
+                r = host_round(system, pythons[system.key], browser, work, args.idle)
+                r["round"] = n
+                runs.append(r)
+                print(f"  host {n + 1}/{args.rounds} {system.key:13s} cold {bench_report.fmt(r.get('cold_s'))} "
+                      f"warm {bench_report.fmt(r.get('warm_s'))} first byte {bench_report.fmt(r.get('first_byte_s'))} "
+                      f"req {r.get('requests')} PSS {r.get('pss_mib')} MiB stop {bench_report.fmt(r.get('stop_s'))} "
+                      f"left {r.get('leftovers')}", flush=True)
+        images: Dict[str, Dict] = {}
+        rebuild: Dict[str, float] = {}
+        if args.container_rounds and docker_ok():
+            base_mb = image_size_mb(BASE_IMAGE)
+            for system in systems:
+                image = f"r2d-bench-{system.key}"
+                seconds = build_image(system, BASE_IMAGE, args.out, image)
+                images[system.key] = {"image": image, "build_s": round(seconds, 1),
+                                      "over_base_mb": round(image_size_mb(image) - base_mb)}
+                print(f"  image {system.key}: +{images[system.key]['over_base_mb']} MB over the base "
+                      f"(built in {seconds:.0f} s)", flush=True)
+            for n in range(args.container_rounds):
+                for system in systems:
+                    r = container_round(system, images[system.key]["image"], browser)
+                    r["round"] = n
+                    runs.append(r)
+                    print(f"  container {n + 1}/{args.container_rounds} {system.key:13s} cold "
+                          f"{bench_report.fmt(r.get('cold_s'))} warm {bench_report.fmt(r.get('warm_s'))}", flush=True)
+            rebuild = rebuilds(work)
+        elif args.container_rounds:
+            print("  containers: skipped (no Docker engine or no base image; `make base-image`)")
+    finally:
+        browser.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    apt = {}
+    if not args.quick and docker_ok():
+        from bench_apt import footprint
+        from repo2desktop import discover
+        from repo2desktop.config import apt_packages
+        sets = {}
+        for system in systems:
+            if system.peer:
+                sets[system.key] = list(system.apt)
+            else:
+                with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
+                    f.write(system.desktop_yml or "version: 1\n")
+                sets[system.key] = list(apt_packages(discover.load(f.name)))
+                os.unlink(f.name)
+        apt = {key: round(mib) for key, (mib, _) in footprint(BASE_IMAGE, sets).items()}
+
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(), "quick": args.quick, "seconds": round(time.monotonic() - started),
+        "systems": {s.key: s.label for s in systems}, "runs": runs, "images": images,
+        "rebuild_s": rebuild, "apt_mib": apt,
+    }
+    report["summary"] = bench_report.summarise(report)
+    with open(os.path.join(args.out, "bench.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    table = bench_report.markdown(report)
+    with open(os.path.join(args.out, "bench.md"), "w") as f:
+        f.write(table)
+    chart = bench_report.chart(report, os.path.join(args.out, "bench.png"))
+    print()
+    print(table)
+    print(f"written: {args.out}/bench.json, bench.md{', bench.png' if chart else ''} "
+          f"({report['seconds']} s)")
+    return 0
 
 
 if __name__ == "__main__":
-    for server in ("tightvnc", "tigervnc"):
-        host_session(server)
-    image_rebuild()
+    sys.exit(main())
