@@ -365,6 +365,16 @@ def test_desktop_yml_installed(desktop: Container, shared: SharedDesktop):
     assert env == CONFIG_IN_IMAGE
 
 
+def test_no_debian_novnc_nor_nodejs(desktop: Container, shared: SharedDesktop):
+    """noVNC comes bundled in our wheel: Debian's novnc (with its nodejs and numpy) stays out."""
+    host = desktop.host
+    for package in ("novnc", "nodejs", "python3-numpy", "websockify"):
+        assert not host.package(package).is_installed, f"{package} is installed in {shared.name}"
+    found = host.run("/srv/venv/bin/python -c 'from repo2desktop.resources import viewer_files; "
+                     "print(viewer_files()[\"desktop.js\"])'")
+    assert found.rc == 0 and found.stdout.strip().endswith("/viewer/dist/desktop.js"), (found.stdout, found.stderr)
+
+
 def test_every_process_runs_as_the_notebook_user(desktop: Container, shared: SharedDesktop):
     session = desktop.desktop()
     procs = desktop.processes()
@@ -462,7 +472,7 @@ def test_screenshot_shows_the_app(desktop: Container, shared: SharedDesktop, chr
     try:
         began = time.monotonic()
         page.goto(desktop.url("desktop/"))
-        page.wait_for_url(re.compile(r"/desktop/vnc(_lite)?\.html"), timeout=60_000)
+        page.wait_for_url(re.compile(r"/desktop/(desktop|vnc|vnc_lite)\.html"), timeout=60_000)
         size = page.wait_for_function(CANVAS_SIZE, timeout=30_000, polling=100).json_value()
         print(f"\n[{shared.name}] canvas {size[0]}x{size[1]} {time.monotonic() - began:.1f} s after page.goto")
         assert "token" not in page.url

@@ -55,7 +55,9 @@ def installed():
     assert len(wheels) == 1, wheels
     names = zipfile.ZipFile(wheels[0]).namelist()
     for needed in ("repo2desktop/buildpacks/repo2docker_config.py", "repo2desktop/templates/xinitrc.j2",
-                   "repo2desktop/buildpacks/install-apt-packages.bash"):
+                   "repo2desktop/buildpacks/install-apt-packages.bash",
+                   # the bundled noVNC viewer, built by setup.py from a clean copy (no dist/ there)
+                   "repo2desktop/viewer/desktop.html", "repo2desktop/viewer/dist/desktop.js"):
         assert needed in names, f"{needed} is not in {wheels[0].name}"
 
     venv = root / "venv"
