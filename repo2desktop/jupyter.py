@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import discover, nbnovnc
+from . import discover, nbnovnc, page
 from .errors import ConfigError
 from .render import server_proxy_spec
 from .resources import templates_dir
@@ -33,6 +33,41 @@ def _icon(config, location: str) -> str:
         base = location if os.path.isdir(location) else os.path.dirname(os.path.abspath(location))
         return os.path.join(base, config.launcher.icon)
     return os.path.join(templates_dir(), "desktop-icon.svg")
+
+
+def _running_server():
+    """The Jupyter server that is loading jupyter-server-proxy right now, if it has its web app."""
+    try:
+        from jupyter_server.serverapp import ServerApp
+    except ImportError:
+        return None
+    if not ServerApp.initialized():
+        return None
+    app = ServerApp.instance()
+    return app if getattr(app, "web_app", None) is not None else None
+
+
+def _direct(config, display: int, xauthority: str, private: str, location: str, lock_holder: int):
+    """The fast path (page.py): our page served at once, the desktop started by this server,
+    the websocket relayed by jupyter-server-proxy's raw socket proxy. None: not possible here."""
+    app = _running_server()
+    if app is None:
+        return None
+    desktop = page.DirectDesktop(config, display, xauthority, private, lock_holder)
+    page.install_handlers(app.web_app, app.base_url, desktop)
+    spec = {
+        "raw_socket_proxy": True,
+        "new_browser_tab": True,
+        "launcher_entry": {"enabled": True, "title": config.launcher.title,
+                           "icon_path": _icon(config, location)},
+    }
+    if config.vnc.server == "tigervnc":
+        spec["unix_socket"] = desktop.vnc_socket
+    else:
+        spec["port"] = page.VNC_BASE_PORT + display
+    if config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager":
+        desktop.ensure_started()
+    return spec
 
 
 def setup_desktop() -> dict:
@@ -75,6 +110,12 @@ def setup_desktop() -> dict:
     os.environ["DISPLAY"] = f":{display}"
     os.environ["XAUTHORITY"] = xauthority
     overrides["display.number"] = display
+
+    if page.applies(config):
+        spec = _direct(config, display, xauthority, private, location,
+                       keeper.process.pid if reservation is not None else 0)
+        if spec is not None:
+            return spec
 
     command += ["--xauthority", xauthority, *nbnovnc.as_arguments(overrides)]
     if reservation is not None:

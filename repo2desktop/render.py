@@ -27,7 +27,7 @@ class Session:
 
     runtime_dir: str
     display: int
-    listen: str  # "unix:/path/to/socket" or "tcp:PORT" (websockify's public side)
+    listen: str  # "unix:/path/to/socket" or "tcp:PORT" (websockify's public side); "": no websockify
     password_file: Optional[str]  # VNC password file, None with vnc.auth 'none'
     websockify: str  # the websockify executable
     xauthority: str = ""  # the X authority file (default: in the runtime dir)
@@ -188,8 +188,9 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         # openbox (and no window manager) show launchers in a tint2 panel.
         "panel": bool(config.launchers) and config.window_manager in ("openbox", "none"),
         "launcher_paths": [f"{session.runtime_dir}/{launcher_path(l)}" for l in config.launchers],
-        "supervised": [Supervised("x-session", "bin/x-session.sh", 10, True),
-                       Supervised("websockify", "bin/websockify.sh", 20, True)]
+        # No listen address: the Jupyter server relays the websocket to the VNC server itself.
+        "supervised": [Supervised("x-session", "bin/x-session.sh", 10, True)]
+                      + ([Supervised("websockify", "bin/websockify.sh", 20, True)] if session.listen else [])
                       + [Supervised(p.name, f"bin/program-{p.name}.sh", 30, p.autorestart)
                          for p in config.programs],
     }
@@ -205,10 +206,11 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "bin/x-session.sh": ("program.sh.j2", 0o700, {
             "name": "x-session", "directory": None, "command": context["x_session_command"],
             "environment": (("XINITRC", f"{session.runtime_dir}/xinitrc"),)}),
-        "bin/websockify.sh": ("program.sh.j2", 0o700, {
-            "name": "websockify", "directory": None, "command": context["websockify_command"],
-            "environment": ()}),
     }
+    if session.listen:
+        files["bin/websockify.sh"] = ("program.sh.j2", 0o700, {
+            "name": "websockify", "directory": None, "command": context["websockify_command"],
+            "environment": ()})
     for launcher in config.launchers:
         icon = config.path(launcher.icon) if launcher.icon and "/" in launcher.icon else launcher.icon
         files[launcher_path(launcher)] = ("launcher.desktop.j2", 0o644, {

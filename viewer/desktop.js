@@ -2,26 +2,31 @@
 // plus the little this page needs. scripts/build-viewer.bash bundles it into one minified
 // module (dist/desktop.js) when the package is built; nothing here is loaded unbundled.
 //
-// The page takes noVNC's own vnc.html parameters, so the starting page and nbnovnc-style
-// links work unchanged: ?path=WEBSOCKET_PATH&resize=off|scale|remote&reconnect=1
-// &reconnect_delay=MS, and the VNC password in the fragment (#&password=...), which
-// browsers never send to a server.
+// Two ways in:
+// - the page the Jupyter server serves itself (<script id="desktop-config">, JSON): wait for
+//   the desktop with one long poll of session.json (started the moment the page was asked
+//   for), show what fails, connect, and after a disconnect ask again before reconnecting;
+// - desktop.html with noVNC vnc.html's parameters (?path=...&resize=...&reconnect=1
+//   &reconnect_delay=MS, password in the fragment #&password=..., which browsers never send).
 import RFB from "@novnc/novnc";
 
 const query = new URLSearchParams(window.location.search);
 const fragment = new URLSearchParams(window.location.hash.replace(/^#&?/, ""));
+const configTag = document.getElementById("desktop-config");
+const config = configTag ? JSON.parse(configTag.textContent) : {};
 const screen = document.getElementById("screen");
 const status = document.getElementById("status");
 
 function option(name, fallback) {
-  return fragment.get(name) ?? query.get(name) ?? fallback;
+  return config[name] ?? fragment.get(name) ?? query.get(name) ?? fallback;
 }
 
-// A path without a leading slash is relative to the server root, as in noVNC's vnc.html.
+// A path without a leading slash is relative to the server root, as in noVNC's vnc.html;
+// the served page gives one relative to itself (any /user/NAME/ prefix stays).
 function websocketUrl() {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  const base = window.location.pathname.replace(/[^/]*$/, "");
-  let path = option("path", base.replace(/^\/+/, "") + "websockify");
+  const here = window.location.pathname.replace(/[^/]*$/, "");
+  let path = config.path ? here + config.path : option("path", here.replace(/^\/+/, "") + "websockify");
   if (!path.startsWith("/")) path = "/" + path;
   return `${scheme}//${window.location.host}${path}`;
 }
@@ -31,12 +36,41 @@ function say(text) {
   status.hidden = !text;
 }
 
+function showFailure(failed) {
+  const box = document.getElementById("failed");
+  if (!box) { say(`The desktop could not start: ${failed.program}: ${failed.reason}`); return; }
+  say("");
+  box.hidden = false;
+  document.getElementById("failed-program").textContent = failed.program;
+  document.getElementById("failed-reason").textContent = failed.reason;
+  document.getElementById("failed-log").textContent = failed.log_tail || "";
+}
+
 const resize = option("resize", "scale");
 const reconnect = option("reconnect", "1") !== "0";
 const delay = Number(option("reconnect_delay", "1000")) || 1000;
 let password = option("password", "");
 
-function connect() {
+// The served page: the desktop's state, waiting server-side until it is ready or failed.
+async function desktopState() {
+  for (;;) {
+    try {
+      const response = await fetch("session.json?wait=25", { cache: "no-store" });
+      if (response.ok) {
+        const state = await response.json();
+        if (state.state !== "starting") return state;
+      }
+    } catch (e) { /* the server restarts or the network hiccups: ask again */ }
+    await new Promise((resolve) => window.setTimeout(resolve, 500));
+  }
+}
+
+async function connect() {
+  if (configTag) {
+    const state = await desktopState();
+    if (state.state === "failed") { showFailure(state.failed); return; }
+    password = state.password || password;
+  }
   const rfb = new RFB(screen, websocketUrl(), {
     credentials: password ? { password } : undefined,
     shared: true,
@@ -64,5 +98,5 @@ function connect() {
   window.desktop = rfb; // for the browser's console and the tests
 }
 
-say("Connecting\u2026");
+say(configTag ? "Starting the desktop\u2026" : "Connecting\u2026");
 connect();

@@ -91,7 +91,8 @@ class DesktopSession:
             self.session_id, display, [self.runtime_dir],
             lock_path=reservation.path if reservation else "",
             lock_fd=reservation.fd if reservation else None)
-        listen = self._listen or f"unix:{self.runtime_dir}/websockify.sock"
+        # "": no websockify (the Jupyter server relays the websocket itself, page.py).
+        listen = self._listen if self._listen is not None else f"unix:{self.runtime_dir}/websockify.sock"
         password_file = None
         if cfg.vnc.auth == "password":
             self.password = vncpasswd.new_password()

@@ -147,7 +147,13 @@ def find_session(jupyter_pid: int) -> Optional[DesktopProcesses]:
                                      argv[argv.index("--unix-socket") + 1],
                                      argv[argv.index("--xauthority") + 1])
     if found is None:
-        return None
+        # The fast path (page.py): no session process; the Jupyter server runs supervisord.
+        for pid, (_, argv) in procs.items():
+            if any(os.path.basename(a) in X_SERVERS for a in argv[:1]) and "-auth" in argv:
+                display = next(int(a[1:]) for a in argv if re.fullmatch(r":\d+", a))
+                found = DesktopProcesses(jupyter_pid, display, "", argv[argv.index("-auth") + 1])
+        if found is None:
+            return None
     for pid, (ppid, argv) in procs.items():
         name = os.path.basename(argv[0]) if argv else ""
         found.names[pid] = name
@@ -515,8 +521,7 @@ def test_xterm_in_the_browser(desktop_server, open_page):
     began = time.monotonic()
     page.goto(server.url("desktop/"))
     try:
-        # The starting page hands over to noVNC (password in the fragment, never sent).
-        page.wait_for_url(re.compile(r"/desktop/(desktop|vnc|vnc_lite)\.html\?"), timeout=60_000)
+        # The page the Jupyter server serves itself connects where it is (no hand-over).
         size = page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=50).json_value()
         to_canvas = time.monotonic() - began
         print(f"\n[{server.vnc_server}] page.goto -> canvas {size[0]}x{size[1]}: {to_canvas:.2f} s")
@@ -606,3 +611,45 @@ def test_failure_is_shown_in_the_browser_and_logged(jupyter, open_page):
     while "desktop program 'x-session' failed" not in server.log():
         assert time.monotonic() < deadline, server.log()
         time.sleep(0.2)
+
+
+# -- the fast path: the page from the Jupyter server itself (repo2desktop/page.py) ---------
+
+@pytest.mark.parametrize("vnc_server", SERVERS)
+def test_page_is_served_while_the_desktop_starts(jupyter, vnc_server):
+    """The page answers before the desktop exists; one held request then reports it ready."""
+    server = jupyter(DESKTOP_YML.format(server=vnc_server))
+    assert find_session(server.proc.pid) is None, "a desktop ran before anyone asked for it"
+    page = server.get("desktop/")
+    early = server.get("desktop/session.json")
+    assert page.status_code == 200 and 'id="desktop-config"' in page.text, page.text[:300]
+    assert '<script type="module" src="desktop.js">' in page.text
+    # Asked for just now: the page is there, the desktop is still starting.
+    assert early.json()["state"] == "starting", early.json()
+    held = server.get("desktop/session.json?wait=25").json()
+    assert held["state"] == "ready", held
+    # The per-session VNC password (vnc.auth: password, the default) reaches the
+    # authenticated page only, through this held request.
+    assert len(held.get("password", "")) == 8, held.keys()
+    module = server.get("desktop/desktop.js")
+    assert module.status_code == 200 and "javascript" in module.headers["Content-Type"]
+    assert server.get("desktop/desktop.js", auth=False).status_code in (302, 403)
+    assert server.get("desktop/session.json", auth=False).status_code in (302, 403)
+    # No websockify and no session process: the Jupyter server relays the websocket.
+    names = {os.path.basename(argv[0]) for _, argv in descendants(server.proc.pid).values() if argv}
+    assert not any("websockify" in n for n in names), names
+    assert GREETING.fullmatch(server.rfb(timeout=5))
+
+
+def test_bundled_page_reaches_the_canvas_in_five_requests(jupyter, open_page):
+    server = jupyter(DESKTOP_YML.format(server="tigervnc"))
+    page = open_page(server)
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url.split("?")[0]))
+    page.on("websocket", lambda ws: fetched.append(ws.url))
+    page.goto(server.url("desktop/"))
+    page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=50)
+    page.wait_for_function(f"() => ({WHITE_TILES})() >= 40", timeout=30_000, polling=250)
+    # The page, its one module, one held status request and the websocket.
+    assert len(fetched) <= 5, fetched
+    assert not any("/app/" in u or "/core/" in u for u in fetched), fetched

@@ -1,0 +1,212 @@
+"""The fast path behind Jupyter: the Desktop page served by the Jupyter server itself, the
+desktop started beside it the moment it is asked for, and no websockify.
+
+- ``<base>/desktop/`` answers at once (a page rendered when the server started) and starts
+  the desktop in a thread of the server (no Python start-up of a session process on the way:
+  supervisord is spawned straight away);
+- ``<base>/desktop/desktop.js`` is the bundled noVNC client (one module, cacheable);
+- ``<base>/desktop/session.json?wait=S`` tells the page the desktop's state, holding the
+  request until it is ready or failed (one request instead of a poll loop); the VNC password
+  travels only here, to the authenticated page;
+- ``<base>/desktop/websockify`` is jupyter-server-proxy's raw socket proxy: the Jupyter server
+  relays the websocket straight to the VNC server (TigerVNC's private unix socket, TightVNC's
+  loopback port).
+
+All three handlers require the Jupyter login like any other Jupyter page. They are added to
+the server's application while jupyter-server-proxy collects its entries, i.e. *before*
+jupyter-server-proxy's own ``/desktop/(.*)`` route, which therefore only sees the websocket.
+
+Configurations this path cannot honour (nbnovnc's ``novnc.directory``, ``vnc.command``,
+``websockify.command``) keep the session process with websockify (jupyter.py decides).
+"""
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import os
+import socket
+import threading
+import time
+from typing import Dict, Optional
+
+from .config import DesktopConfig
+from .errors import Repo2DesktopError, RuntimeStartError
+from .render import VNC_BASE_PORT, _environment
+from .resources import viewer_files
+from .runtime.session import DesktopSession, log_tail
+
+
+def applies(config: DesktopConfig) -> bool:
+    """True when the desktop needs nothing the fast path leaves out."""
+    return (config.novnc.directory is None and config.vnc.command is None
+            and config.websockify.command is None)
+
+
+def rfb_greeting(target: str, timeout: float = 1.0) -> bool:
+    """The VNC server itself (no websocket) sends its 12-byte RFB greeting."""
+    kind, _, where = target.partition(":")
+    family = socket.AF_UNIX if kind == "unix" else socket.AF_INET
+    address = where if kind == "unix" else ("127.0.0.1", int(where))
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+            data = b""
+            while len(data) < 12:
+                chunk = sock.recv(12 - len(data))
+                if not chunk:
+                    return False
+                data += chunk
+        except OSError:
+            return False
+    return data.startswith(b"RFB 003.00") and data.endswith(b"\n")
+
+
+class DirectDesktop:
+    """One desktop run by the Jupyter server's process (a monitoring thread, no session process)."""
+
+    def __init__(self, config: DesktopConfig, display: int, xauthority: str, private_dir: str,
+                 lock_holder: int = 0):
+        self.config = config
+        self.display = display
+        self.private_dir = private_dir
+        self.session = DesktopSession(config, listen="", display=display, xauthority=xauthority,
+                                      runtime_root=private_dir)
+        # jupyter-server-proxy is told this path when the server starts; it becomes a link
+        # to the VNC server's socket in the session's runtime folder once that exists.
+        self.vnc_socket = os.path.join(private_dir, "vnc.sock")
+        self.status: Dict = {"state": "starting", "programs": {}}
+        self._lock = threading.Lock()
+        self._thread: Optional[threading.Thread] = None
+        self._stopping = threading.Event()
+        atexit.register(self.stop)
+
+    @property
+    def target(self) -> str:
+        if self.config.vnc.server == "tigervnc":
+            return f"unix:{self.vnc_socket}"
+        return f"tcp:{VNC_BASE_PORT + self.display}"
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stopping.is_set():
+                # supervisord is spawned from this thread with PR_SET_PDEATHSIG, which fires
+                # when the *thread* ends: it lives as long as the desktop.
+                self._thread = threading.Thread(target=self._run, name="repo2desktop", daemon=True)
+                self._thread.start()
+
+    def _fail(self, failure: RuntimeStartError, programs: Dict[str, str]) -> None:
+        self.status = {"state": "failed", "programs": programs,
+                       "failed": {"program": failure.program, "reason": failure.reason,
+                                  "log_tail": failure.log_tail}}
+        print(f"repo2desktop: {failure}", flush=True)
+
+    def _run(self) -> None:
+        session = self.session
+        try:
+            session.prepare()
+            if self.config.vnc.server == "tigervnc":
+                if os.path.lexists(self.vnc_socket):
+                    os.unlink(self.vnc_socket)
+                os.symlink(session.session.vnc_socket, self.vnc_socket)
+            session.start()
+        except RuntimeStartError as failure:
+            self._fail(failure, {})
+            return
+        except (OSError, Repo2DesktopError) as e:
+            self._fail(RuntimeStartError("x-session", str(e)), {})
+            return
+        print(f"repo2desktop: starting display :{self.display} ({self.config.vnc.server}); "
+              f"logs in {session.session.log_dir}", flush=True)
+        began = time.monotonic()
+        while not self._stopping.is_set():
+            states = session.states()
+            programs = {info["name"]: info["statename"] for info in states}
+            failure = session.check_failed(states)
+            if failure is not None:
+                self._fail(failure, programs)
+                if session.process.poll() is not None:
+                    return
+            elif not session.ready:
+                if programs.get("x-session") in ("STARTING", "RUNNING") and rfb_greeting(self.target, 0.5):
+                    session.ready = True
+                    print(f"repo2desktop: display :{self.display} is ready "
+                          f"{time.monotonic() - began:.2f} s after the request", flush=True)
+                elif time.monotonic() - began > 60:
+                    self._fail(RuntimeStartError("x-session", "no RFB answer within 60 s", log_tail(
+                        os.path.join(session.session.log_dir, "x-session.log"))), programs)
+            if failure is None and self.status.get("state") != "failed":
+                self.status = {"state": "ready" if session.ready else "starting", "programs": programs}
+            self._stopping.wait(0.05 if not session.ready else 1.0)
+
+    def public_status(self) -> Dict:
+        status = dict(self.status)
+        if status["state"] == "ready" and self.session.password:
+            status["password"] = self.session.password
+        return status
+
+    async def wait(self, seconds: float) -> Dict:
+        deadline = time.monotonic() + seconds
+        while self.status["state"] == "starting" and time.monotonic() < deadline:
+            await asyncio.sleep(0.03)
+        return self.public_status()
+
+    def stop(self) -> None:
+        """Stop the desktop and every process it started (within about a second)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self.session.stop(timeout=1.0)
+        if os.path.lexists(self.vnc_socket):
+            os.unlink(self.vnc_socket)
+
+
+def render_page(config: DesktopConfig) -> str:
+    return _environment().get_template("desktop.html.j2").render(
+        config=config, settings={"path": "websockify", "resize": config.novnc.resize,
+                                 "reconnect": "1", "reconnect_delay": "1000"})
+
+
+def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
+    """Add the page, its module and its status to the running Jupyter server."""
+    from jupyter_server.base.handlers import JupyterHandler
+    from tornado import web
+
+    page = render_page(desktop.config).encode()
+    with open(viewer_files()["desktop.js"], "rb") as f:
+        module = f.read()
+
+    class PageHandler(JupyterHandler):
+        @web.authenticated
+        def get(self):
+            desktop.ensure_started()  # in parallel with the page and its module
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(page)
+
+    class ModuleHandler(JupyterHandler):
+        @web.authenticated
+        def get(self):
+            self.set_header("Content-Type", "text/javascript; charset=utf-8")
+            # Private: behind the login. The bundle changes only with the package.
+            self.set_header("Cache-Control", "private, max-age=3600")
+            self.finish(module)
+
+    class StatusHandler(JupyterHandler):
+        @web.authenticated
+        async def get(self):
+            desktop.ensure_started()
+            try:
+                wait = min(max(float(self.get_argument("wait", "0")), 0.0), 30.0)
+            except ValueError:
+                wait = 0.0
+            status = await desktop.wait(wait)
+            self.set_header("Content-Type", "application/json")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(json.dumps(status))
+
+    prefix = base_url.rstrip("/") + "/desktop/"
+    web_app.add_handlers(".*$", [
+        (prefix, PageHandler), (prefix + "desktop.js", ModuleHandler),
+        (prefix + "session.json", StatusHandler),
+    ])
