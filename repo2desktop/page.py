@@ -156,7 +156,7 @@ class DirectDesktop:
         """Stop the desktop and every process it started (within about a second)."""
         self._stopping.set()
         if self._thread is not None:
-            self.session.stop(timeout=1.0)
+            self.session.stop(timeout=2.0)
         if os.path.lexists(self.vnc_socket):
             os.unlink(self.vnc_socket)
 

@@ -180,7 +180,7 @@ def host_round(system: System, python: str, browser: Browser, work: str, idle_s:
             proc.wait()
         stopped = None
         while time.monotonic() - signalled < 5.0:
-            if not marked(mark):
+            if not marked(mark, exclude=(proc.pid,)):  # the desktop, not the server itself
                 stopped = time.monotonic() - signalled
                 break
             time.sleep(0.05)

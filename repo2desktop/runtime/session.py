@@ -275,9 +275,22 @@ class DesktopSession:
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
+            # supervisord acts on signals only at its next tick (up to a second later), and
+            # a shell in a terminal ignores SIGTERM. The X server is told directly; once it
+            # has gone (its clients with it), whatever is left is killed.
+            for pid in session_processes(self.session_id):
+                if _command_name(pid) in X_SERVER_NAMES:
+                    try:
+                        os.kill(pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
+            deadline = time.monotonic() + timeout
+            while self.process.poll() is None and time.monotonic() < deadline:
+                if not [pid for pid in session_processes(self.session_id)
+                        if _command_name(pid) in X_SERVER_NAMES]:
+                    break
+                time.sleep(0.02)
+            if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         # What supervisord did not stop (it was killed, or a program escaped its group).
@@ -287,3 +300,14 @@ class DesktopSession:
             self._reservation.release()
         if self._guard is not None:
             self._guard.finish()
+
+
+X_SERVER_NAMES = ("Xtightvnc", "Xtigervnc", "Xvnc", "Xvfb", "Xorg")
+
+
+def _command_name(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""

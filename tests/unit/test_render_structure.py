@@ -410,7 +410,7 @@ def test_a_misspelt_attribute_fails_too():
 def test_every_template_needs_its_context():
     env = render_module._environment()
     names = [n for n in env.list_templates() if n.endswith(".j2")]
-    assert sorted(names) == ["autostart.sh.j2", "index.html.j2", "launcher.desktop.j2",
+    assert sorted(names) == ["autostart.sh.j2", "desktop.html.j2", "index.html.j2", "launcher.desktop.j2",
                             "program.sh.j2", "reconnect.js.j2", "start-desktop.sh.j2",
                             "supervisord.conf.j2", "tint2rc.j2", "xfce-autostart.desktop.j2", "xinitrc.j2"]
     for name in names:

@@ -1,0 +1,64 @@
+"""The page the Jupyter server serves itself (repo2desktop/page.py): when it applies, what it
+says, and the raw RFB probe it uses instead of websockify (a real socket, no server)."""
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+
+import pytest
+
+from repo2desktop import page
+from repo2desktop.loader import parse
+from repo2desktop.validate import validate
+
+
+def load(text: str):
+    return validate(parse(text, "desktop.yml"), "desktop.yml")
+
+
+@pytest.mark.parametrize("text, fast", [
+    ("version: 1\n", True),
+    ("version: 1\nvnc: {server: tigervnc}\nwindow_manager: xfce4\n", True),
+    # nbnovnc's overrides need the session process with websockify.
+    ("version: 1\nnovnc: {directory: /usr/share/novnc}\n", False),
+    ("version: 1\nwebsockify: {command: 'websockify {listen} {target}'}\n", False),
+    ("version: 1\nvnc: {command: 'Xvnc :{display} -rfbport {vnc_port}'}\n", False),
+])
+def test_fast_path_applies_only_without_overrides(text, fast):
+    assert page.applies(load(text)) is fast
+
+
+def test_page_carries_its_settings_and_one_module():
+    config = load("version: 1\nnovnc: {resize: off, title: 'R&D <lab>'}\n")
+    html = page.render_page(config)
+    settings = json.loads(re.search(r'<script id="desktop-config" type="application/json">(.*?)</script>',
+                                    html).group(1))
+    assert settings == {"path": "websockify", "resize": "off", "reconnect": "1", "reconnect_delay": "1000"}
+    assert re.findall(r"<script[^>]*src=\"([^\"]+)\"", html) == ["desktop.js"]
+    assert "<title>R&amp;D &lt;lab&gt;</title>" in html
+    assert "password" not in html  # only the authenticated status request carries it
+
+
+def _one_shot_server(sock: socket.socket, payload: bytes) -> threading.Thread:
+    def serve():
+        conn, _ = sock.accept()
+        with conn:
+            conn.sendall(payload)
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("payload, answers", [(b"RFB 003.008\n", True), (b"HTTP/1.1 400 Bad\r\n", False),
+                                              (b"RFB", False)])
+def test_raw_rfb_probe(tmp_path, payload, answers):
+    path = str(tmp_path / "vnc.sock")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        server.listen(1)
+        thread = _one_shot_server(server, payload)
+        assert page.rfb_greeting(f"unix:{path}", timeout=2) is answers
+        thread.join(2)
+    assert page.rfb_greeting(f"unix:{tmp_path / 'none.sock'}", timeout=1) is False
