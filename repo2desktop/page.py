@@ -71,8 +71,7 @@ class DirectDesktop:
         self.config = config
         self.display = display
         self.private_dir = private_dir
-        self.session = DesktopSession(config, listen="", display=display, xauthority=xauthority,
-                                      runtime_root=private_dir)
+        self.session = DesktopSession(config, listen="", display=display, xauthority=xauthority)
         # jupyter-server-proxy is told this path when the server starts; it becomes a link
         # to the VNC server's socket in the session's runtime folder once that exists.
         self.vnc_socket = os.path.join(private_dir, "vnc.sock")

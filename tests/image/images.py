@@ -318,6 +318,15 @@ class Container:
                     session, supervisord, int(session.option("--display")),
                     os.path.dirname(supervisord.option("--configuration")),
                     session.option("--unix-socket"), x_servers[0].option("-auth"), procs)
+            if supervisors and x_servers:
+                # The fast path (page.py): the Jupyter server runs supervisord itself; no
+                # session process, no websockify socket.
+                supervisord = supervisors[0]
+                server = next((p for p in procs if p.pid == supervisord.ppid), supervisord)
+                display = next(int(a[1:]) for a in x_servers[0].argv if a[:1] == ":" and a[1:].isdigit())
+                return DesktopSession(
+                    server, supervisord, display, os.path.dirname(supervisord.option("--configuration")),
+                    "", x_servers[0].option("-auth"), procs)
             if time.monotonic() > deadline:
                 raise AssertionError(f"no desktop session in {self.name} within {timeout} s:\n"
                                      + "\n".join(p.args for p in procs) + "\n" + tail(self.logs()))
