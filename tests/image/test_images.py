@@ -540,7 +540,8 @@ def test_own_start_runs_and_eager_desktop_needs_no_visit(images: ImageBuilder, c
     container = containers.start(images.build("own-start"))
     try:
         session = container.desktop(timeout=60)
-        assert "--exit-with-parent" in session.session.argv, session.session.args
+        # Started by the Jupyter server itself when it loaded the Desktop entry (page.py).
+        assert "jupyter" in session.session.args, session.session.args
         states = wait_all_running(container, session.runtime_dir, EXPECTED["own-start"].programs)
         assert set(states.values()) == {"RUNNING"}, states
         host = container.host
