@@ -25,7 +25,6 @@ import asyncio
 import atexit
 import json
 import os
-import socket
 import threading
 import time
 from typing import Dict, Optional
@@ -34,6 +33,7 @@ from .config import DesktopConfig
 from .errors import Repo2DesktopError, RuntimeStartError
 from .render import VNC_BASE_PORT, _environment
 from .resources import viewer_files
+from .runtime import probe
 from .runtime.session import DesktopSession, log_tail
 
 
@@ -41,26 +41,6 @@ def applies(config: DesktopConfig) -> bool:
     """True when the desktop needs nothing the fast path leaves out."""
     return (config.novnc.directory is None and config.vnc.command is None
             and config.websockify.command is None)
-
-
-def rfb_greeting(target: str, timeout: float = 1.0) -> bool:
-    """The VNC server itself (no websocket) sends its 12-byte RFB greeting."""
-    kind, _, where = target.partition(":")
-    family = socket.AF_UNIX if kind == "unix" else socket.AF_INET
-    address = where if kind == "unix" else ("127.0.0.1", int(where))
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect(address)
-            data = b""
-            while len(data) < 12:
-                chunk = sock.recv(12 - len(data))
-                if not chunk:
-                    return False
-                data += chunk
-        except OSError:
-            return False
-    return data.startswith(b"RFB 003.00") and data.endswith(b"\n")
 
 
 class DirectDesktop:
@@ -71,7 +51,10 @@ class DirectDesktop:
         self.config = config
         self.display = display
         self.private_dir = private_dir
-        self.session = DesktopSession(config, listen="", display=display, xauthority=xauthority)
+        # LOCK_HOLDER: the guard that holds the display's X lock for this server (jupyter.py);
+        # the session takes the display over from it just before the X server starts.
+        self.session = DesktopSession(config, listen="", display=display, xauthority=xauthority,
+                                      display_lock_holder=lock_holder)
         # jupyter-server-proxy is told this path when the server starts; it becomes a link
         # to the VNC server's socket in the session's runtime folder once that exists.
         self.vnc_socket = os.path.join(private_dir, "vnc.sock")
@@ -128,7 +111,7 @@ class DirectDesktop:
                 if session.process.poll() is not None:
                     return
             elif not session.ready:
-                if programs.get("x-session") in ("STARTING", "RUNNING") and rfb_greeting(self.target, 0.5):
+                if programs.get("x-session") in ("STARTING", "RUNNING") and self._answers():
                     session.ready = True
                     print(f"repo2desktop: display :{self.display} is ready "
                           f"{time.monotonic() - began:.2f} s after the request", flush=True)
@@ -138,6 +121,15 @@ class DirectDesktop:
             if failure is None and self.status.get("state") != "failed":
                 self.status = {"state": "ready" if session.ready else "starting", "programs": programs}
             self._stopping.wait(0.05 if not session.ready else 1.0)
+
+    def _answers(self) -> bool:
+        """*Our* VNC server answers: it accepts the session's own password (or offers no
+        authentication on TigerVNC's private socket with vnc.auth none), as `up` checks."""
+        try:
+            probe.rfb_authenticate(self.target, self.session.password, path=None, timeout=0.5)
+            return True
+        except OSError:
+            return False
 
     def public_status(self) -> Dict:
         status = dict(self.status)

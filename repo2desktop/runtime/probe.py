@@ -133,17 +133,32 @@ def _reason(stream: _WebsocketStream) -> str:
         return ""
 
 
-def rfb_authenticate(listen: str, password: str, path: str = "/websockify", timeout: float = 2.0) -> str:
+class _RawStream:
+    """The VNC server's own socket, read and written like _WebsocketStream."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock = sock
+
+    def read(self, n: int) -> bytes:
+        return _read_exact(self._sock, n)
+
+    def send(self, payload: bytes) -> None:
+        self._sock.sendall(payload)
+
+
+def rfb_authenticate(listen: str, password: str, path: Optional[str] = "/websockify",
+                     timeout: float = 2.0) -> str:
     """An RFB handshake through websockify up to an accepted SecurityResult.
 
     With PASSWORD: VNC authentication (DES challenge-response) must succeed. Without one
     (vnc.auth none, TigerVNC on a private socket), security type None must be offered.
     Returns the server's RFB version; raises OSError (AuthenticationFailed if refused).
+    PATH None: LISTEN is the VNC server itself (no websockify in between).
     """
     from .vncpasswd import challenge_response
 
     with _connect(listen, timeout) as sock:
-        stream = _open_websocket(sock, path, None)
+        stream = _RawStream(sock) if path is None else _open_websocket(sock, path, None)
         greeting = stream.read(12).decode("latin-1")
         match = re.fullmatch(r"RFB (\d{3})\.(\d{3})\n", greeting)
         if not match:

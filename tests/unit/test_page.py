@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from repo2desktop import page
+from repo2desktop.runtime import probe
 from repo2desktop.loader import parse
 from repo2desktop.validate import validate
 
@@ -41,24 +42,39 @@ def test_page_carries_its_settings_and_one_module():
     assert "password" not in html  # only the authenticated status request carries it
 
 
-def _one_shot_server(sock: socket.socket, payload: bytes) -> threading.Thread:
+def _vnc_server(sock: socket.socket, greeting: bytes, security: bytes) -> threading.Thread:
+    """One RFB 3.8 exchange: GREETING, then SECURITY types; type None accepted."""
     def serve():
         conn, _ = sock.accept()
         with conn:
-            conn.sendall(payload)
+            try:
+                conn.sendall(greeting)
+                if conn.recv(12) and security:
+                    conn.sendall(security)
+                    if conn.recv(1) == b"\x01":
+                        conn.sendall(b"\x00\x00\x00\x00")
+            except OSError:  # the client gave up on a server that is not one
+                pass
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     return thread
 
 
-@pytest.mark.parametrize("payload, answers", [(b"RFB 003.008\n", True), (b"HTTP/1.1 400 Bad\r\n", False),
-                                              (b"RFB", False)])
-def test_raw_rfb_probe(tmp_path, payload, answers):
+@pytest.mark.parametrize("greeting, security, answers", [
+    (b"RFB 003.008\n", b"\x01\x01", True),     # security type None offered and accepted
+    (b"RFB 003.008\n", b"\x01\x02", False),    # only VNC auth: we have no password here
+    (b"HTTP/1.1 400 Bad\r\n", b"", False),       # not a VNC server
+])
+def test_raw_probe_talks_to_the_vnc_server_itself(tmp_path, greeting, security, answers):
     path = str(tmp_path / "vnc.sock")
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(path)
         server.listen(1)
-        thread = _one_shot_server(server, payload)
-        assert page.rfb_greeting(f"unix:{path}", timeout=2) is answers
+        thread = _vnc_server(server, greeting, security)
+        try:
+            probe.rfb_authenticate(f"unix:{path}", "", path=None, timeout=2)
+            answered = True
+        except OSError:
+            answered = False
         thread.join(2)
-    assert page.rfb_greeting(f"unix:{tmp_path / 'none.sock'}", timeout=1) is False
+    assert answered is answers
