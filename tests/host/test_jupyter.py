@@ -151,7 +151,10 @@ def find_session(jupyter_pid: int) -> Optional[DesktopProcesses]:
         for pid, (_, argv) in procs.items():
             if any(os.path.basename(a) in X_SERVERS for a in argv[:1]) and "-auth" in argv:
                 display = next(int(a[1:]) for a in argv if re.fullmatch(r":\d+", a))
-                found = DesktopProcesses(jupyter_pid, display, "", argv[argv.index("-auth") + 1])
+                auth = argv[argv.index("-auth") + 1]
+                # jupyter-server-proxy's way in: a link to the VNC socket in the server's
+                # private folder (TigerVNC), beside the X cookie.
+                found = DesktopProcesses(jupyter_pid, display, os.path.join(os.path.dirname(auth), "vnc.sock"), auth)
         if found is None:
             return None
     for pid, (ppid, argv) in procs.items():
