@@ -114,6 +114,14 @@ def marked(mark: str, exclude: Tuple[int, ...] = ()) -> List[int]:
     return found
 
 
+def _is_watchdog(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"repo2desktop.runtime.guard" in f.read()
+    except OSError:
+        return False
+
+
 def memory_mib(pids: List[int]) -> Tuple[float, float]:
     """(PSS, RSS) in MiB summed over PIDS."""
     pss = rss = 0
@@ -178,13 +186,19 @@ def host_round(system: System, python: str, browser: Browser, work: str, idle_s:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        stopped = None
+        stopped = desktop_stopped = None
         while time.monotonic() - signalled < 5.0:
-            if not marked(mark, exclude=(proc.pid,)):  # the desktop, not the server itself
+            left = marked(mark, exclude=(proc.pid,))  # the desktop, not the server itself
+            if desktop_stopped is None and not [p for p in left if not _is_watchdog(p)]:
+                desktop_stopped = time.monotonic() - signalled
+            if not left:
                 stopped = time.monotonic() - signalled
                 break
             time.sleep(0.05)
         result["stop_s"] = stopped  # None: something was still running 5 s after SIGTERM
+        # Without the watchdogs that end with the server (repo2desktop's guards): the
+        # desktop itself (X server, window manager, apps, supervisord).
+        result["desktop_stop_s"] = desktop_stopped
         time.sleep(max(0.0, 5.0 - (time.monotonic() - signalled)))
         left = marked(mark)
         result["leftovers"] = len(left)

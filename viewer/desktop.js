@@ -80,7 +80,9 @@ async function connect() {
   rfb.resizeSession = resize === "remote";
   rfb.clipViewport = false;
   rfb.background = "#2e3440";
-  rfb.addEventListener("connect", () => { say(""); rfb.focus(); });
+  // noVNC's own page marks the connection the same way (scripts and tests look for it).
+  const connected = (yes) => document.documentElement.classList.toggle("noVNC_connected", yes);
+  rfb.addEventListener("connect", () => { say(""); connected(true); rfb.focus(); });
   rfb.addEventListener("desktopname", (e) => { document.title = e.detail.name; });
   rfb.addEventListener("credentialsrequired", () => {
     // Without a password in the link, ask once (a `repo2desktop up` URL always has one).
@@ -91,6 +93,7 @@ async function connect() {
     say(`The desktop refused the connection: ${e.detail.reason || "authentication failed"}`);
   });
   rfb.addEventListener("disconnect", () => {
+    connected(false);
     if (!reconnect) { say("Disconnected."); return; }
     say("Disconnected; reconnecting\u2026");
     window.setTimeout(connect, delay);
