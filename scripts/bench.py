@@ -19,6 +19,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,6 +82,26 @@ def rebuilds(work: str) -> Dict[str, float]:
     return times
 
 
+def containers(args, systems, browser, runs, images, rebuild, work) -> None:
+    """Images over the same base, container rounds, and our rebuild times."""
+    base_mb = image_size_mb(BASE_IMAGE)
+    for system in systems:
+        image = f"r2d-bench-{system.key}"
+        seconds = build_image(system, BASE_IMAGE, args.out, image)
+        images[system.key] = {"image": image, "build_s": round(seconds, 1),
+                              "over_base_mb": round(image_size_mb(image) - base_mb)}
+        print(f"  image {system.key}: +{images[system.key]['over_base_mb']} MB over the base "
+              f"(built in {seconds:.0f} s)", flush=True)
+    for n in range(args.container_rounds):
+        for system in systems:
+            r = container_round(system, images[system.key]["image"], browser)
+            r["round"] = n
+            runs.append(r)
+            print(f"  container {n + 1}/{args.container_rounds} {system.key:13s} cold "
+                  f"{bench_report.fmt(r.get('cold_s'))} warm {bench_report.fmt(r.get('warm_s'))}", flush=True)
+    rebuild.update(rebuilds(work))
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one host round per system, no images")
@@ -118,25 +139,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                       f"left {r.get('leftovers')}", flush=True)
         images: Dict[str, Dict] = {}
         rebuild: Dict[str, float] = {}
-        if args.container_rounds and docker_ok():
-            base_mb = image_size_mb(BASE_IMAGE)
-            for system in systems:
-                image = f"r2d-bench-{system.key}"
-                seconds = build_image(system, BASE_IMAGE, args.out, image)
-                images[system.key] = {"image": image, "build_s": round(seconds, 1),
-                                      "over_base_mb": round(image_size_mb(image) - base_mb)}
-                print(f"  image {system.key}: +{images[system.key]['over_base_mb']} MB over the base "
-                      f"(built in {seconds:.0f} s)", flush=True)
-            for n in range(args.container_rounds):
-                for system in systems:
-                    r = container_round(system, images[system.key]["image"], browser)
-                    r["round"] = n
-                    runs.append(r)
-                    print(f"  container {n + 1}/{args.container_rounds} {system.key:13s} cold "
-                          f"{bench_report.fmt(r.get('cold_s'))} warm {bench_report.fmt(r.get('warm_s'))}", flush=True)
-            rebuild = rebuilds(work)
-        elif args.container_rounds:
-            print("  containers: skipped (no Docker engine or no base image; `make base-image`)")
+        try:
+            if args.container_rounds and docker_ok():
+                containers(args, systems, browser, runs, images, rebuild, work)
+            elif args.container_rounds:
+                print("  containers: skipped (no Docker engine or no base image; `make base-image`)")
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+            # The host figures stand on their own: report them with what stopped this part.
+            print(f"  containers: stopped by {str(e)[-300:]}", flush=True)
+            images["error"] = str(e)[-500:]
     finally:
         browser.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -155,7 +166,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                     f.write(system.desktop_yml or "version: 1\n")
                 sets[system.key] = list(apt_packages(discover.load(f.name)))
                 os.unlink(f.name)
-        apt = {key: round(mib) for key, (mib, _) in footprint(BASE_IMAGE, sets).items()}
+        try:
+            apt = {key: round(mib) for key, (mib, _) in footprint(BASE_IMAGE, sets).items()}
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            print(f"  apt footprint: stopped by {str(e)[-300:]}")
 
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

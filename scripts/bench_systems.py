@@ -262,8 +262,10 @@ def build_image(system: System, base: str, work: str, image: str) -> float:
 
 
 def build_repo(repo: str, image: str) -> None:
+    env = dict(os.environ)
+    env.setdefault("REPO2DESKTOP_BASE_IMAGE", os.environ.get("BASE_IMAGE", "repo2desktop/base:bookworm"))
     proc = subprocess.run([sys.executable, "-m", "repo2desktop", "build", repo, "--no-run",
-                           "--image-name", image], capture_output=True, text=True)
+                           "--image-name", image], capture_output=True, text=True, env=env)
     if proc.returncode:
         raise RuntimeError(f"repo2desktop build {repo} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
 
