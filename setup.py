@@ -19,7 +19,8 @@ class BuildPyWithViewer(build_py):
         super().run()
         out = os.path.join(self.build_lib, "repo2desktop", "viewer", "dist")
         if not os.path.isfile(os.path.join(out, "desktop.js")):
-            work = os.path.join(os.path.abspath(self.build_temp or "build"), "viewer-npm")
+            # node_modules beside build_lib (build/), never inside the package
+            work = os.path.join(os.path.dirname(os.path.abspath(self.build_lib)), "viewer-npm")
             subprocess.run(["bash", os.path.join(HERE, "scripts", "build-viewer.bash"), out],
                            check=True, env=dict(os.environ, WORK_DIR=work))
 

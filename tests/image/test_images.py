@@ -472,7 +472,7 @@ def test_screenshot_shows_the_app(desktop: Container, shared: SharedDesktop, chr
     try:
         began = time.monotonic()
         page.goto(desktop.url("desktop/"))
-        page.wait_for_url(re.compile(r"/desktop/(desktop|vnc|vnc_lite)\.html"), timeout=60_000)
+        # The page the Jupyter server serves itself connects where it is (no hand-over).
         size = page.wait_for_function(CANVAS_SIZE, timeout=30_000, polling=100).json_value()
         print(f"\n[{shared.name}] canvas {size[0]}x{size[1]} {time.monotonic() - began:.1f} s after page.goto")
         assert "token" not in page.url
