@@ -55,6 +55,7 @@ def _direct(config, display: int, xauthority: str, private: str, location: str, 
         return None
     desktop = page.DirectDesktop(config, display, xauthority, private, lock_holder)
     page.install_handlers(app.web_app, app.base_url, desktop)
+    desktop.stop_first_on_sigterm()
     spec = {
         "raw_socket_proxy": True,
         "new_browser_tab": True,

@@ -25,6 +25,7 @@ import asyncio
 import atexit
 import json
 import os
+import signal
 import threading
 import time
 from typing import Dict, Optional
@@ -62,7 +63,24 @@ class DirectDesktop:
         self._lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
         self._stopping = threading.Event()
+        self._stopped = threading.Lock()
         atexit.register(self.stop)
+
+    def stop_first_on_sigterm(self) -> None:
+        """On SIGTERM stop the desktop at once, then let the server's own handler run: atexit
+        alone comes only after the server's whole shutdown (a second or more)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(signum, frame):
+            self.stop()
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL:
+                raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
 
     @property
     def target(self) -> str:
@@ -146,6 +164,8 @@ class DirectDesktop:
     def stop(self) -> None:
         """Stop the desktop and every process it started (within about a second)."""
         self._stopping.set()
+        if not self._stopped.acquire(blocking=False):
+            return  # stopped (or stopping) already
         if self._thread is not None:
             self.session.stop(timeout=2.0)
         if os.path.lexists(self.vnc_socket):
@@ -170,10 +190,11 @@ def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
     class PageHandler(JupyterHandler):
         @web.authenticated
         def get(self):
-            desktop.ensure_started()  # in parallel with the page and its module
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.set_header("Cache-Control", "no-store")
             self.finish(page)
+            # After the page is on its way: the start's first steps hold the interpreter.
+            desktop.ensure_started()
 
     class ModuleHandler(JupyterHandler):
         @web.authenticated
