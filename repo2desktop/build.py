@@ -6,6 +6,10 @@ subprocess (its log streams through unchanged) with what this machine needs adde
 only when the user did not pass it: our config file (buildpacks), our BuildKit engine when
 `docker buildx` is missing, a non-root notebook user when running as root, and the base
 image from --base-image / $REPO2DESKTOP_BASE_IMAGE. Every other option goes to repo2docker.
+
+Unlike plain repo2docker, an existing image of the output name is built again (a local
+repository, or an explicit --image-name): repo2docker would keep the old image silently.
+A failed download of conda (micromamba) is named in one plain line at the end.
 """
 from __future__ import annotations
 
@@ -19,10 +23,20 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from . import discover
 from .errors import Repo2DesktopError
+from .r2d import REBUILD_ENV
 
 BASE_IMAGE_ENV = "REPO2DESKTOP_BASE_IMAGE"
 ENGINE = "repo2desktop"
 DEFAULT_USER = ("1000", "jovyan")  # repo2docker's own defaults for the notebook user
+# What repo2docker's conda bootstrap prints when the micromamba download is cut off or
+# refused (install-base-env.bash pipes wget into `tar -xj`).
+CONDA_DOWNLOAD_FAILED = ("bzip2: Compressed file ends unexpectedly", "micromamba: not found",
+                         "micromamba: No such file or directory")
+CONDA_HINT = (
+    "repo2desktop: error: the build failed downloading conda (micromamba), which repo2docker's "
+    "Python/conda environments need; this machine cannot reach conda's download host. For a "
+    "requirements.txt repository, `python: venv` in desktop.yml installs it into the base "
+    "image's Python instead (README: 'Lean Python'); environment.yml needs conda.")
 
 
 def config_file_path() -> str:
@@ -121,6 +135,18 @@ def _combined_config(ours: str, theirs: str) -> str:
     return path
 
 
+def relay(source, sink) -> bool:
+    """Copy repo2docker's output line by line as it comes; True if conda's download failed."""
+    failed = False
+    for line in iter(source.readline, b""):
+        sink.write(line)
+        sink.flush()
+        if not failed:
+            text = line.decode("utf-8", errors="replace")
+            failed = any(marker in text for marker in CONDA_DOWNLOAD_FAILED)
+    return failed
+
+
 def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[str] = None) -> int:
     """Build REPO with repo2docker and the desktop layer; return repo2docker's exit code.
 
@@ -137,16 +163,23 @@ def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[s
         args, notes = repo2docker_args(repo, r2d_args, no_build, base_image, config_file)
         for note in notes:
             print(note, file=sys.stderr)
-        command = [sys.executable, "-m", "repo2docker", *args]
-        shown = shlex.join(["python", *command[1:]])
+        command = [sys.executable, "-m", "repo2desktop.r2d", *args]
+        shown = shlex.join(["python", "-m", "repo2docker", *args])
         print(f"repo2desktop: running {shown}", file=sys.stderr, flush=True)
-        proc = subprocess.Popen(command)
+        env = dict(os.environ)
+        if not no_build and (os.path.isdir(repo) or has_option(r2d_args, "--image-name")):
+            env[REBUILD_ENV] = "1"
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            return proc.wait()
+            conda_failed = relay(proc.stdout, sys.stdout.buffer)
+            code = proc.wait()
         except KeyboardInterrupt:
             # repo2docker got the same Ctrl-C (same process group): let it clean up.
             proc.wait()
             return 130
+        if code != 0 and conda_failed:
+            print(CONDA_HINT, file=sys.stderr, flush=True)
+        return code
     finally:
         if temporary:
             os.unlink(temporary)

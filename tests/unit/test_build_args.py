@@ -6,6 +6,7 @@ the argv it would run, and the config file it would read, are what is checked.
 """
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import List
@@ -122,13 +123,17 @@ def test_ours_come_first_so_repeated_user_options_win():
 class Recorder:
     """Stands in for subprocess.Popen in repo2desktop.build."""
 
-    def __init__(self, returncode: int = 0):
+    def __init__(self, returncode: int = 0, output: bytes = b""):
         self.calls: List[List[str]] = []
+        self.envs: List[dict] = []
+        self.output = output
         self.configs: List[str] = []
         self.returncode = returncode
 
     def __call__(self, argv, **kwargs):
         self.calls.append(list(argv))
+        self.envs.append(kwargs.get("env") or {})
+        self.stdout = io.BytesIO(self.output)
         config = argv[argv.index("--config") + 1]
         self.configs.append(Path(config).read_text())  # before build() removes a temporary one
         self.config_path = config
@@ -158,7 +163,7 @@ def test_build_runs_repo2docker_with_our_config(recorder, repo, monkeypatch, cap
     code = build(str(repo), ["--engine", "docker", "--no-run"], no_build=False, base_image="b:1")
     assert code == 3  # repo2docker's exit code
     (argv,) = recorder.calls
-    assert argv[1:3] == ["-m", "repo2docker"]
+    assert argv[1:3] == ["-m", "repo2desktop.r2d"]  # repo2docker's CLI, rebuilding existing images
     assert argv[3:] == ["--config", config_file_path(), "--Repo2Docker.base_image=b:1", "--engine", "docker",
                         "--no-run", str(repo)]
     assert "repo2desktop: running python -m repo2docker --config" in capsys.readouterr().err
@@ -231,3 +236,33 @@ _original_args = repo2docker_args
 def _real_args_without_probe(*a, **kw):
     kw["buildx"] = lambda: True
     return _original_args(*a, **kw)
+
+
+# -- rebuilds and conda downloads (issue 9) ---------------------------------------------------
+
+def test_local_repository_is_rebuilt_not_reused(recorder, repo):
+    assert build(str(repo), ["--image-name", "mine", "--engine", "docker"], no_build=False) == 0
+    assert recorder.envs[0].get("REPO2DESKTOP_REBUILD") == "1"
+
+
+def test_remote_repository_without_a_name_may_reuse(recorder, monkeypatch):
+    monkeypatch.setattr(build_module, "validate_repo", lambda repo, subdir: None)
+    assert build("https://example.invalid/repo.git", ["--engine", "docker"], no_build=False) == 0
+    assert "REPO2DESKTOP_REBUILD" not in recorder.envs[0]
+
+
+def test_conda_download_failure_is_named(recorder, repo, capsys):
+    recorder.returncode = 1
+    recorder.output = b"Step 12\nbzip2: Compressed file ends unexpectedly;\ntar: Child returned status 2\n"
+    assert build(str(repo), ["--engine", "docker"], no_build=False) == 1
+    out, err = capsys.readouterr()
+    assert "bzip2: Compressed file ends unexpectedly" in out  # repo2docker's log is relayed
+    assert err.splitlines()[-1] == build_module.CONDA_HINT
+    assert "python: venv" in build_module.CONDA_HINT
+
+
+def test_other_failures_do_not_blame_conda(recorder, repo, capsys):
+    recorder.returncode = 1
+    recorder.output = b"E: Unable to locate package nope\n"
+    assert build(str(repo), ["--engine", "docker"], no_build=False) == 1
+    assert "conda" not in capsys.readouterr().err
