@@ -96,7 +96,7 @@ class DesktopConfig:
     vnc: Vnc
     websockify: Websockify
     novnc: NoVnc
-    window_manager: str  # "openbox" | "xfce4" | "none"
+    window_manager: str  # a key of WINDOW_MANAGER_PACKAGES: openbox, xfce4, mate, icewm, none
     autostart: Tuple[str, ...]
     packages: Tuple[str, ...]
     programs: Tuple[Program, ...]
@@ -129,18 +129,43 @@ SERVER_PACKAGES = {
     "tightvnc": ("tightvncserver",),
     "tigervnc": ("tigervnc-standalone-server",),
 }
+# The desktops `window_manager:` offers. Each brings its packages, its session command, a
+# place for desktop.yml's launchers and its look settings (wallpaper); README lists them.
+# GTK-based ones (and every one showing launcher icons) get librsvg2-common: without that
+# gdk-pixbuf loader, SVG icons (most icon themes, GIMP's tools) are drawn as broken images.
+SVG_ICONS = "librsvg2-common"
 WINDOW_MANAGER_PACKAGES = {
     "openbox": ("openbox",),
-    "xfce4": ("xfce4-session", "xfwm4", "xfce4-panel", "xfdesktop4", "xfce4-terminal", "dbus-x11"),
+    # Thunar: xfdesktop's icons open (and launchers start) through Thunar's D-Bus service;
+    # without it a double-click says "requires a file manager service".
+    "xfce4": ("xfce4-session", "xfwm4", "xfce4-panel", "xfdesktop4", "xfce4-terminal", "dbus-x11",
+              "thunar", SVG_ICONS),
+    # MATE's core: session, window manager (marco), panel, caja (which draws the desktop and
+    # its icons) and the settings daemon (themes, fonts).
+    "mate": ("mate-session-manager", "marco", "mate-panel", "caja", "mate-settings-daemon",
+             "mate-icon-theme", "mate-terminal", "dbus-x11", SVG_ICONS),
+    # IceWM: a light window manager with its own taskbar (launchers go on its toolbar).
+    "icewm": ("icewm", SVG_ICONS),
     "none": (),
 }
 WINDOW_MANAGER_COMMANDS = {
     # openbox runs --startup once it manages the screen: autostart windows get decorated.
     "openbox": "openbox --startup {autostart}",
-    # xfce4-session runs XDG autostart entries (ours is on XDG_CONFIG_DIRS) after xfwm4.
+    # xfce4-session and mate-session run XDG autostart entries (ours is on XDG_CONFIG_DIRS)
+    # once their window managers run.
     "xfce4": "dbus-launch --exit-with-session startxfce4",
+    "mate": "dbus-launch --exit-with-session mate-session",
+    # icewm-session runs $ICEWM_PRIVCFG/startup (ours starts the autostart programs).
+    "icewm": "icewm-session",
     "none": "",
 }
+# Where desktop.yml's launchers appear: a tint2 panel (openbox has no icons of its own),
+# icons on ~/Desktop (xfdesktop, caja; with `none`, for whatever desktop the user runs),
+# or IceWM's own toolbar.
+LAUNCHER_PLACES = {"openbox": "panel", "xfce4": "desktop", "mate": "desktop", "icewm": "toolbar",
+                   "none": "desktop"}
+# Desktops that start XDG autostart entries themselves (ours runs autostart.sh).
+XDG_AUTOSTART = ("xfce4", "mate")
 # x11-utils (xwininfo, xprop, xdpyinfo) lets users and tests see what is on the display;
 # tightvncserver depends on it anyway, and Qt's libraries pull the same Mesa stack.
 # No Debian `novnc`: the page's noVNC is bundled into the package (it would bring nodejs and
@@ -165,8 +190,10 @@ def apt_packages(config: DesktopConfig) -> Tuple[str, ...]:
         names.update(QT_PACKAGES)
     if any(cmd.split()[:1] == ["xterm"] for cmd in config.autostart):
         names.add("xterm")
-    if config.launchers and config.window_manager in ("openbox", "none"):
+    if config.launchers and LAUNCHER_PLACES[config.window_manager] == "panel":
         names.add("tint2")  # a panel that shows the launchers (openbox has no desktop icons)
+    if config.launchers:
+        names.add(SVG_ICONS)  # launcher icons are often SVG (ours is)
     if config.wallpaper and config.window_manager in ("openbox", "none"):
         names.add("feh")
     return tuple(sorted(names))

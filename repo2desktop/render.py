@@ -12,7 +12,7 @@ from typing import Dict, Optional, Tuple
 
 import jinja2
 
-from .config import WINDOW_MANAGER_COMMANDS, DesktopConfig
+from .config import LAUNCHER_PLACES, WINDOW_MANAGER_COMMANDS, XDG_AUTOSTART, DesktopConfig
 from .repofiles import escape_controls
 from .resources import templates_dir
 
@@ -86,6 +86,7 @@ def _environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
     )
     env.filters["shquote"] = shlex.quote
+    env.filters["icewm_quote"] = icewm_quote
     env.filters["supervisor"] = supervisor_escape
     # The Desktop Entry spec: Exec needs %% for a literal % and quotes for spaces.
     env.filters["desktop_exec"] = lambda v: str(v).replace("%", "%%")
@@ -170,6 +171,16 @@ def launcher_path(launcher) -> str:
     return f"share/applications/repo2desktop-{launcher.slug}.desktop"
 
 
+def launcher_script(launcher) -> str:
+    """A launcher's command as a script (IceWM's toolbar runs a program, not a shell line)."""
+    return f"bin/launcher-{launcher.slug}.sh"
+
+
+def icewm_quote(value: str) -> str:
+    """A double-quoted word of IceWM's menu/toolbar files."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
     """Every file of one desktop session, keyed by its path relative to the runtime dir."""
     env = _environment()
@@ -185,8 +196,9 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "display_env": f":{session.display}",
         "config_errors": "",
         "wallpaper": config.path(config.wallpaper) if config.wallpaper else "",
-        # openbox (and no window manager) show launchers in a tint2 panel.
-        "panel": bool(config.launchers) and config.window_manager in ("openbox", "none"),
+        # openbox shows launchers in a tint2 panel; see config.LAUNCHER_PLACES.
+        "panel": bool(config.launchers) and LAUNCHER_PLACES[config.window_manager] == "panel",
+        "xdg_autostart": config.window_manager in XDG_AUTOSTART,
         "launcher_paths": [f"{session.runtime_dir}/{launcher_path(l)}" for l in config.launchers],
         # No listen address: the Jupyter server relays the websocket to the VNC server itself.
         "supervised": [Supervised("x-session", "bin/x-session.sh", 10, True)]
@@ -217,9 +229,25 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
             "launcher": launcher, "launcher_icon": icon})
     if context["panel"]:
         files["tint2rc"] = ("tint2rc.j2", 0o600, {})
-    if config.window_manager == "xfce4":
-        # xfce4-session starts XDG autostart entries once its window manager runs.
+    if config.window_manager in XDG_AUTOSTART:
+        # xfce4-session and mate-session start XDG autostart entries once their window
+        # managers run.
         files["xdg/autostart/repo2desktop.desktop"] = ("xfce-autostart.desktop.j2", 0o644, {})
+    if config.window_manager == "xfce4":
+        # xfconf's defaults for this session (XDG_CONFIG_DIRS): the desktop shows the
+        # launchers and the user's ~/Desktop, not Home/File System/Trash icons.
+        files["xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-desktop.xml"] = ("xfce4-desktop.xml.j2", 0o644, {})
+    if config.window_manager == "icewm":
+        # IceWM reads its settings from $ICEWM_PRIVCFG (set in xinitrc) before /etc/icewm.
+        files["icewm/startup"] = ("icewm-startup.j2", 0o700, {})
+        files["icewm/preferences"] = ("icewm-preferences.j2", 0o600, {})
+        files["icewm/toolbar"] = ("icewm-toolbar.j2", 0o600, {
+            "toolbar": [(l, (config.path(l.icon) if l.icon and "/" in l.icon else l.icon) or "-",
+                         f"{session.runtime_dir}/{launcher_script(l)}") for l in config.launchers]})
+        for launcher in config.launchers:
+            files[launcher_script(launcher)] = ("program.sh.j2", 0o700, {
+                "name": f"launcher-{launcher.slug}", "directory": None, "command": launcher.command,
+                "environment": ()})
     for program in config.programs:
         files[f"bin/program-{program.name}.sh"] = ("program.sh.j2", 0o700, {
             "name": program.name, "directory": program.directory, "command": program.command,

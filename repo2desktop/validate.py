@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import repofiles, vncargs
 from .config import (
-    AppLauncher, DesktopConfig, Display, HomeFile, Launcher, NoVnc, Program, Vnc, Websockify,
+    WINDOW_MANAGER_COMMANDS, AppLauncher, DesktopConfig, Display, HomeFile, Launcher, NoVnc, Program, Vnc, Websockify,
 )
 from .errors import ConfigError, Problem
 
@@ -378,7 +378,7 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
     vnc = _vnc(top.section("vnc", ("server", "auth", "args", "command", "unsafe_args")))
     websockify = _websockify(top.section("websockify", ("heartbeat", "command")))
     novnc = _novnc(top.section("novnc", ("directory", "page", "resize", "title")))
-    window_manager = top.choice("window_manager", "openbox", ("openbox", "xfce4", "none"))
+    window_manager = top.choice("window_manager", "openbox", tuple(WINDOW_MANAGER_COMMANDS))
     autostart = top.string_list("autostart", ("xterm",))
     packages = top.string_list("packages", ())
     for i, name in enumerate(packages):

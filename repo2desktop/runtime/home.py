@@ -16,7 +16,7 @@ import os
 from typing import List, Tuple
 
 from .. import repofiles
-from ..config import DesktopConfig
+from ..config import LAUNCHER_PLACES, DesktopConfig
 from ..render import Session, launcher_path
 
 # Files for $HOME are settings and launchers; a bigger one is not what desktop.yml is for.
@@ -26,8 +26,9 @@ MAX_HOME_FILE = 64 * 1024 * 1024
 def planned_copies(config: DesktopConfig, session: Session) -> List[Tuple[str, str, str]]:
     """(source, target relative to $HOME, overwrite) for every file to put in $HOME."""
     copies = [(config.path(h.source), h.target, h.overwrite) for h in config.home]
-    if config.window_manager == "xfce4":
-        # xfdesktop shows launchers as icons only from ~/Desktop.
+    if LAUNCHER_PLACES[config.window_manager] == "desktop":
+        # xfdesktop and caja show launchers as icons only from ~/Desktop; with no window
+        # manager of ours, whatever desktop the user starts finds them there.
         for launcher in config.launchers:
             name = os.path.basename(launcher_path(launcher))
             copies.append((os.path.join(session.runtime_dir, launcher_path(launcher)),

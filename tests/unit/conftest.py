@@ -148,8 +148,35 @@ SCENARIOS: Dict[str, ScenarioSpec] = {
         "  resize: 'off'\n"
         "autostart:\n"
         "  - xclock\n"
-        "  - xterm -e top\n",
+        "  - xterm -e top\n"
+        # Launchers go on ~/Desktop (home.py), no tint2 panel under the user's own desktop.
+        "launchers:\n"
+        "  - name: Clock\n"
+        "    command: xclock\n",
         "tcp:6080", PASSWORD_FILE),
+    # MATE: its session runs our XDG autostart entry; launchers on ~/Desktop, wallpaper
+    # through gsettings.
+    "mate-launchers": ScenarioSpec(
+        "version: 1\n"
+        "vnc: {server: tigervnc, auth: none}\n"
+        "window_manager: mate\n"
+        "autostart: [xeyes]\n"
+        "wallpaper: desktop/bg.png\n"
+        "launchers:\n"
+        "  - name: Terminal\n"
+        "    command: mate-terminal\n"
+        "    icon: utilities-terminal\n",
+        UNIX_LISTEN, None),
+    # IceWM: its own config folder (ICEWM_PRIVCFG) with startup, look and a launcher toolbar.
+    "icewm-launchers": ScenarioSpec(
+        "version: 1\n"
+        "window_manager: icewm\n"
+        "wallpaper: desktop/bg.png\n"
+        "launchers:\n"
+        "  - name: Say \"hi\"\n"
+        "    command: xmessage 'hi there' > /dev/null\n"
+        "    icon: icons/say.svg\n",
+        UNIX_LISTEN, PASSWORD_FILE),
 }
 
 

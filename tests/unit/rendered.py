@@ -43,13 +43,19 @@ def expected_modes(config: DesktopConfig) -> Dict[str, int]:
         "jupyter-server-proxy.json": 0o600,
     }
     modes.update({script_of(name): SCRIPT_MODE for name in program_names(config)})
-    if config.window_manager == "xfce4":
-        # xfce4-session runs autostart.sh through an XDG autostart entry.
+    if config.window_manager in ("xfce4", "mate"):
+        # xfce4-session and mate-session run autostart.sh through an XDG autostart entry.
         modes["xdg/autostart/repo2desktop.desktop"] = 0o644
+    if config.window_manager == "xfce4":
+        modes["xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-desktop.xml"] = 0o644  # icons shown
+    if config.window_manager == "icewm":
+        # IceWM's own config folder: startup (runs autostart.sh), look, launcher toolbar.
+        modes.update({"icewm/startup": 0o700, "icewm/preferences": 0o600, "icewm/toolbar": 0o600})
+        modes.update({f"bin/launcher-{launcher.slug}.sh": 0o700 for launcher in config.launchers})
     for launcher in config.launchers:
         modes[f"share/applications/repo2desktop-{launcher.slug}.desktop"] = 0o644
-    if config.launchers and config.window_manager in ("openbox", "none"):
-        modes["tint2rc"] = 0o600  # the panel that shows the launchers
+    if config.launchers and config.window_manager == "openbox":
+        modes["tint2rc"] = 0o600  # the panel that shows the launchers (not with none)
     return modes
 
 

@@ -185,7 +185,7 @@ program_keys = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,10}", fullmatch=True).
             # A title is one line of text: control characters are refused (test_hostile_inputs).
             "title": st.text(st.characters(exclude_categories=("Cc", "Zl", "Zp")),
                              min_size=1, max_size=20).filter(str.strip)}),
-        "window_manager": st.sampled_from(["openbox", "xfce4", "none"]),
+        "window_manager": st.sampled_from(["openbox", "xfce4", "mate", "icewm", "none"]),
         # Commands may hold anything but NUL (which no command line can carry).
         "autostart": st.lists(st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=20)
                               .filter(str.strip), max_size=3),

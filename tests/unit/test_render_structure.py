@@ -173,6 +173,8 @@ def test_xinitrc_ends_with_exec(scenario):
     autostart = f"/bin/sh {scenario.session.runtime_dir}/autostart.sh"
     expected = {"openbox": f"exec openbox --startup {shlex.quote(autostart)}",
                 "xfce4": "exec dbus-launch --exit-with-session startxfce4",
+                "mate": "exec dbus-launch --exit-with-session mate-session",
+                "icewm": "exec icewm-session",
                 "none": "exec sleep infinity"}[scenario.config.window_manager]
     assert code[-1] == expected
 
@@ -184,12 +186,22 @@ def test_xinitrc_exports_the_session_environment(scenario):
             name, _, value = line[len("export "):].partition("=")
             exports[name] = value
     assert shlex.split(exports.pop("XAUTHORITY")) == [scenario.session.xauthority_file]
+    # System programs first (apt apps embedding Python), the notebook environment after.
+    assert exports.pop("PATH") == '"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"'
+    icewm = exports.pop("ICEWM_PRIVCFG", None)
+    assert icewm == (f"{scenario.session.runtime_dir}/icewm" if scenario.config.window_manager == "icewm"
+                     else None)
     xdg = exports.pop("XDG_CONFIG_DIRS", None)
-    if scenario.config.window_manager == "xfce4":
+    if scenario.config.window_manager in ("xfce4", "mate"):
         # Our XDG autostart entry comes first, the system's stay.
         assert shlex.split(xdg) == [f"{scenario.session.runtime_dir}/xdg:${{XDG_CONFIG_DIRS:-/etc/xdg}}"]
     else:
         assert xdg is None
+    data = exports.pop("XDG_DATA_DIRS", None)
+    if scenario.config.launchers:  # their .desktop files, for the desktop's menus and icons
+        assert shlex.split(data) == [f"{scenario.session.runtime_dir}/share:${{XDG_DATA_DIRS:-/usr/local/share:/usr/share}}"]
+    else:
+        assert data is None
     assert {name: shlex.split(value) for name, value in exports.items()} == {
         name: [value] for name, value in scenario.config.environment}
 
@@ -208,7 +220,10 @@ def test_autostart_programs_start_in_background_once_the_window_manager_runs(sce
         argv = shlex.split(xinitrc[-1])
         assert argv[:3] == ["exec", "openbox", "--startup"]
         assert shlex.split(argv[3]) == ["/bin/sh", f"{runtime_dir}/autostart.sh"]
-    elif window_manager == "xfce4":
+    elif window_manager == "icewm":
+        startup = scenario.files["icewm/startup"]
+        assert startup.mode == 0o700 and _code(startup.text) == [f"exec /bin/sh {runtime_dir}/autostart.sh"]
+    elif window_manager in ("xfce4", "mate"):
         entry = configparser.RawConfigParser(comment_prefixes=("#",), strict=True)
         entry.optionxform = str  # keys of a .desktop file are case-sensitive
         entry.read_string(scenario.files["xdg/autostart/repo2desktop.desktop"].text)
@@ -410,9 +425,11 @@ def test_a_misspelt_attribute_fails_too():
 def test_every_template_needs_its_context():
     env = render_module._environment()
     names = [n for n in env.list_templates() if n.endswith(".j2")]
-    assert sorted(names) == ["autostart.sh.j2", "desktop.html.j2", "index.html.j2", "launcher.desktop.j2",
-                            "program.sh.j2", "reconnect.js.j2", "start-desktop.sh.j2",
-                            "supervisord.conf.j2", "tint2rc.j2", "xfce-autostart.desktop.j2", "xinitrc.j2"]
+    assert sorted(names) == ["autostart.sh.j2", "desktop.html.j2", "icewm-preferences.j2",
+                            "icewm-startup.j2", "icewm-toolbar.j2", "index.html.j2",
+                            "launcher.desktop.j2", "program.sh.j2", "reconnect.js.j2",
+                            "start-desktop.sh.j2", "supervisord.conf.j2", "tint2rc.j2",
+                            "xfce-autostart.desktop.j2", "xfce4-desktop.xml.j2", "xinitrc.j2"]
     for name in names:
         with pytest.raises(jinja2.UndefinedError):
             env.get_template(name).render()
@@ -435,3 +452,22 @@ def test_error_page_shows_the_located_errors_escaped():
     page = render_module.error_page("desktop.yml:3:3: display.geomtry: unknown key <script>")
     assert "desktop.yml:3:3: display.geomtry: unknown key &lt;script&gt;" in page
     assert "<script" not in page  # nothing polls or redirects: the errors stay on screen
+
+
+def test_launcher_places(make_scenario):
+    """openbox: a tint2 panel; IceWM: its own toolbar; none, xfce4, MATE: ~/Desktop, no panel."""
+    from repo2desktop.runtime.home import planned_copies
+
+    for name, panel, desktop in (("window-manager-none", False, True), ("mate-launchers", False, True),
+                                 ("icewm-launchers", False, False), ("xfce4-programs", False, True)):
+        scenario = make_scenario(name)
+        assert ("tint2rc" in scenario.files) is panel, name
+        assert ("tint2 -c" in scenario.files["autostart.sh"].text) is panel, name
+        targets = [t for _, t, _ in planned_copies(scenario.config, scenario.session)]
+        assert targets == ([f"Desktop/repo2desktop-{l.slug}.desktop" for l in scenario.config.launchers]
+                           if desktop else []), name
+    icewm = make_scenario("icewm-launchers")
+    lines = _code(icewm.files["icewm/toolbar"].text)
+    assert lines == ['prog "Say \\"hi\\"" "icons/say.svg" /bin/sh "/run/r2d/bin/launcher-say--hi.sh"'], lines
+    script = icewm.files["bin/launcher-say--hi.sh"]
+    assert script.mode == 0o700 and exec_line(script.text) == "xmessage 'hi there' > /dev/null"
