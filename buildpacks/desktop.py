@@ -41,7 +41,7 @@ from typing import Dict, List, Tuple
 
 from repo2docker.buildpacks import BaseImage, CondaBuildPack, NixBuildPack
 
-from repo2desktop import discover, repofiles
+from repo2desktop import discover, envfiles, repofiles
 from repo2desktop.config import DesktopConfig, apt_packages
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import X_SERVERS
@@ -281,3 +281,96 @@ class DesktopOnlyBuildPack(DesktopLayer, BaseImage):
     Jupyter, jupyter-server-proxy, websockify and repo2desktop."""
 
     needs_notebook_env = True
+
+
+# Files that need a buildpack of their own (conda, Pipfile, R, Julia, Nix): `python: venv`
+# does not apply where one is present.
+NOT_LEAN = ("environment.yml", "Pipfile", "Pipfile.lock", "Project.toml", "REQUIRE", "install.R",
+            "DESCRIPTION", "default.nix")
+
+
+class DesktopVenvBuildPack(DesktopOnlyBuildPack):
+    """``python: venv`` in desktop.yml: requirements.txt (and runtime.txt when it names the
+    base image's Python, or is absent) installed with pip into the notebook venv that
+    DesktopOnly makes from the base image's python3. No conda: nothing is downloaded from
+    conda's hosts, which air-gapped and mirror-only build farms (and these machines) cannot
+    reach. requirements.txt is copied alone before the repository (as repo2docker's Python
+    buildpack does), so its layer is cached until the file changes; one that refers to files
+    of the repository (-e ., -r other.txt, ./pkg) is installed after the repository is copied.
+    """
+
+    def detect(self):
+        if discover.find_config(".") is None or self.desktop_config.python != "venv":
+            return False
+        others = [name for name in NOT_LEAN if os.path.exists(self.binder_path(name))]
+        if others:
+            self.log.warning(f"repo2desktop: `python: venv` applies to requirements.txt only; "
+                             f"{', '.join(others)} needs repo2docker's own buildpack\n")
+            return False
+        version = envfiles.runtime_python(os.path.dirname(self.binder_path("runtime.txt")) or ".")
+        if version == "":
+            self.log.error("repo2desktop: error: runtime.txt names no Python version (python-X.Y); "
+                           "`python: venv` installs requirements.txt with the base image's Python\n")
+            raise SystemExit(2)
+        self.log.info("repo2desktop: `python: venv`: requirements.txt goes into the notebook venv "
+                      "with the base image's Python (no conda)\n")
+        return super().detect()
+
+    def requirements(self) -> str:
+        """requirements.txt relative to the repository, or '' when there is none."""
+        path = self.binder_path("requirements.txt")
+        return path if os.path.isfile(path) else ""
+
+    def installs_early(self) -> bool:
+        """True when requirements.txt can be installed before the repository is copied."""
+        text = envfiles.read_text(".", self.requirements()) if self.requirements() else None
+        if text is None:
+            return False
+        for line in text.splitlines():
+            words = line.split("#", 1)[0].split()
+            if words and (words[0].startswith("-") or words[0].startswith(".")
+                          or "file:" in words[0] or "/" in words[0]):
+                return False
+        return True
+
+    def runtime_check(self) -> List[Script]:
+        version = envfiles.runtime_python(os.path.dirname(self.binder_path("runtime.txt")) or ".")
+        if not version:
+            return []
+        return [("${NB_USER}", f"""
+            have="$(${{NB_PYTHON_PREFIX}}/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" && \\
+            if [ "$have" != {shlex.quote(version)} ]; then \\
+                echo "repo2desktop: error: runtime.txt asks for python-{version}; the base image's Python is $have. \\
+With \\`python: venv\\` remove runtime.txt or name python-$have in it; for another version drop \\`python: venv\\` (repo2docker's conda environment)." >&2; \\
+                exit 1; \\
+            fi
+            """)]
+
+    def pip_install(self) -> List[Script]:
+        requirements = self.requirements()
+        if not requirements:
+            return []
+        return [("${NB_USER}", f"${{NB_PYTHON_PREFIX}}/bin/python -m pip install --no-cache-dir "
+                               f"-r {shlex.quote(requirements)}")]
+
+    @lru_cache
+    def get_preassemble_script_files(self):
+        files = dict(super().get_preassemble_script_files())
+        if self.installs_early():
+            files[self.requirements()] = self.requirements()
+        return files
+
+    @lru_cache
+    def get_preassemble_scripts(self):
+        scripts = list(super().get_preassemble_scripts()) + self.runtime_check()
+        if self.installs_early():
+            # ${REPO_DIR} is the working directory; the file was copied there alone.
+            scripts += self.pip_install()
+        return scripts
+
+    @lru_cache
+    def get_assemble_scripts(self):
+        scripts = list(super().get_assemble_scripts())
+        if self.requirements() and not self.installs_early():
+            scripts[:0] = self.pip_install()  # before our desktop.yml copy and check
+        return scripts

@@ -4,10 +4,12 @@ repo2docker tries ``c.Repo2Docker.buildpacks`` in order and takes the first that
 
 1. repo2docker's Dockerfile buildpacks: a repository with its own Dockerfile is built as it
    is (the log says that its desktop.yml is not applied);
-2. ``Desktop<B>`` for each of repo2docker's own buildpacks B, in repo2docker's order: B plus
+2. ``DesktopVenvBuildPack``: desktop.yml says ``python: venv`` (requirements.txt into the
+   notebook venv, no conda);
+3. ``Desktop<B>`` for each of repo2docker's own buildpacks B, in repo2docker's order: B plus
    the desktop layer, when B detects and the repository has a desktop.yml;
-3. ``DesktopOnlyBuildPack``: a desktop.yml and no environment file;
-4. repo2docker's own buildpacks: repositories without a desktop.yml build as they always did.
+4. ``DesktopOnlyBuildPack``: a desktop.yml and no environment file;
+5. repo2docker's own buildpacks: repositories without a desktop.yml build as they always did.
 
 The list follows repo2docker's own (read from its traitlet default), so a buildpack added by
 a repo2docker upgrade gets a desktop variant without a change here.
@@ -22,7 +24,7 @@ from repo2docker.buildpacks import BaseImage, DockerBuildPack, PythonBuildPack
 
 from repo2desktop import discover
 
-from .desktop import DesktopOnlyBuildPack, desktop_variant
+from .desktop import DesktopOnlyBuildPack, DesktopVenvBuildPack, desktop_variant
 
 
 class DockerfileBuildPack(DockerBuildPack):
@@ -56,6 +58,7 @@ def buildpacks() -> List[type]:
     stock = stock_buildpacks()
     ordered = [DockerfileBuildPack if b is DockerBuildPack else b
                for b in stock if not composable(b)]
+    ordered.append(DesktopVenvBuildPack)  # `python: venv`: before the conda-based variants
     ordered += [desktop_variant(b) for b in stock if composable(b)]
     ordered.append(DesktopOnlyBuildPack)
     ordered += [b for b in stock if composable(b)]

@@ -104,6 +104,7 @@ class DesktopConfig:
     start: str  # "lazy" | "eager"
     launcher: Launcher
     qt: bool = True  # install the X client libraries Qt applications need
+    python: str = "repo2docker"  # "repo2docker" | "venv": requirements.txt into the notebook venv
     home: Tuple[HomeFile, ...] = ()
     launchers: Tuple[AppLauncher, ...] = ()
     wallpaper: Optional[str] = None  # relative to the folder of desktop.yml

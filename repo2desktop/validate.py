@@ -340,7 +340,7 @@ def _format_spec_problem(name: Optional[str], spec: str) -> Optional[str]:
 
 TOP_KEYS = ("version", "display", "vnc", "websockify", "novnc", "window_manager", "autostart",
             "packages", "programs", "environment", "start", "launcher", "home", "launchers",
-            "wallpaper", "qt")
+            "wallpaper", "qt", "python")
 
 
 def validate(document: Any, file: str, base_dir: Optional[str] = None) -> DesktopConfig:
@@ -395,6 +395,9 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
     )
 
     qt = top.boolean("qt", True)
+    # repo2docker: its own environment (conda for requirements.txt); venv: the lean path,
+    # requirements.txt into the notebook venv with the base image's Python (buildpacks/).
+    python = top.choice("python", "repo2docker", ("repo2docker", "venv"))
     home = _home_files(top, base_dir)
     launchers = _launchers(top, base_dir)
     wallpaper = top.string("wallpaper", None, allow_null=True, max_len=MAX_PATH)
@@ -418,7 +421,7 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None) -> Deskto
         novnc=novnc, window_manager=window_manager, autostart=autostart,
         packages=tuple(p.split("#", 1)[0].strip() for p in packages), programs=programs,
         environment=environment, start=start, launcher=launcher, home=home, launchers=launchers,
-        wallpaper=wallpaper, base_dir=base_dir or ".", qt=qt, warnings=warnings,
+        wallpaper=wallpaper, base_dir=base_dir or ".", qt=qt, python=python, warnings=warnings,
     )
 
 

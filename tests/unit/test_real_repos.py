@@ -62,3 +62,58 @@ def test_opengl_scan_does_not_follow_symlinks(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(repo)
     assert cli.main(["validate", "."]) == 0
     assert capsys.readouterr().err == ""
+
+
+# -- the lean Python path: `python: venv` --------------------------------------------------
+
+from tests.unit.test_buildpack_render import BUILD_ARGS, make_repo, no_network, pick, private_cache  # noqa: E402,F401
+
+from repo2desktop.buildpacks.desktop import DesktopVenvBuildPack  # noqa: E402
+
+VENV_YML = "version: 1\npython: venv\n"
+
+
+def _dockerfile(tmp_path, monkeypatch, files, desktop_yml=VENV_YML):
+    buildpack = pick(make_repo(tmp_path, files, desktop_yml), monkeypatch)
+    return buildpack, buildpack.render(BUILD_ARGS).splitlines()
+
+
+def test_venv_installs_requirements_without_conda(tmp_path, monkeypatch, no_network):
+    buildpack, lines = _dockerfile(tmp_path, monkeypatch, {"requirements.txt": "cowsay\n"})
+    assert type(buildpack) is DesktopVenvBuildPack
+    text = "\n".join(lines)
+    assert "micromamba" not in text and "conda" not in text.lower()
+    copy = lines.index("COPY --chown=1000:1000 src/requirements.txt ${REPO_DIR}/requirements.txt")
+    pip = next(i for i, l in enumerate(lines) if "bin/python -m pip install --no-cache-dir -r requirements.txt" in l)
+    src = lines.index("COPY --chown=1000:1000 src/ ${REPO_DIR}/")
+    venv = next(i for i, l in enumerate(lines) if "/usr/bin/python3 -m venv ${NB_PYTHON_PREFIX}" in l)
+    assert venv < copy < pip < src  # cached until requirements.txt changes
+
+
+def test_venv_requirements_that_refer_to_the_repository_come_after_it(tmp_path, monkeypatch, no_network):
+    _, lines = _dockerfile(tmp_path, monkeypatch, {"requirements.txt": "-e .\n", "setup.py": ""})
+    pip = next(i for i, l in enumerate(lines) if "-m pip install --no-cache-dir -r requirements.txt" in l)
+    assert lines.index("COPY --chown=1000:1000 src/ ${REPO_DIR}/") < pip
+    assert not any(l.startswith("COPY") and "src/requirements.txt" in l for l in lines)
+
+
+def test_without_python_venv_requirements_take_repo2dockers_conda_path(tmp_path, monkeypatch, no_network):
+    buildpack, _ = _dockerfile(tmp_path, monkeypatch, {"requirements.txt": "cowsay\n"}, "version: 1\n")
+    assert type(buildpack).__name__ == "DesktopPythonBuildPack"
+
+
+def test_venv_runtime_txt_is_checked_against_the_base_python(tmp_path, monkeypatch, no_network):
+    _, lines = _dockerfile(tmp_path, monkeypatch, {"requirements.txt": "cowsay\n", "runtime.txt": "python-3.11\n"})
+    text = "\n".join(lines)
+    assert '!= 3.11 ]' in text and "runtime.txt asks for python-3.11" in text
+
+
+def test_venv_with_environment_yml_leaves_it_to_conda(tmp_path, monkeypatch, no_network):
+    buildpack, _ = _dockerfile(tmp_path, monkeypatch, {"environment.yml": "dependencies: [numpy]\n"})
+    assert type(buildpack).__name__ == "DesktopCondaBuildPack"
+
+
+def test_venv_with_a_non_python_runtime_txt_stops(tmp_path, monkeypatch, no_network):
+    with pytest.raises(SystemExit) as stopped:
+        _dockerfile(tmp_path, monkeypatch, {"runtime.txt": "r-4.3-2024-01-10\n"})
+    assert stopped.value.code == 2

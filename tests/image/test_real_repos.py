@@ -1,0 +1,225 @@
+"""What nine real GUI repositories ran into (issue 9), on built images.
+
+- xfce4: a double-click on a launcher icon (through noVNC, in Chromium) starts an apt app
+  that embeds Python (gvim), whose interpreter is the system's (it imports a Debian module)
+  although the notebook venv is on PATH; SVG icons load.
+- mate, icewm, none: launchers where each desktop shows them, no stray tint2 panel.
+- lean-python: a requirements.txt repository built here without conda, its pip app on the
+  session's PATH.
+- rebuild: `repo2desktop build` under an existing --image-name builds the change.
+The shared checks of each fixture (programs, sockets, screenshot...) are in test_images.py.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Tuple
+
+import pytest
+
+from .images import FIXTURES, IMAGES, NB_USER, SCREENSHOTS, Container, ContainerPool, ImageBuilder, run_build, untag
+from .test_images import CANVAS_SIZE, app_window
+
+pytestmark = pytest.mark.image
+VENV = "/srv/venv"
+
+# The first launcher icon on xfdesktop: below the panel at the top, in the first column.
+# Its pixels are those unlike the commonest colour of that corner; returns their bounding box.
+ICON_BOX = """() => {
+  const canvas = document.querySelector('canvas');
+  if (!canvas || canvas.width <= 100) return null;
+  const W = canvas.width, H = canvas.height;
+  const data = canvas.getContext('2d').getImageData(0, 0, W, H).data;
+  const at = (x, y) => { const i = (y * W + x) * 4; return [data[i], data[i + 1], data[i + 2]]; };
+  // The panel: rows from the top whose middle pixel differs from the row 120 px lower.
+  const mid = Math.floor(W / 2);
+  let top = 0;
+  const deep = at(mid, Math.min(H - 1, 300));
+  while (top < 80) {
+    const c = at(mid, top);
+    if (Math.abs(c[0] - deep[0]) + Math.abs(c[1] - deep[1]) + Math.abs(c[2] - deep[2]) < 24) break;
+    top++;
+  }
+  const x0 = 0, x1 = 200, y0 = top + 2, y1 = Math.min(H, top + 260);
+  const counts = new Map();
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+    const c = at(x, y); const k = (c[0] >> 4) + ',' + (c[1] >> 4) + ',' + (c[2] >> 4);
+    counts.set(k, (counts.get(k) || 0) + 1);
+  }
+  let bg = null, most = 0;
+  for (const [k, n] of counts) if (n > most) { most = n; bg = k.split(',').map(Number); }
+  let minX = 1e9, minY = 1e9, maxX = -1, maxY = -1, n = 0;
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+    const c = at(x, y);
+    const d = Math.abs((c[0] >> 4) - bg[0]) + Math.abs((c[1] >> 4) - bg[1]) + Math.abs((c[2] >> 4) - bg[2]);
+    if (d >= 3) { n++; minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y); }
+  }
+  return n > 50 ? {panel: top, box: [minX, minY, maxX - minX + 1, maxY - minY + 1], pixels: n, canvas: [W, H]} : {panel: top, pixels: n};
+}"""
+
+
+def open_in_chromium(chromium, container: Container):
+    """A Chromium page on /desktop/ with noVNC's canvas up: (context, page)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    context.set_extra_http_headers(container.headers)
+    page = context.new_page()
+    page.goto(container.url("desktop/"))
+    page.wait_for_url(re.compile(r"/desktop/vnc(_lite)?\.html"), timeout=60_000)
+    page.wait_for_function(CANVAS_SIZE, timeout=30_000, polling=100)
+    return context, page
+
+
+def wait_for(predicate, timeout: float, what: str, step: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} within {timeout:.0f} s")
+        time.sleep(step)
+
+
+def canvas_point(page, x: int, y: int) -> Tuple[float, float]:
+    """Page coordinates of canvas pixel (x, y) (noVNC may scale the canvas)."""
+    box = page.locator("canvas").bounding_box()
+    width, height = page.evaluate("() => { const c = document.querySelector('canvas'); return [c.width, c.height]; }")
+    return box["x"] + x * box["width"] / width, box["y"] + y * box["height"] / height
+
+
+def session_path(container: Container, process_name: str) -> str:
+    """PATH in the environment of a desktop process (what apps started there inherit)."""
+    procs = [p for p in container.processes() if p.name == process_name]
+    assert procs, [p.args for p in container.processes()]
+    environ = container.host.check_output("tr '\\0' '\\n' < /proc/%s/environ", str(procs[0].pid))
+    return next(line[5:] for line in environ.splitlines() if line.startswith("PATH="))
+
+
+def system_before_venv(path: str) -> bool:
+    parts = path.split(":")
+    return "/usr/bin" in parts and f"{VENV}/bin" in parts and parts.index("/usr/bin") < parts.index(f"{VENV}/bin")
+
+
+# -- xfce4: click a launcher icon; an apt app embedding Python; SVG icons -------------------
+
+def test_xfce4_icon_double_click_starts_an_apt_app_with_the_systems_python(
+        images: ImageBuilder, containers: ContainerPool, chromium):
+    container = containers.start(images.build("xfce4"))
+    try:
+        container.open_desktop()
+        session = container.desktop()
+        host = container.host
+        launcher = host.file(f"/home/{NB_USER}/Desktop/repo2desktop-vim.desktop")
+        assert launcher.exists and launcher.mode & 0o100, "the launcher is an executable file on ~/Desktop"
+        # The notebook venv is on the session's PATH, after the system's folders.
+        path = wait_for(lambda: session_path(container, "xfdesktop"), 30, "xfdesktop running")
+        assert system_before_venv(path), path
+        # gdk-pixbuf has an SVG loader (librsvg2-common): icon themes' SVGs are drawn.
+        loaders = host.check_output("cat /usr/lib/*/gdk-pixbuf-2.0/2.10.0/loaders.cache")
+        assert "svg" in loaders.lower(), loaders[-500:]
+
+        context, page = open_in_chromium(chromium, container)
+        shot = SCREENSHOTS / "image-xfce4-launcher.png"
+        try:
+            found = wait_for(lambda: (page.evaluate(ICON_BOX) or {}).get("box") and page.evaluate(ICON_BOX),
+                             40, "no launcher icon on the xfce4 desktop")
+            x, y, w, h = found["box"]
+            print(f"\n[xfce4] icon at {found['box']} (panel {found['panel']} px)")
+            page.mouse.dblclick(*canvas_point(page, x + w // 2, y + min(h // 3, 24)))
+            window = wait_for(lambda: app_window(container, session, ("gvim", "Gvim"))[0], 40,
+                              "no gvim window after a double-click on its icon (Thunar's service?)")
+            result = wait_for(lambda: host.file("/tmp/gvim-python").exists and
+                              host.file("/tmp/gvim-python").content_string, 20,
+                              "gvim's Python did not import the Debian module xdg")
+            assert result == "/usr", f"gvim's embedded Python runs from {result!r}, not the system's"
+            print(f"[xfce4] gvim window at {window}; its Python's prefix {result}")
+        finally:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot))
+            context.close()
+    finally:
+        container.remove()
+
+
+# -- launchers: where each desktop shows them ---------------------------------------------
+
+@pytest.mark.parametrize("name, desktop_file", [
+    ("mate", "repo2desktop-terminal.desktop"),
+    ("lean-python", "repo2desktop-cow.desktop"),
+])
+def test_launchers_on_desktop_folder_and_no_panel(name, desktop_file, images: ImageBuilder,
+                                                   containers: ContainerPool):
+    container = containers.start(images.build(name))
+    try:
+        container.open_desktop()
+        container.desktop()
+        f = container.host.file(f"/home/{NB_USER}/Desktop/{desktop_file}")
+        assert f.exists and f.user == NB_USER and f.mode & 0o100, (f.path, f.exists)
+        names = {p.name for p in container.processes()}
+        assert "tint2" not in names, sorted(names)
+    finally:
+        container.remove()
+
+
+def test_icewm_toolbar_has_the_launcher(images: ImageBuilder, containers: ContainerPool):
+    container = containers.start(images.build("icewm"))
+    try:
+        container.open_desktop()
+        session = container.desktop()
+        toolbar = container.host.file(f"{session.runtime_dir}/icewm/toolbar").content_string
+        assert re.search(r'^prog "Eyes" "-" /bin/sh "\S+/bin/launcher-eyes\.sh"$', toolbar, re.M), toolbar
+        procs = wait_for(lambda: {p.name for p in container.processes()} >= {"icewm", "icewm-session"}
+                         and container.processes(), 30, "icewm not running")
+        icewm = next(p for p in procs if p.name == "icewm")
+        environ = container.host.check_output("tr '\\0' '\\n' < /proc/%s/environ", str(icewm.pid))
+        assert f"ICEWM_PRIVCFG={session.runtime_dir}/icewm" in environ.splitlines()
+        assert "tint2" not in {p.name for p in procs}
+        # The launcher's script runs the app on the display.
+        run = container.run(f"timeout 20 sh -c 'sh {session.runtime_dir}/bin/launcher-eyes.sh & sleep 3; "
+                            "xwininfo -root -tree'", env=session.x_env)
+        assert '"xeyes" "XEyes"' in run.stdout, run.stdout[-2000:] + run.stderr
+    finally:
+        container.remove()
+
+
+# -- requirements.txt without conda ------------------------------------------------------------
+
+def test_lean_python_app_is_on_the_sessions_path(images: ImageBuilder, containers: ContainerPool):
+    container = containers.start(images.build("lean-python"))
+    try:
+        container.open_desktop()
+        container.desktop()
+        host = container.host
+        assert not host.file("/srv/conda").exists and not host.file("/usr/local/bin/micromamba").exists
+        where = wait_for(lambda: host.file("/tmp/session-cowsay").exists and
+                         host.file("/tmp/session-cowsay").content_string.strip(), 30,
+                         "the autostart did not record where cowsay is")
+        assert where == f"{VENV}/bin/cowsay", where
+        assert "moo" in host.check_output(f"{VENV}/bin/cowsay -t moo")
+        assert host.check_output(f"{VENV}/bin/python -c 'import sys; print(sys.base_prefix)'") == "/usr"
+        assert system_before_venv(session_path(container, "xterm"))
+    finally:
+        container.remove()
+
+
+# -- rebuilding under an existing name -------------------------------------------------------
+
+def test_rebuild_under_the_same_image_name_builds_the_change(images: ImageBuilder, tmp_path: Path):
+    repo = tmp_path / "rebuild"
+    shutil.copytree(FIXTURES / "desktop-only", repo)
+    image = IMAGES["rebuild"]
+    untag(image)
+    first = images.record(run_build(repo, image, "build-rebuild-1", name="rebuild"))
+    assert first.ok, first.failure()
+    (repo / "desktop.yml").write_text((repo / "desktop.yml").read_text() + "# changed\nnovnc: {title: Changed}\n")
+    second = images.record(run_build(repo, image, "build-rebuild-2", name="rebuild-again"))
+    assert second.ok, second.failure()
+    assert "Reusing existing image" not in second.output
+    assert f"{image}:latest exists; building it again" in second.output or \
+        f"{image} exists; building it again" in second.output, second.output[-2000:]
+    from .images import docker
+    shown = docker("run", "--rm", "--entrypoint", "cat", image, "/etc/repo2desktop/desktop.yml").stdout
+    assert "title: Changed" in shown, shown
+    print(f"\n[rebuild] first build {first.seconds:.1f} s, rebuild after a desktop.yml change {second.seconds:.1f} s")
