@@ -122,6 +122,27 @@ def cmd_hub_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exec_env(args: argparse.Namespace) -> int:
+    from .runtime import displays
+
+    found = displays.running()
+    if args.display is not None:
+        found = [d for d in found if d.number == args.display]
+    if not found:
+        which = f" :{args.display}" if args.display is not None else ""
+        raise Repo2DesktopError(f"no desktop{which} of this user is running (open the Desktop "
+                                "tile, or start one with `repo2desktop up`)")
+    display = found[0]
+    command = args.command_line[1:] if args.command_line[:1] == ["--"] else args.command_line
+    if not command:
+        sys.stdout.write(displays.exports(display))
+        return 0
+    try:
+        os.execvpe(command[0], command, {**os.environ, **display.environment()})
+    except OSError as e:
+        raise Repo2DesktopError(f"{command[0]}: {e.strerror}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="repo2desktop",
@@ -174,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="write a starter desktop.yml and Binder files (never overwrites)")
     p.add_argument("path", nargs="?", default=".")
     p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser(
+        "exec-env", help="DISPLAY and XAUTHORITY of your running desktop (for docker exec)",
+        description="Without COMMAND: print `export DISPLAY=... XAUTHORITY=...` lines for "
+                    "`eval \"$(repo2desktop exec-env)\"`. With `-- COMMAND`: run it on the desktop.")
+    p.add_argument("--display", type=int, default=None, help="this display number (default: the lowest)")
+    p.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND")
+    p.set_defaults(func=cmd_exec_env)
 
     p = sub.add_parser("config-path", help="print the repo2docker config file with the desktop buildpacks")
     p.set_defaults(func=cmd_config_path)

@@ -195,7 +195,7 @@ class DesktopSession:
              os.path.join(self.runtime_dir, "supervisord.conf")],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C in the terminal reaches us, not supervisord
-            preexec_fn=guard.die_with_parent,
+            preexec_fn=_supervisord_preexec,
         )
 
     def states(self) -> List[dict]:
@@ -303,6 +303,25 @@ class DesktopSession:
 
 
 X_SERVER_NAMES = ("Xtightvnc", "Xtigervnc", "Xvnc", "Xvfb", "Xorg")
+
+
+def _supervisord_preexec() -> None:
+    """In supervisord's child before exec: SIGTERM it if we die (even by SIGKILL), and make
+    it the reaper of the desktop's orphans.
+
+    Programs the desktop starts in the background (autostart's `sh -c APP &`, a window
+    manager's launch shells) outlive the shell that started them. Without a subreaper they
+    are re-parented to PID 1, which in an image is repo2docker's entrypoint: it never reaps
+    them, so each one that ends stays a zombie (`[sh] <defunct>`). supervisord reaps every
+    child it gets ("reaped unknown pid"); the attribute survives execve.
+    """
+    import ctypes
+    import ctypes.util
+
+    guard.die_with_parent()
+    PR_SET_CHILD_SUBREAPER = 36
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _command_name(pid: int) -> str:

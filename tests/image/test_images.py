@@ -403,6 +403,23 @@ def test_autostarted_app_is_on_the_display(desktop: Container, shared: SharedDes
     print(f"\n[{shared.name}] {shared.expected.app[1]} window at {window}")
 
 
+def test_no_zombies_under_pid_1(desktop: Container, shared: SharedDesktop):
+    """Background programs of the desktop (autostart's `( app ) &`) outlive their shells; PID 1
+    (repo2docker's entrypoint) never reaps, so supervisord does (a child subreaper)."""
+    session = desktop.desktop()
+    zombies = []
+    for _ in range(6):  # over 3 s after the desktop answers: a shell that ended shows up
+        zombies = [p for p in desktop.host.check_output("ps -eo pid=,ppid=,stat=,args=").splitlines()
+                   if p.split()[2].startswith("Z")]
+        if zombies:
+            break
+        time.sleep(0.5)
+    assert zombies == [], f"zombies in {shared.name}: {zombies}"
+    orphans = [p for p in desktop.processes() if p.ppid == 1 and p.pid != session.session.pid
+               and "jupyter" not in p.args]
+    assert orphans == [], f"desktop processes re-parented to PID 1: {[p.args for p in orphans]}"
+
+
 # -- from the host ---------------------------------------------------------------------------
 
 def test_desktop_page_needs_the_token(desktop: Container, shared: SharedDesktop):

@@ -200,6 +200,14 @@ def test_lean_python_app_is_on_the_sessions_path(images: ImageBuilder, container
         assert "moo" in host.check_output(f"{VENV}/bin/cowsay -t moo")
         assert host.check_output(f"{VENV}/bin/python -c 'import sys; print(sys.base_prefix)'") == "/usr"
         assert system_before_venv(session_path(container, "xterm"))
+
+        # An operator's `docker exec` reaches the display with one documented command.
+        bare = container.run("xdpyinfo", env={"DISPLAY": ":1"})
+        assert bare.exit_status != 0, "the display must need its cookie"
+        via = container.run("repo2desktop exec-env -- xdpyinfo")
+        assert via.exit_status == 0 and "name of display:    :1" in via.stdout, via.stderr
+        exported = container.run("sh -c 'eval \"$(repo2desktop exec-env)\" && xdpyinfo -queryExtensions >/dev/null && echo ok'")
+        assert exported.stdout.strip() == "ok", exported.stderr
     finally:
         container.remove()
 

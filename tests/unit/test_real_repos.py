@@ -117,3 +117,33 @@ def test_venv_with_a_non_python_runtime_txt_stops(tmp_path, monkeypatch, no_netw
     with pytest.raises(SystemExit) as stopped:
         _dockerfile(tmp_path, monkeypatch, {"runtime.txt": "r-4.3-2024-01-10\n"})
     assert stopped.value.code == 2
+
+
+# -- reaching the display from `docker exec` ---------------------------------------------------
+
+from repo2desktop.runtime import displays  # noqa: E402
+
+
+def test_x_server_command_lines_give_display_and_authority():
+    argv = ["/usr/bin/Xtigervnc", ":3", "-auth", "/tmp/r2d x/Xauthority", "-geometry", "1280x800"]
+    display = displays.parse(argv, 42)
+    assert display == displays.Display(3, "/tmp/r2d x/Xauthority", 42)
+    assert displays.exports(display) == "export DISPLAY=:3\nexport XAUTHORITY='/tmp/r2d x/Xauthority'\n"
+    assert displays.parse(["/usr/bin/xinit", "/x/xinitrc", "--", "/usr/bin/Xtigervnc", ":3"], 1) is None
+    assert displays.parse(["Xtightvnc", "-geometry", "1x1"], 1) is None
+
+
+def test_exec_env_without_a_desktop_is_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setattr(displays, "running", lambda uid=None: [])
+    assert cli.main(["exec-env", "--", "xdpyinfo"]) == 1
+    assert capsys.readouterr().err == ("repo2desktop: no desktop of this user is running (open the "
+                                       "Desktop tile, or start one with `repo2desktop up`)\n")
+
+
+def test_exec_env_prints_the_lowest_display(monkeypatch, capsys):
+    monkeypatch.setattr(displays, "running", lambda uid=None: [displays.Display(1, "/a", 10),
+                                                               displays.Display(2, None, 11)])
+    assert cli.main(["exec-env"]) == 0
+    assert capsys.readouterr().out == "export DISPLAY=:1\nexport XAUTHORITY=/a\n"
+    assert cli.main(["exec-env", "--display", "2"]) == 0
+    assert capsys.readouterr().out == "export DISPLAY=:2\n"
