@@ -404,7 +404,7 @@ def test_autostarted_app_is_on_the_display(desktop: Container, shared: SharedDes
 
 
 def test_no_zombies_under_pid_1(desktop: Container, shared: SharedDesktop):
-    """Background programs of the desktop (autostart's `( app ) &`) outlive their shells; PID 1
+    """Background programs of the desktop (autostart's `sh -c APP &`) outlive their shells; PID 1
     (repo2docker's entrypoint) never reaps, so supervisord does (a child subreaper)."""
     session = desktop.desktop()
     zombies = []
