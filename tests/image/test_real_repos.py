@@ -15,7 +15,7 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 import pytest
 
@@ -25,38 +25,25 @@ from .test_images import CANVAS_SIZE, app_window
 pytestmark = pytest.mark.image
 VENV = "/srv/venv"
 
-# The first launcher icon on xfdesktop: below the panel at the top, in the first column.
-# Its pixels are those unlike the commonest colour of that corner; returns their bounding box.
-ICON_BOX = """() => {
-  const canvas = document.querySelector('canvas');
-  if (!canvas || canvas.width <= 100) return null;
-  const W = canvas.width, H = canvas.height;
-  const data = canvas.getContext('2d').getImageData(0, 0, W, H).data;
-  const at = (x, y) => { const i = (y * W + x) * 4; return [data[i], data[i + 1], data[i + 2]]; };
-  // The panel: rows from the top whose middle pixel differs from the row 120 px lower.
-  const mid = Math.floor(W / 2);
-  let top = 0;
-  const deep = at(mid, Math.min(H - 1, 300));
-  while (top < 80) {
-    const c = at(mid, top);
-    if (Math.abs(c[0] - deep[0]) + Math.abs(c[1] - deep[1]) + Math.abs(c[2] - deep[2]) < 24) break;
-    top++;
-  }
-  const x0 = 0, x1 = 200, y0 = top + 2, y1 = Math.min(H, top + 260);
-  const counts = new Map();
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    const c = at(x, y); const k = (c[0] >> 4) + ',' + (c[1] >> 4) + ',' + (c[2] >> 4);
-    counts.set(k, (counts.get(k) || 0) + 1);
-  }
-  let bg = null, most = 0;
-  for (const [k, n] of counts) if (n > most) { most = n; bg = k.split(',').map(Number); }
+# Where an icon is on noVNC's canvas, whatever the wallpaper: remember the canvas with the
+# icon (SNAP), take the icon's file away, and the pixels that changed are the icon (CHANGED).
+SNAP = """() => {
+  const c = document.querySelector('canvas');
+  window.__snap = c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice();
+  return [c.width, c.height];
+}"""
+CHANGED = """() => {
+  const c = document.querySelector('canvas');
+  const W = c.width, H = c.height, now = c.getContext('2d').getImageData(0, 0, W, H).data;
+  const then = window.__snap;
   let minX = 1e9, minY = 1e9, maxX = -1, maxY = -1, n = 0;
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    const c = at(x, y);
-    const d = Math.abs((c[0] >> 4) - bg[0]) + Math.abs((c[1] >> 4) - bg[1]) + Math.abs((c[2] >> 4) - bg[2]);
-    if (d >= 3) { n++; minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y); }
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    const i = (y * W + x) * 4;
+    if (Math.abs(now[i] - then[i]) + Math.abs(now[i + 1] - then[i + 1]) + Math.abs(now[i + 2] - then[i + 2]) > 60) {
+      n++; minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+    }
   }
-  return n > 50 ? {panel: top, box: [minX, minY, maxX - minX + 1, maxY - minY + 1], pixels: n, canvas: [W, H]} : {panel: top, pixels: n};
+  return {changed: n, box: n ? [minX, minY, maxX - minX + 1, maxY - minY + 1] : null};
 }"""
 
 
@@ -89,10 +76,12 @@ def canvas_point(page, x: int, y: int) -> Tuple[float, float]:
     return box["x"] + x * box["width"] / width, box["y"] + y * box["height"] / height
 
 
-def session_path(container: Container, process_name: str) -> str:
-    """PATH in the environment of a desktop process (what apps started there inherit)."""
+def session_path(container: Container, process_name: str) -> Optional[str]:
+    """PATH in the environment of a desktop process (what apps started there inherit), or
+    None while no such process runs."""
     procs = [p for p in container.processes() if p.name == process_name]
-    assert procs, [p.args for p in container.processes()]
+    if not procs:
+        return None
     environ = container.host.check_output("tr '\\0' '\\n' < /proc/%s/environ", str(procs[0].pid))
     return next(line[5:] for line in environ.splitlines() if line.startswith("PATH="))
 
@@ -123,11 +112,20 @@ def test_xfce4_icon_double_click_starts_an_apt_app_with_the_systems_python(
         context, page = open_in_chromium(chromium, container)
         shot = SCREENSHOTS / "image-xfce4-launcher.png"
         try:
-            found = wait_for(lambda: (page.evaluate(ICON_BOX) or {}).get("box") and page.evaluate(ICON_BOX),
-                             40, "no launcher icon on the xfce4 desktop")
-            x, y, w, h = found["box"]
-            print(f"\n[xfce4] icon at {found['box']} (panel {found['panel']} px)")
-            page.mouse.dblclick(*canvas_point(page, x + w // 2, y + min(h // 3, 24)))
+            icon_file = launcher.path
+            # With the icon on the desktop (xfdesktop shows it within seconds of starting)...
+            time.sleep(3)  # xfdesktop draws its icons after the backdrop: let it settle
+            page.evaluate(SNAP)
+            host.run("mv %s /tmp/launcher.away", icon_file)
+            gone = wait_for(lambda: (lambda r: r["changed"] > 300 and r)(page.evaluate(CHANGED)), 20,
+                            "the launcher icon did not disappear with its file")
+            host.run("mv /tmp/launcher.away %s", icon_file)
+            wait_for(lambda: page.evaluate(CHANGED)["changed"] < 50, 20,
+                     "the launcher icon did not come back with its file")
+            x, y, w, h = gone["box"]
+            print(f"\n[xfce4] launcher icon at {gone['box']} on the canvas")
+            assert w < 300 and h < 300, gone
+            page.mouse.dblclick(*canvas_point(page, x + w // 2, y + h // 3))
             window = wait_for(lambda: app_window(container, session, ("gvim", "Gvim"))[0], 40,
                               "no gvim window after a double-click on its icon (Thunar's service?)")
             result = wait_for(lambda: host.file("/tmp/gvim-python").exists and
@@ -199,7 +197,7 @@ def test_lean_python_app_is_on_the_sessions_path(images: ImageBuilder, container
         assert where == f"{VENV}/bin/cowsay", where
         assert "moo" in host.check_output(f"{VENV}/bin/cowsay -t moo")
         assert host.check_output(f"{VENV}/bin/python -c 'import sys; print(sys.base_prefix)'") == "/usr"
-        assert system_before_venv(session_path(container, "xterm"))
+        assert system_before_venv(wait_for(lambda: session_path(container, "xterm"), 30, "no xterm"))
 
         # An operator's `docker exec` reaches the display with one documented command.
         bare = container.run("xdpyinfo", env={"DISPLAY": ":1"})
