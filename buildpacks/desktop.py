@@ -61,6 +61,8 @@ NOTEBOOK_ENV_PACKAGES = (
 )
 NOTEBOOK_ENV_APT = ("python3", "python3-venv")
 PROFILE_SCRIPT = "/etc/profile.d/repo2desktop-notebook-env.sh"
+MATE_SCHEMA_OVERRIDE = ("[org.mate.SettingsDaemon.plugins.media-keys]\nactive=false\n\n"
+                        "[org.mate.SettingsDaemon.plugins.sound]\nactive=false\n")
 APT_TXT_LIMIT = 1024 * 1024
 
 Script = Tuple[str, str]
@@ -183,6 +185,15 @@ class DesktopLayer:
         # every login shell sources must not be writable by that user.
         owned = [HELPERS_IN_IMAGE] + ([PROFILE_SCRIPT] if self.needs_notebook_env else [])
         scripts.append(("root", f"chown -R root:root {' '.join(owned)}"))
+        # Package scripts run as root with HOME=$NB_USER's home (MATE's left a root-owned
+        # ~/.cache: dconf then fails for the user and MATE's daemons retry endlessly).
+        scripts.append(("root", 'if [ -d "${HOME}/.cache" ]; then chown -R ${NB_USER}:${NB_USER} "${HOME}/.cache"; fi'))
+        if self.desktop_config.window_manager == "mate":
+            # No sound device in a container: mate-settings-daemon's media-keys and sound
+            # plugins would probe ALSA every second and fill the session's log.
+            scripts.append(("root", f"printf '%s' {shlex.quote(MATE_SCHEMA_OVERRIDE)} > "
+                                    "/usr/share/glib-2.0/schemas/90_repo2desktop.gschema.override && "
+                                    "glib-compile-schemas /usr/share/glib-2.0/schemas"))
         if self.needs_notebook_env:
             packages = " ".join(shlex.quote(p) for p in NOTEBOOK_ENV_PACKAGES)
             scripts += [
