@@ -191,7 +191,9 @@ class DesktopLayer:
         if self.desktop_config.window_manager == "mate":
             # No sound device in a container: mate-settings-daemon's media-keys and sound
             # plugins would probe ALSA every second and fill the session's log.
-            scripts.append(("root", f"printf '%s' {shlex.quote(MATE_SCHEMA_OVERRIDE)} > "
+            # One Dockerfile line: printf turns the \\n escapes into the file's newlines.
+            override = MATE_SCHEMA_OVERRIDE.replace("\n", "\\n")
+            scripts.append(("root", f"printf {shlex.quote(override)} > "
                                     "/usr/share/glib-2.0/schemas/90_repo2desktop.gschema.override && "
                                     "glib-compile-schemas /usr/share/glib-2.0/schemas"))
         if self.needs_notebook_env:

@@ -147,3 +147,18 @@ def test_exec_env_prints_the_lowest_display(monkeypatch, capsys):
     assert capsys.readouterr().out == "export DISPLAY=:1\nexport XAUTHORITY=/a\n"
     assert cli.main(["exec-env", "--display", "2"]) == 0
     assert capsys.readouterr().out == "export DISPLAY=:2\n"
+
+
+def test_mate_dockerfile_silences_alsa_probes_in_one_line(tmp_path, monkeypatch, no_network):
+    yml = "version: 1\nvnc: {server: tigervnc, auth: none}\nwindow_manager: mate\n"
+    _, lines = _dockerfile(tmp_path, monkeypatch, {}, yml)
+    instructions = ("FROM", "ARG", "ENV", "RUN", "COPY", "USER", "WORKDIR", "EXPOSE", "LABEL",
+                    "ENTRYPOINT", "CMD", "#", "")
+    previous = ""
+    for line in lines:
+        if not previous.rstrip().endswith("\\"):
+            assert line.split(" ", 1)[0].upper() in instructions or not line.strip(), line
+        previous = line
+    run = next(l for l in lines if "90_repo2desktop.gschema.override" in l)
+    assert "media-keys]\\nactive=false" in run and "glib-compile-schemas" in run
+    assert any('chown -R ${NB_USER}:${NB_USER} "${HOME}/.cache"' in l for l in lines)
