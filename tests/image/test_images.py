@@ -407,14 +407,25 @@ def test_no_zombies_under_pid_1(desktop: Container, shared: SharedDesktop):
     """Background programs of the desktop (autostart's `sh -c APP &`) outlive their shells; PID 1
     (repo2docker's entrypoint) never reaps, so supervisord does (a child subreaper)."""
     session = desktop.desktop()
-    zombies = []
-    for _ in range(6):  # over 3 s after the desktop answers: a shell that ended shows up
-        zombies = [p for p in desktop.host.check_output("ps -eo pid=,ppid=,stat=,args=").splitlines()
-                   if p.split()[2].startswith("Z")]
-        if zombies:
-            break
+
+    def zombies():
+        rows = [line.split(None, 3) for line in
+                desktop.host.check_output("ps -eo pid=,ppid=,stat=,args=").splitlines()]
+        return {(r[0], r[1], r[3] if len(r) > 3 else "") for r in rows if r[2].startswith("Z")}
+
+    # A child that just ended is a zombie until its parent's next wait (supervisord reaps
+    # once a second): only one still there 2.5 s later has no reaper.
+    lasting = set()
+    for _ in range(3):
+        seen = zombies()
+        if seen:
+            time.sleep(2.5)
+            lasting = seen & zombies()
+            if lasting:
+                break
         time.sleep(0.5)
-    assert zombies == [], f"zombies in {shared.name}: {zombies}"
+    parents = {ppid: desktop.host.check_output("ps -o args= -p %s", ppid) for _, ppid, _ in lasting}
+    assert not lasting, f"zombies in {shared.name} that nobody reaps: {lasting}; their parents: {parents}"
     orphans = [p for p in desktop.processes() if p.ppid == 1 and p.pid != session.session.pid
                and "jupyter" not in p.args]
     assert orphans == [], f"desktop processes re-parented to PID 1: {[p.args for p in orphans]}"
