@@ -53,8 +53,8 @@ def open_in_chromium(chromium, container: Container):
     context.set_extra_http_headers(container.headers)
     page = context.new_page()
     page.goto(container.url("desktop/"))
-    page.wait_for_url(re.compile(r"/desktop/vnc(_lite)?\.html"), timeout=60_000)
-    page.wait_for_function(CANVAS_SIZE, timeout=30_000, polling=100)
+    # The served page is the viewer itself (it connects once the desktop answers).
+    page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=100)
     return context, page
 
 
