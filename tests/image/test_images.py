@@ -54,10 +54,10 @@ EXPECTED: Dict[str, Expected] = {
     "xfce4": Expected("tigervnc", ("x-session",),
                       ("xfce4-session", "xfwm4", "xfce4-panel", "xfdesktop"), ("xfce4-panel", "Xfce4-panel"),
                       white=0.02),
-    "mate": Expected("tigervnc", ("x-session", "websockify"),
+    "mate": Expected("tigervnc", ("x-session",),
                      ("mate-session", "marco", "mate-panel", "caja", "xterm"), XTERM),
-    "icewm": Expected("tightvnc", ("x-session", "websockify"), ("icewm-session", "xterm"), XTERM),
-    "lean-python": Expected("tigervnc", ("x-session", "websockify"), ("xterm",), XTERM),
+    "icewm": Expected("tightvnc", ("x-session",), ("icewm-session", "xterm"), XTERM),
+    "lean-python": Expected("tigervnc", ("x-session",), ("xterm",), XTERM),
 }
 DESKTOPS = list(EXPECTED)
 X_SERVER_NAMES = dict(zip(("tightvnc", "tigervnc"), X_SERVERS))
