@@ -26,13 +26,10 @@ from .images import (BASE_IMAGE_ENV, DEFAULT_BASE_IMAGE, ContainerPool, ImageBui
                      image_exists)
 
 BUILDER_KEY = pytest.StashKey[ImageBuilder]()
-CHROMIUM = "/usr/bin/chromium"
 # The tier's image and container names are fixed (r2d-test-*), so two sessions on one dockerd
 # would untag and rebuild each other's images: a second session waits for the first.
 LOCK_FILE = Path(tempfile.gettempdir()) / "r2d-test-image-tier.lock"
 LOCK_WAIT = 3600.0
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -97,18 +94,6 @@ def containers(tier_lock: None) -> Iterator[ContainerPool]:
     finally:
         pool.remove_all()
         signal.signal(signal.SIGTERM, previous)
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -19,9 +19,6 @@ from .serving import SERVE_IMAGE, ServeProcess, chp_executable, engine_or_fail
 
 # R2D_TEST_SERVE_REUSE_IMAGE=1 keeps an existing test image instead of rebuilding it.
 REUSE_ENV = "R2D_TEST_SERVE_REUSE_IMAGE"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -53,18 +50,6 @@ def serves() -> Iterator[list]:
         for process in started:
             process.stop()
         signal.signal(signal.SIGTERM, previous)
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")

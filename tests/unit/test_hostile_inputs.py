@@ -277,6 +277,15 @@ from repo2desktop import cli
 class Stop(BaseException):
     pass
 
+def peak_rss():
+    # VmHWM is this process's own high-water mark. ru_maxrss is not: Linux carries it over
+    # execve, so a worker started by a large pytest process would report the parent's size.
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
 def stop(signum, frame):
     raise Stop()
 
@@ -298,7 +307,7 @@ for line in sys.stdin:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         result["cpu"] = time.process_time() - began
-        result["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        result["peak"] = peak_rss()
     result["stdout"], result["stderr"] = out.getvalue(), err.getvalue()
     print(json.dumps(result), flush=True)
 """
