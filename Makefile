@@ -2,7 +2,9 @@
 # Docker engine, base image), so a newcomer's first command works on a fresh machine.
 SHELL := /bin/bash
 PYTHON ?= python3
-PIP ?= $(PYTHON) -m pip
+# pip through the interpreter itself, not a pyenv shim: pyenv's rehash hook after `python -m pip`
+# fails the whole install when an interrupted rehash elsewhere left its lock file behind.
+PIP ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)') -m pip
 PYTEST ?= $(PYTHON) -m pytest
 BASE_IMAGE ?= repo2desktop/base:bookworm
 EXAMPLE ?= tests/image/fixtures/apt-autostart
@@ -36,6 +38,7 @@ deps-host: ## Debian packages: desktop stack, chromium, docker.io, debootstrap
 .PHONY: deps-python
 deps-python: viewer ## this package (editable) with its test dependencies
 	$(PIP) install -q -e '.[test]'
+	@if command -v pyenv >/dev/null; then timeout 90 pyenv rehash || echo "deps-python: pyenv rehash failed (a stale lock?); new commands may lack their shims" >&2; fi
 
 VIEWER := viewer/dist/desktop.js
 .PHONY: viewer
