@@ -112,7 +112,10 @@ def setup_desktop() -> dict:
     os.environ["XAUTHORITY"] = xauthority
     overrides["display.number"] = display
 
-    if page.applies(config):
+    # Under jupyterhub-singleuser the page's own handlers loop on the hub's login redirect
+    # (ERR_TOO_MANY_REDIRECTS, tests/serve/test_hub.py), so hub servers keep the proxied
+    # session path, which authenticates through jupyter-server-proxy, until that is fixed.
+    if page.applies(config) and not os.environ.get("JUPYTERHUB_API_TOKEN"):
         spec = _direct(config, display, xauthority, private, location,
                        keeper.process.pid if reservation is not None else 0)
         if spec is not None:
