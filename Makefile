@@ -14,7 +14,6 @@ CHP_VERSION ?= 5.3.0
 NODE_PREFIX ?= build/node
 SERVE_IMAGE ?= repo2desktop-serve-demo
 SERVE_PORT ?= 8000
-STAMP := build/.stamps
 
 export BASE_IMAGE
 export REPO2DESKTOP_BASE_IMAGE := $(BASE_IMAGE)
@@ -40,10 +39,10 @@ deps-python: viewer ## this package (editable) with its test dependencies
 	$(PIP) install -q -e '.[test]'
 	@if command -v pyenv >/dev/null; then timeout 90 pyenv rehash || echo "deps-python: pyenv rehash failed (a stale lock?); new commands may lack their shims" >&2; fi
 
-VIEWER := viewer/dist/desktop.js
+VIEWER := repo2desktop/viewer/dist/desktop.js
 .PHONY: viewer
 viewer: $(VIEWER) ## bundle the page's noVNC (npm @novnc/novnc, pinned) into one module
-$(VIEWER): viewer/desktop.js viewer/package.json viewer/package-lock.json scripts/build-viewer.bash
+$(VIEWER): $(addprefix repo2desktop/viewer/,desktop.js package.json package-lock.json) scripts/build-viewer.bash
 	bash scripts/build-viewer.bash
 
 .PHONY: engine

@@ -2,7 +2,7 @@
 
 The bundle (repo2desktop/viewer/dist/desktop.js) is a build product, never committed:
 build_py runs scripts/build-viewer.bash (npm @novnc/novnc + esbuild, versions pinned in
-viewer/package-lock.json) into the wheel's build folder unless a checkout already built it
+repo2desktop/viewer/package-lock.json) into the wheel's build folder unless a checkout already built it
 (`make viewer`), in which case package data carries that file.
 """
 import os

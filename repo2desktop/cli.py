@@ -12,8 +12,8 @@ import sys
 import time
 from typing import List, Optional
 
-from . import discover
-from .errors import ConfigError, Repo2DesktopError
+from repo2desktop.config import discover
+from repo2desktop.errors import ConfigError, Repo2DesktopError
 
 
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +46,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .runtime.files import write_rendered
+    from repo2desktop.runtime.files import write_rendered
 
     config = discover.load(args.path, _overrides(args))
     written = write_rendered(config, os.path.abspath(args.out), listen=args.listen)
@@ -56,9 +56,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .runtime.foreground import run_up
+    from repo2desktop.runtime.foreground import run_up
 
-    from .runtime.limits import shared_host_warnings
+    from repo2desktop.runtime.limits import shared_host_warnings
 
     config = discover.load(args.path, _overrides(args))
     for warning in [*config.warnings, *shared_host_warnings(config)]:
@@ -67,7 +67,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_session(args: argparse.Namespace) -> int:
-    from .runtime.foreground import run_config_error, run_session
+    from repo2desktop.runtime.foreground import run_config_error, run_session
 
     try:
         config = discover.load(args.config, _overrides(args))
@@ -79,7 +79,7 @@ def cmd_session(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import build, option_value, without_option
+    from repo2desktop.repo2docker.build import build, option_value, without_option
 
     # Options end at "--": what follows is the container's command, passed on untouched.
     r2d = list(args.r2d_args)
@@ -91,7 +91,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .init import init
+    from repo2desktop.config.starter import init
 
     for path in init(args.path):
         print(path)
@@ -99,20 +99,20 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_config_path(args: argparse.Namespace) -> int:
-    from .build import config_file_path
+    from repo2desktop.repo2docker.build import config_file_path
 
     print(config_file_path())
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import options, service
+    from repo2desktop.serve import options, service
 
     return service.run(options.from_args(args))
 
 
 def cmd_hub_config(args: argparse.Namespace) -> int:
-    from .serve.hubconfig import HubSettings, write
+    from repo2desktop.serve.hubconfig import HubSettings, write
 
     settings = HubSettings(args.image, cull_timeout=args.cull_timeout, cull_every=args.cull_every,
                            cull_max_age=args.cull_max_age, mem_limit=args.mem_limit,
@@ -123,7 +123,7 @@ def cmd_hub_config(args: argparse.Namespace) -> int:
 
 
 def cmd_exec_env(args: argparse.Namespace) -> int:
-    from .runtime import displays
+    from repo2desktop.runtime import displays
 
     found = displays.running()
     if args.display is not None:
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve", help="temporary desktops for visitors: a pre-started pool behind "
                       "configurable-http-proxy (tmpnb's options and API)")
-    from .serve.options import add_arguments as add_serve_arguments
+    from repo2desktop.serve.options import add_arguments as add_serve_arguments
     add_serve_arguments(p)
     p.set_defaults(func=cmd_serve)
 

@@ -1,8 +1,8 @@
-"""The one place that locates the templates and scripts shipped inside the package.
+"""The one place that locates the data files shipped inside the package.
 
-In a checkout they are the top-level templates/ and scripts/ folders; in an installed wheel
-they are package data under repo2desktop/templates and repo2desktop/scripts (pyproject.toml
-maps one onto the other).
+The templates live beside the renderer (repo2desktop/render/templates), the viewer in
+repo2desktop/viewer; in a checkout and in an installed wheel alike they are found through
+importlib, so an editable install and a wheel behave the same.
 """
 from __future__ import annotations
 
@@ -18,11 +18,7 @@ def _package_dir(name: str) -> str:
 
 
 def templates_dir() -> str:
-    return _package_dir("repo2desktop.templates")
-
-
-def scripts_dir() -> str:
-    return _package_dir("repo2desktop.scripts")
+    return os.path.join(_package_dir("repo2desktop.render"), "templates")
 
 
 def viewer_files() -> dict:
@@ -40,9 +36,3 @@ def viewer_files() -> dict:
                            "run `make viewer` (needs npm) or set novnc.directory")
     return files
 
-
-def script(name: str) -> str:
-    path = os.path.join(scripts_dir(), name)
-    if not os.path.isfile(path):
-        raise RuntimeError(f"missing script {name} in {scripts_dir()}")
-    return path

@@ -155,8 +155,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     apt = {}
     if not args.quick and docker_ok():
         from bench_apt import footprint
-        from repo2desktop import discover
-        from repo2desktop.config import apt_packages
+        from repo2desktop.config import discover
+        from repo2desktop.config.model import apt_packages
         sets = {}
         for system in systems:
             if system.peer:

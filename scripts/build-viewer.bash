@@ -1,12 +1,12 @@
 #!/bin/bash
-# Bundle the desktop page's VNC client (viewer/desktop.js + npm @novnc/novnc, versions pinned
-# in viewer/package-lock.json) into ONE minified module: OUT_DIR/desktop.js.
+# Bundle the desktop page's VNC client (repo2desktop/viewer/desktop.js + npm @novnc/novnc,
+# versions pinned in repo2desktop/viewer/package-lock.json) into ONE minified module: OUT_DIR/desktop.js.
 # Run by `make viewer` (checkouts) and by setup.py when a wheel is built; images get the
 # bundle inside the wheel, so they need neither node nor Debian's novnc.
-# Usage: build-viewer.bash [OUT_DIR] (default viewer/dist). WORK_DIR (env) holds node_modules.
+# Usage: build-viewer.bash [OUT_DIR] (default repo2desktop/viewer/dist). WORK_DIR (env) holds node_modules.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-src="$here/viewer"
+src="$here/repo2desktop/viewer"
 out="$(mkdir -p "${1:-$src/dist}" && cd "${1:-$src/dist}" && pwd)"
 work="${WORK_DIR:-$here/build/viewer}"
 

@@ -17,8 +17,8 @@ import socket
 from dataclasses import dataclass
 from typing import Optional
 
-from ..render import VNC_BASE_PORT
-from .guard import is_alive, release_lock_file, socket_answers, x_lock_path, x_lock_pid, x_socket_path
+from repo2desktop.render import VNC_BASE_PORT
+from repo2desktop.runtime.guard import is_alive, release_lock_file, socket_answers, x_lock_path, x_lock_pid, x_socket_path
 
 
 def port_is_free(port: int) -> bool:

@@ -4,15 +4,15 @@ from __future__ import annotations
 import os
 from typing import List
 
-from ..config import DesktopConfig
-from ..render import Session, render
-from .session import _websockify_executable
+from repo2desktop.config.model import DesktopConfig
+from repo2desktop.render import Session, render
+from repo2desktop.runtime.session import _websockify_executable
 
 
 def write_rendered(config: DesktopConfig, out_dir: str, listen: str = "tcp:6080") -> List[str]:
     """Render as if the session ran in OUT_DIR on display.number (or :1); return paths."""
     if not (listen.startswith("tcp:") or listen.startswith("unix:")):
-        from ..errors import Repo2DesktopError
+        from repo2desktop.errors import Repo2DesktopError
         raise Repo2DesktopError(f"--listen must be tcp:PORT or unix:PATH, not {listen!r}")
     session = Session(
         runtime_dir=out_dir, display=config.display.number or 1, listen=listen,

@@ -7,10 +7,10 @@ import signal
 import sys
 import time
 
-from ..config import DesktopConfig
-from ..errors import Repo2DesktopError, RuntimeStartError
-from . import allocate, guard
-from .session import DesktopSession
+from repo2desktop.config.model import DesktopConfig
+from repo2desktop.errors import Repo2DesktopError, RuntimeStartError
+from repo2desktop.runtime import allocate, guard
+from repo2desktop.runtime.session import DesktopSession
 
 
 class _Stop(BaseException):
@@ -154,7 +154,7 @@ def run_config_error(errors: str, unix_socket: str) -> int:
     import shutil
     import tempfile
 
-    from ..render import error_page
+    from repo2desktop.render import error_page
 
     _install_signal_handlers()
     print(f"repo2desktop: {errors}", file=sys.stderr, flush=True)

@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 from typing import List, Tuple
 
-from .. import repofiles
-from ..config import LAUNCHER_PLACES, DesktopConfig
-from ..render import Session, launcher_path
+from repo2desktop.config import repofiles
+from repo2desktop.config.model import LAUNCHER_PLACES, DesktopConfig
+from repo2desktop.render import Session, launcher_path
 
 # Files for $HOME are settings and launchers; a bigger one is not what desktop.yml is for.
 MAX_HOME_FILE = 64 * 1024 * 1024

@@ -15,7 +15,7 @@ import os
 import pwd
 from typing import List
 
-from ..config import DesktopConfig
+from repo2desktop.config.model import DesktopConfig
 
 NO_LOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown")
 

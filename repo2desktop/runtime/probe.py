@@ -155,7 +155,7 @@ def rfb_authenticate(listen: str, password: str, path: Optional[str] = "/websock
     Returns the server's RFB version; raises OSError (AuthenticationFailed if refused).
     PATH None: LISTEN is the VNC server itself (no websockify in between).
     """
-    from .vncpasswd import challenge_response
+    from repo2desktop.runtime.vncpasswd import challenge_response
 
     with _connect(listen, timeout) as sock:
         stream = _RawStream(sock) if path is None else _open_websocket(sock, path, None)

@@ -20,12 +20,12 @@ import time
 import xmlrpc.client
 from typing import Callable, Dict, List, Optional
 
-from ..config import DesktopConfig
-from ..errors import RuntimeStartError
-from ..render import VIEWER_PAGES, Session, render, viewer_page
-from ..resources import viewer_files
-from . import allocate, guard, probe, vncpasswd, xauth
-from .guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
+from repo2desktop.config.model import DesktopConfig
+from repo2desktop.errors import RuntimeStartError
+from repo2desktop.render import VIEWER_PAGES, Session, render, viewer_page
+from repo2desktop.resources import viewer_files
+from repo2desktop.runtime import allocate, guard, probe, vncpasswd, xauth
+from repo2desktop.runtime.guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
 ESSENTIAL = ("x-session", "websockify")
 
 
@@ -104,7 +104,7 @@ class DesktopSession:
         if self._status_has_password is None:
             self._status_has_password = listen.startswith("unix:")
         self._write_files()
-        from .home import install_home_files
+        from repo2desktop.runtime.home import install_home_files
         self.home_report = install_home_files(cfg, self.session, os.path.expanduser("~"))
         return self.session
 
@@ -149,7 +149,7 @@ class DesktopSession:
     def preflight(self) -> None:
         """Fail at once, by name, when a program's executable is missing."""
         import shlex
-        from ..render import websockify_command, x_session_command
+        from repo2desktop.render import websockify_command, x_session_command
 
         x_words = shlex.split(x_session_command(self.config, self.session))
         server = x_words[x_words.index("--") + 1] if "--" in x_words else x_words[0]

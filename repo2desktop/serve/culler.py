@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from .pool import Pool
+from repo2desktop.serve.pool import Pool
 
 
 def cull_forever(pool: Pool, period: float, stopping: threading.Event,

@@ -15,8 +15,8 @@ from typing import Callable, List
 import docker
 import docker.errors
 
-from ..errors import Repo2DesktopError
-from .options import CONTAINER_PORT, ServeOptions
+from repo2desktop.errors import Repo2DesktopError
+from repo2desktop.serve.options import CONTAINER_PORT, ServeOptions
 
 POOL_LABEL = "repo2desktop.serve.pool"
 USER_LABEL = "repo2desktop.serve.user"

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
-from ..errors import Repo2DesktopError
+from repo2desktop.errors import Repo2DesktopError
 
 CONFIG_NAME = "jupyterhub_config.py"
 VALUES_NAME = "values.yaml"

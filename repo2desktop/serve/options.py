@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
-from ..errors import Repo2DesktopError
+from repo2desktop.errors import Repo2DesktopError
 
 
 class OptionError(Repo2DesktopError):

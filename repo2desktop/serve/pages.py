@@ -6,7 +6,7 @@ import html
 import time
 from typing import Dict, Iterable
 
-from .pool import Failure, Slot
+from repo2desktop.serve.pool import Failure, Slot
 
 RETRY_SECONDS = 3
 INFO_REFRESH_SECONDS = 2

@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Deque, Dict, List, Optional, Tuple
 
-from .docker_adapter import Engine
-from .options import ServeOptions
-from .proxy import ProxyClient
-from .readiness import wait_ready
+from repo2desktop.serve.docker_adapter import Engine
+from repo2desktop.serve.options import ServeOptions
+from repo2desktop.serve.proxy import ProxyClient
+from repo2desktop.serve.readiness import wait_ready
 
 STARTING, READY, CLAIMED = "starting", "ready", "claimed"
 ALPHABET = string.ascii_lowercase + string.digits

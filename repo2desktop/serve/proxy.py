@@ -22,7 +22,7 @@ from typing import Callable, Dict, Optional
 
 import requests
 
-from ..errors import Repo2DesktopError
+from repo2desktop.errors import Repo2DesktopError
 
 CHP_VERSION = "5.3.0"
 INSTALL_HINT = (f"configurable-http-proxy not found: install it with `npm install -g "

@@ -16,12 +16,12 @@ import threading
 import time
 from typing import Callable, Optional
 
-from . import culler
-from .docker_adapter import Engine
-from .options import ServeOptions
-from .pool import CLAIMED, STARTING, Pool, Slot
-from .proxy import Proxy, find_executable, free_port
-from .web import AdminHandler, PublicHandler, serve_in_thread
+from repo2desktop.serve import culler
+from repo2desktop.serve.docker_adapter import Engine
+from repo2desktop.serve.options import ServeOptions
+from repo2desktop.serve.pool import CLAIMED, STARTING, Pool, Slot
+from repo2desktop.serve.proxy import Proxy, find_executable, free_port
+from repo2desktop.serve.web import AdminHandler, PublicHandler, serve_in_thread
 
 
 def terminal_log(line: str) -> None:

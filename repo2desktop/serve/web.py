@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional, Tuple
 from urllib.parse import quote
 
-from . import pages
-from .options import ServeOptions
-from .pool import Pool
+from repo2desktop.serve import pages
+from repo2desktop.serve.options import ServeOptions
+from repo2desktop.serve.pool import Pool
 
 
 class Server(ThreadingHTTPServer):

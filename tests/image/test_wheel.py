@@ -1,7 +1,7 @@
 """repo2desktop installed from its wheel, not from the checkout, builds an image.
 
-The wheel must carry the buildpack scripts, the templates and repo2docker's config file
-(pyproject.toml maps buildpacks/, templates/ and scripts/ into the package). Everything
+The wheel must carry the buildpack scripts, the templates, the viewer and repo2docker's config
+file (all inside the one repo2desktop package tree), and nothing else. Everything
 below runs outside the checkout: a fresh venv, a copy of the desktop-only fixture, a
 temporary working directory, no PYTHONPATH.
 """
@@ -54,11 +54,17 @@ def installed():
     wheels = list(dist.glob("repo2desktop-*.whl"))
     assert len(wheels) == 1, wheels
     names = zipfile.ZipFile(wheels[0]).namelist()
-    for needed in ("repo2desktop/buildpacks/repo2docker_config.py", "repo2desktop/templates/xinitrc.j2",
-                   "repo2desktop/buildpacks/install-apt-packages.bash",
+    for needed in ("repo2desktop/repo2docker/buildpacks/repo2docker_config.py",
+                   "repo2desktop/render/templates/xinitrc.j2",
+                   "repo2desktop/repo2docker/buildpacks/install-apt-packages.bash",
                    # the bundled noVNC viewer, built by setup.py from a clean copy (no dist/ there)
                    "repo2desktop/viewer/desktop.html", "repo2desktop/viewer/dist/desktop.js"):
         assert needed in names, f"{needed} is not in {wheels[0].name}"
+    # One package tree: the development scripts (dockerd, debootstrap, bench) and the tests
+    # stay out of the wheel, and so out of every image.
+    outside = sorted(n for n in names if not n.startswith(("repo2desktop/", "repo2desktop-")))
+    assert outside == [], outside
+    assert not any("start-dockerd" in n or "bench" in n for n in names), names
 
     venv = root / "venv"
     run([sys.executable, "-m", "venv", venv])

@@ -15,11 +15,11 @@ from typing import Callable, Dict, Optional, Union
 
 import pytest
 
-from repo2desktop import discover
-from repo2desktop.config import DesktopConfig
-from repo2desktop.loader import parse
+from repo2desktop.config import discover
+from repo2desktop.config.model import DesktopConfig
+from repo2desktop.config.loader import parse
 from repo2desktop.render import RenderedFile, Session, render
-from repo2desktop.validate import validate
+from repo2desktop.config.validate import validate
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Dict, Iterable, List, Tuple
 
-from repo2desktop.config import DesktopConfig
+from repo2desktop.config.model import DesktopConfig
 
 SH = shutil.which("sh")
 SCRIPT_MODE = 0o700

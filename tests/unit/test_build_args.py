@@ -14,9 +14,9 @@ from typing import List
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from repo2desktop import build as build_module
+from repo2desktop.repo2docker import build as build_module
 from repo2desktop import cli
-from repo2desktop.build import (BASE_IMAGE_ENV, ENGINE, build, config_file_path, repo2docker_args)
+from repo2desktop.repo2docker.build import (BASE_IMAGE_ENV, ENGINE, build, config_file_path, repo2docker_args)
 from repo2desktop.errors import ConfigError, Repo2DesktopError
 
 CONFIG = "/opt/r2d/repo2docker_config.py"
@@ -121,7 +121,7 @@ def test_ours_come_first_so_repeated_user_options_win():
 # -- build(): the subprocess and the user's --config ---------------------------------------
 
 class Recorder:
-    """Stands in for subprocess.Popen in repo2desktop.build."""
+    """Stands in for subprocess.Popen in repo2desktop.repo2docker.build."""
 
     def __init__(self, returncode: int = 0, output: bytes = b""):
         self.calls: List[List[str]] = []
@@ -163,7 +163,7 @@ def test_build_runs_repo2docker_with_our_config(recorder, repo, monkeypatch, cap
     code = build(str(repo), ["--engine", "docker", "--no-run"], no_build=False, base_image="b:1")
     assert code == 3  # repo2docker's exit code
     (argv,) = recorder.calls
-    assert argv[1:3] == ["-m", "repo2desktop.r2d"]  # repo2docker's CLI, rebuilding existing images
+    assert argv[1:3] == ["-m", "repo2desktop.repo2docker.r2d"]  # repo2docker's CLI, rebuilding existing images
     assert argv[3:] == ["--config", config_file_path(), "--Repo2Docker.base_image=b:1", "--engine", "docker",
                         "--no-run", str(repo)]
     assert "repo2desktop: running python -m repo2docker --config" in capsys.readouterr().err

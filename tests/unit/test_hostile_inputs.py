@@ -382,7 +382,7 @@ def test_hostile_case(results, case: Case):
 
 # --- the buildpack (plain `repo2docker --config "$(repo2desktop config-path)"`) -------------
 def _buildpack_detect(repo: Path, monkeypatch, caplog):
-    from repo2desktop.buildpacks import selection
+    from repo2desktop.repo2docker.buildpacks import selection
 
     monkeypatch.chdir(repo)
     with caplog.at_level(logging.INFO, logger="repo2docker"):
@@ -429,7 +429,7 @@ def _session(runtime_dir: Path):
 
 
 def test_home_source_swapped_for_a_symlink_after_validation_is_not_copied(tmp_path, monkeypatch):
-    from repo2desktop import discover
+    from repo2desktop.config import discover
     from repo2desktop.runtime.home import install_home_files
 
     secret = tmp_path / "secret.txt"
@@ -453,7 +453,7 @@ def test_home_source_swapped_for_a_symlink_after_validation_is_not_copied(tmp_pa
 
 
 def test_home_copies_get_user_only_modes(tmp_path):
-    from repo2desktop import discover
+    from repo2desktop.config import discover
     from repo2desktop.runtime.home import install_home_files
 
     repo, home = tmp_path / "repo", tmp_path / "home"
@@ -472,7 +472,7 @@ def test_home_copies_get_user_only_modes(tmp_path):
 
 
 def test_home_copy_replaces_a_symlink_in_home_instead_of_writing_through_it(tmp_path):
-    from repo2desktop import discover
+    from repo2desktop.config import discover
     from repo2desktop.runtime.home import install_home_files
 
     repo, home, elsewhere = tmp_path / "repo", tmp_path / "home", tmp_path / "elsewhere.txt"
@@ -494,7 +494,7 @@ AUTOSTART = ["touch one # a comment", "touch 'two)'", 'touch "three', "touch fou
 
 @pytest.mark.skipif(not os.path.exists("/bin/sh"), reason="needs /bin/sh")
 def test_autostart_entries_with_comments_and_odd_syntax(tmp_path, monkeypatch):
-    from repo2desktop import discover
+    from repo2desktop.config import discover
     from repo2desktop.render import render
 
     monkeypatch.chdir(tmp_path)
@@ -523,9 +523,9 @@ def test_header_cannot_add_lines_to_generated_files(tmp_path):
     import configparser
     import dataclasses
 
-    from repo2desktop.loader import parse
+    from repo2desktop.config.loader import parse
     from repo2desktop.render import render
-    from repo2desktop.validate import validate
+    from repo2desktop.config.validate import validate
 
     config = validate(parse("version: 1\n", "desktop.yml"), "desktop.yml")
     config = dataclasses.replace(config, source="x\n[program:evil]\ncommand=/bin/evil\n#")
@@ -580,7 +580,7 @@ def test_vnc_command_overrides_are_warned_about_what_they_drop(tmp_path, monkeyp
     "xinit -- /usr/bin/Xtigervnc :{display} -auth {xauthority} -interface 127.0.0.1 -PasswordFile={rfbauth}",
 ])
 def test_vnc_command_overrides_keeping_the_protections_are_not_warned(tmp_path, monkeypatch, command):
-    from repo2desktop import discover
+    from repo2desktop.config import discover
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "desktop.yml").write_text(f"version: 1\nvnc:\n  server: tigervnc\n  command: '{command}'\n")
@@ -588,7 +588,7 @@ def test_vnc_command_overrides_keeping_the_protections_are_not_warned(tmp_path, 
 
 
 def test_nbnovnc_vnc_command_override_is_warned_too(tmp_path, monkeypatch):
-    from repo2desktop import discover
+    from repo2desktop.config import discover
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "desktop.yml").write_text("version: 1\n")
@@ -598,7 +598,7 @@ def test_nbnovnc_vnc_command_override_is_warned_too(tmp_path, monkeypatch):
 
 # --- item 15: the longest allowed launcher name still renders into a usable file name -------
 def test_longest_launcher_names_fit_in_a_file_name(tmp_path, monkeypatch):
-    from repo2desktop import discover
+    from repo2desktop.config import discover
     from repo2desktop.render import render
 
     monkeypatch.chdir(tmp_path)

@@ -9,10 +9,10 @@ import threading
 
 import pytest
 
-from repo2desktop import page
+from repo2desktop.jupyter import page
 from repo2desktop.runtime import probe
-from repo2desktop.loader import parse
-from repo2desktop.validate import validate
+from repo2desktop.config.loader import parse
+from repo2desktop.config.validate import validate
 
 
 def load(text: str):

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from repo2desktop import discover
-from repo2desktop.config import DesktopConfig
+from repo2desktop.config import discover
+from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import Session, render
 

@@ -436,8 +436,8 @@ def test_every_template_needs_its_context():
 
 
 def _any_config():
-    from repo2desktop.loader import parse
-    from repo2desktop.validate import validate
+    from repo2desktop.config.loader import parse
+    from repo2desktop.config.validate import validate
 
     return validate(parse("version: 1\n", "desktop.yml"), "desktop.yml")
 

@@ -12,7 +12,8 @@ from typing import Union
 
 import pytest
 
-from repo2desktop import cli, discover
+from repo2desktop import cli
+from repo2desktop.config import discover
 from repo2desktop.errors import ConfigError
 
 TOP_KEYS = ("version, display, vnc, websockify, novnc, window_manager, autostart, packages, "

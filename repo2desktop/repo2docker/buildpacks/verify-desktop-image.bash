@@ -35,7 +35,8 @@ found = points.select(group=group) if hasattr(points, "select") else points.get(
 names = {ep.name for ep in found}
 if "desktop" not in names:
     sys.exit("repo2desktop: error: the 'desktop' jupyter-server-proxy entry point is not registered")
-from repo2desktop import discover, resources
+from repo2desktop.config import discover
+from repo2desktop import resources
 if discover.load(os.environ["REPO2DESKTOP_CONFIG"]).novnc.directory is None:
     try:
         resources.viewer_files()  # the bundled noVNC page came with the wheel

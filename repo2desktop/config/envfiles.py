@@ -19,7 +19,7 @@ import re
 import stat
 from typing import List, Optional, Tuple
 
-from .errors import Problem
+from repo2desktop.errors import Problem
 
 MAX_BYTES = 1 << 20
 # Python packages that draw with OpenGL (GLX on X11): they fail or crash on TightVNC 1.3.

@@ -17,11 +17,13 @@ import subprocess
 import sys
 import tempfile
 
-from . import discover, nbnovnc, page
-from .errors import ConfigError
-from .render import server_proxy_spec
-from .resources import templates_dir
-from .runtime import allocate, guard
+from repo2desktop.config import discover
+from repo2desktop.jupyter import nbnovnc
+from repo2desktop.jupyter import page
+from repo2desktop.errors import ConfigError
+from repo2desktop.render import server_proxy_spec
+from repo2desktop.resources import templates_dir
+from repo2desktop.runtime import allocate, guard
 
 
 def _config_location() -> str:
@@ -84,7 +86,7 @@ def setup_desktop() -> dict:
         config = discover.defaults()
         return server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                                  icon_path=_icon(config, location))
-    from .runtime.limits import shared_host_warnings
+    from repo2desktop.runtime.limits import shared_host_warnings
 
     for warning in [*config.warnings, *shared_host_warnings(config)]:
         print(f"repo2desktop: {warning}", file=sys.stderr)

@@ -16,9 +16,9 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
-from .config import apt_packages
-from .loader import parse
-from .validate import validate
+from repo2desktop.config.model import apt_packages
+from repo2desktop.config.loader import parse
+from repo2desktop.config.validate import validate
 
 REQUIREMENT_ENV = "REPO2DESKTOP_REQUIREMENT"
 # Top-level files repo2docker reads; a new binder/ folder would make it ignore them all.

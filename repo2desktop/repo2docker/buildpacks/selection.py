@@ -22,9 +22,9 @@ from typing import List
 from repo2docker.app import Repo2Docker
 from repo2docker.buildpacks import BaseImage, DockerBuildPack, PythonBuildPack
 
-from repo2desktop import discover
+from repo2desktop.config import discover
 
-from .desktop import DesktopOnlyBuildPack, DesktopVenvBuildPack, desktop_variant
+from repo2desktop.repo2docker.buildpacks.desktop import DesktopOnlyBuildPack, DesktopVenvBuildPack, desktop_variant
 
 
 class DockerfileBuildPack(DockerBuildPack):

@@ -41,12 +41,12 @@ from typing import Dict, List, Tuple
 
 from repo2docker.buildpacks import BaseImage, CondaBuildPack, NixBuildPack
 
-from repo2desktop import discover, envfiles, repofiles
-from repo2desktop.config import DesktopConfig, apt_packages
+from repo2desktop.config import discover, envfiles, repofiles
+from repo2desktop.config.model import DesktopConfig, apt_packages
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import X_SERVERS
 
-from .wheel import build_wheel, context_dir
+from repo2desktop.repo2docker.wheel import build_wheel, context_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_IN_IMAGE = "/etc/repo2desktop/desktop.yml"

@@ -18,8 +18,8 @@ from ruamel.yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartE
 from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.scanner import RoundTripScanner
 
-from . import repofiles
-from .errors import ConfigError, Problem
+from repo2desktop.config import repofiles
+from repo2desktop.errors import ConfigError, Problem
 
 # A desktop.yml is a few dozen lines; anything this big is a mistake (a log, a dataset).
 # ruamel's pure-Python scanner needs ~3 us per character (a 256 KiB comment took 0.9 s):
@@ -252,6 +252,6 @@ def load_document(path: str) -> Any:
 
 def load_config(path: str):
     """Read, parse and validate ``path`` into a DesktopConfig (raises ConfigError)."""
-    from .validate import validate  # validate imports config only; no cycle at import time
+    from repo2desktop.config.validate import validate  # validate imports config only; no cycle at import time
 
     return validate(load_document(path), shown_path(path), os.path.dirname(os.path.abspath(path)))

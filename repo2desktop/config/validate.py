@@ -15,11 +15,11 @@ import os
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from . import repofiles, vncargs
-from .config import (
+from repo2desktop.config import repofiles, vncargs
+from repo2desktop.config.model import (
     WINDOW_MANAGER_COMMANDS, AppLauncher, DesktopConfig, Display, HomeFile, Launcher, NoVnc, Program, Vnc, Websockify,
 )
-from .errors import ConfigError, Problem
+from repo2desktop.errors import ConfigError, Problem
 
 SUPPORTED_VERSION = 1
 # Patterns are used with fullmatch: '$' alone would also accept a trailing line break.

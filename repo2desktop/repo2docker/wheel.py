@@ -2,9 +2,9 @@
 
 The image needs the same repo2desktop as the host (same templates, same validator), and
 jupyter-server-proxy finds the desktop through an entry point, which only a real install
-(dist-info) provides. repo2desktop may be installed from a wheel or as an editable checkout,
-where templates/ and scripts/ live beside the package; either way importlib locates every
-package, so the wheel is assembled from what is importable, not from a source tree.
+(dist-info) provides. repo2desktop may be installed from a wheel or as an editable checkout;
+either way importlib locates every package, so the wheel is assembled from what is
+importable, not from a source tree.
 
 The wheel is byte-for-byte reproducible (sorted entries, fixed timestamps) and written only
 when its content changes: Docker's layer cache keys on the file, so an unchanged repo2desktop
@@ -23,10 +23,9 @@ import zipfile
 from typing import Dict, List, Tuple
 
 DISTRIBUTION = "repo2desktop"
-# The packages of the distribution (pyproject.toml maps buildpacks/, templates/ and scripts/
-# into the package); a regular install nests them, an editable one keeps them apart.
-PACKAGES = ("repo2desktop", "repo2desktop.buildpacks", "repo2desktop.templates",
-            "repo2desktop.scripts", "repo2desktop.viewer")
+# The distribution is one package tree; its data (templates, viewer, buildpack scripts) lives
+# inside it, so walking the top package finds everything.
+PACKAGES = ("repo2desktop",)
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -82,7 +81,7 @@ def wheel_bytes() -> Tuple[str, bytes]:
         entries.append((inside, data, 0o755 if executable else 0o644))
     entries.append((f"{dist_info}/METADATA", metadata.encode(), 0o644))
     entries.append((f"{dist_info}/WHEEL", (
-        "Wheel-Version: 1.0\nGenerator: repo2desktop.buildpacks.wheel\n"
+        "Wheel-Version: 1.0\nGenerator: repo2desktop.repo2docker.wheel\n"
         "Root-Is-Purelib: true\nTag: py3-none-any\n").encode(), 0o644))
     if entry_points:
         entries.append((f"{dist_info}/entry_points.txt", entry_points.encode(), 0o644))

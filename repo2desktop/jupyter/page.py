@@ -30,12 +30,12 @@ import threading
 import time
 from typing import Dict, Optional
 
-from .config import DesktopConfig
-from .errors import Repo2DesktopError, RuntimeStartError
-from .render import VNC_BASE_PORT, _environment
-from .resources import viewer_files
-from .runtime import probe
-from .runtime.session import DesktopSession, log_tail
+from repo2desktop.config.model import DesktopConfig
+from repo2desktop.errors import Repo2DesktopError, RuntimeStartError
+from repo2desktop.render import VNC_BASE_PORT, _environment
+from repo2desktop.resources import viewer_files
+from repo2desktop.runtime import probe
+from repo2desktop.runtime.session import DesktopSession, log_tail
 
 
 def applies(config: DesktopConfig) -> bool:

@@ -12,9 +12,9 @@ from typing import Dict, Optional, Tuple
 
 import jinja2
 
-from .config import LAUNCHER_PLACES, WINDOW_MANAGER_COMMANDS, XDG_AUTOSTART, DesktopConfig
-from .repofiles import escape_controls
-from .resources import templates_dir
+from repo2desktop.config.model import LAUNCHER_PLACES, WINDOW_MANAGER_COMMANDS, XDG_AUTOSTART, DesktopConfig
+from repo2desktop.config.repofiles import escape_controls
+from repo2desktop.resources import templates_dir
 
 VNC_BASE_PORT = 5900
 X_SERVERS = {"tightvnc": "/usr/bin/Xtightvnc", "tigervnc": "/usr/bin/Xtigervnc"}
@@ -275,7 +275,7 @@ def viewer_page(novnc_html: str) -> str:
 
 def error_page(errors: str) -> str:
     """The Desktop page when desktop.yml is broken: the located errors, as the log has them."""
-    from .discover import defaults
+    from repo2desktop.config.discover import defaults
 
     config = defaults()
     return _environment().get_template("index.html.j2").render(

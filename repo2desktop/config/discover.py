@@ -7,10 +7,10 @@ from typing import Dict, Optional
 
 from ruamel.yaml.comments import CommentedMap
 
-from . import envfiles
-from .config import DesktopConfig
-from .loader import load_document, shown_path
-from .validate import validate
+from repo2desktop.config import envfiles
+from repo2desktop.config.model import DesktopConfig
+from repo2desktop.config.loader import load_document, shown_path
+from repo2desktop.config.validate import validate
 
 # repo2docker's order: a binder/ (or .binder/) folder wins over the top level.
 CANDIDATES = ("binder/desktop.yml", ".binder/desktop.yml", "desktop.yml")
