@@ -26,7 +26,7 @@ from repo2desktop.errors import Repo2DesktopError
 from repo2desktop.repo2docker.r2d import REBUILD_ENV
 
 BASE_IMAGE_ENV = "REPO2DESKTOP_BASE_IMAGE"
-ENGINE = "repo2desktop"
+ENGINE = "buildkit-cli"  # the entry point name of engine.BuildKitCLIEngine (pyproject.toml)
 DEFAULT_USER = ("1000", "jovyan")  # repo2docker's own defaults for the notebook user
 # What repo2docker's conda bootstrap prints when the micromamba download is cut off or
 # refused (install-base-env.bash pipes wget into `tar -xj`).

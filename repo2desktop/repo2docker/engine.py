@@ -4,7 +4,7 @@ repo2docker's own ``docker`` engine shells out to ``docker buildx build`` and
 refuses to start without the buildx plugin; the Docker SDK's build API uses the
 legacy builder, which rejects repo2docker's ``COPY --chmod``. Debian's docker.io
 CLI (20.10) has BuildKit built in, so ``DOCKER_BUILDKIT=1 docker build`` works
-where buildx is missing. Select it with ``repo2docker --engine repo2desktop``.
+where buildx is missing. Select it with ``repo2docker --engine buildkit-cli``.
 
 Build steps run on the engine's default (bridge) network: a repository's ``RUN`` steps
 reach the internet (apt, pip) but not services listening on the build host's loopback.

@@ -1,6 +1,6 @@
 """repo2docker configuration that adds repo2desktop's desktop layer to every buildpack.
 
-    repo2docker --config "$(repo2desktop config-path)" --engine repo2desktop REPO
+    repo2docker --config "$(repo2desktop config-path)" --engine buildkit-cli REPO
 
 (`repo2desktop build REPO` passes it for you.) traitlets runs this file with ``c`` defined.
 Repositories with a desktop.yml get ``Desktop<BuildPack>`` (or DesktopOnlyBuildPack when they
