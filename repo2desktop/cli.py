@@ -36,12 +36,31 @@ def _overrides(args: argparse.Namespace) -> dict:
     }
 
 
+def no_config_report(path: str, config) -> str:
+    """What `validate` says where there is no desktop.yml: where it looked, and the defaults
+    that `up` and `render` use there instead (read from CONFIG, so they stay true)."""
+    looked = discover.expected_path(path or ".")
+    shown = os.path.normpath(looked)
+    return (f"no desktop.yml: {shown} does not exist, so no file was checked.\n"
+            "Without one, `repo2desktop up` and `render` use the defaults (a desktop.yml of just "
+            f"`version: 1`): window_manager: {config.window_manager}, autostart: "
+            f"[{', '.join(config.autostart)}], display.geometry: {config.display.geometry}, "
+            f"display.depth: {config.display.depth}, vnc.server: {config.vnc.server}, vnc.auth: "
+            f"{config.vnc.auth}, start: {config.start}.\n"
+            f"`repo2desktop build` needs a desktop.yml; `repo2desktop init {path or '.'}` writes a starter.")
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    # Exit 0 without a desktop.yml: the defaults are a valid desktop (up/render use them);
+    # the report says plainly that no file was checked.
     config = discover.load(args.path)
     for warning in config.warnings:
         print(warning, file=sys.stderr)
     if not args.quiet:
-        print(f"{config.source}: OK")
+        if discover.find_config(args.path) is None:
+            print(no_config_report(args.path, config))
+        else:
+            print(f"{config.source}: OK")
     return 0
 
 
@@ -49,6 +68,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from repo2desktop.runtime.files import write_rendered
 
     config = discover.load(args.path, _overrides(args))
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
     written = write_rendered(config, os.path.abspath(args.out), listen=args.listen)
     for path in written:
         print(path)

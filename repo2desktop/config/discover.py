@@ -10,15 +10,39 @@ from ruamel.yaml.comments import CommentedMap
 from repo2desktop.config import envfiles
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.config.loader import load_document, shown_path
+from repo2desktop.config.repofiles import BINDER_FOLDERS
 from repo2desktop.config.validate import validate
+from repo2desktop.errors import Repo2DesktopError
 
-# repo2docker's order: a binder/ (or .binder/) folder wins over the top level.
-CANDIDATES = ("binder/desktop.yml", ".binder/desktop.yml", "desktop.yml")
+NAME = "desktop.yml"
 DEFAULTS_NAME = "<defaults: version 1>"
 
 # Dotted desktop.yml keys that command-line flags and nbnovnc's traitlets may override.
 OVERRIDABLE = ("display.geometry", "display.depth", "display.number", "novnc.directory",
                "vnc.command", "vnc.server", "websockify.command")
+
+
+class BinderFoldersClash(Repo2DesktopError):
+    """A repository with both binder/ and .binder/, which repo2docker refuses to build."""
+
+    exit_code = 2
+
+
+def binder_folder(folder: str) -> str:
+    """repo2docker's ``binder_dir`` for the repository FOLDER: "binder" or ".binder" when that
+    folder exists, else "" (the top level). repo2docker refuses a repository with both."""
+    present = [name for name in BINDER_FOLDERS if os.path.isdir(os.path.join(folder, name))]
+    if len(present) > 1:
+        raise BinderFoldersClash(
+            f"{shown_path(folder)}: both binder/ and .binder/ exist; repo2docker refuses to build "
+            "such a repository (it reads one of them, never both): keep one")
+    return present[0] if present else ""
+
+
+def expected_path(folder: str) -> str:
+    """Where FOLDER's desktop.yml is read from: in binder/ (or .binder/) when that folder
+    exists, as repo2docker then ignores the top-level files; else at the top level."""
+    return os.path.join(folder, binder_folder(folder), NAME)
 
 
 def find_config(path: Optional[str]) -> Optional[str]:
@@ -30,18 +54,33 @@ def find_config(path: Optional[str]) -> Optional[str]:
     path = path or "."
     if not os.path.isdir(path):
         return path  # a file, or something the loader reports as a located error
-    for candidate in CANDIDATES:
-        full = os.path.join(path, candidate)
-        if os.path.lexists(full):
-            return full
-    return None
+    full = expected_path(path)
+    return full if os.path.lexists(full) else None
+
+
+def ignored_config_warning(path: Optional[str]) -> Optional[str]:
+    """The warning for a top-level desktop.yml that a binder/ (or .binder/) folder hides from
+    repo2docker, or None. Named both ways so it is never used by surprise."""
+    path = path or "."
+    if not os.path.isdir(path):
+        return None  # a desktop.yml named on the command line is read as named
+    folder = binder_folder(path)
+    top = os.path.join(path, NAME)
+    if not folder or not os.path.lexists(top):
+        return None
+    used = shown_path(os.path.join(path, folder, NAME))
+    why = f"{shown_path(top)}:1:1: warning: ignored because {folder}/ exists (repo2docker then reads only {folder}/)"
+    if os.path.lexists(os.path.join(path, folder, NAME)):
+        return f"{why}; {used} is used"
+    return f"{why} and there is no {used}: move the file there"
 
 
 def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> DesktopConfig:
     """Load PATH's desktop.yml (or the defaults), apply overrides, validate."""
     found = find_config(path)
     if found is None:
-        document, shown, base_dir = CommentedMap(version=1), DEFAULTS_NAME, os.getcwd()
+        # The folder looked in, so that `session --config BASE_DIR` loads the same defaults.
+        document, shown, base_dir = CommentedMap(version=1), DEFAULTS_NAME, os.path.abspath(path or ".")
     else:
         document = load_document(found)
         shown = shown_path(found)
@@ -61,6 +100,9 @@ def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> 
         extra = envfiles.opengl_warnings(base_dir, os.path.dirname(shown))
         if extra:
             config = dataclasses.replace(config, warnings=config.warnings + extra)
+    ignored = ignored_config_warning(path)
+    if ignored:
+        config = dataclasses.replace(config, warnings=(ignored,) + config.warnings)
     return config
 
 

@@ -254,10 +254,18 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
             "environment": config.environment + program.environment})
     rendered = {path: RenderedFile(env.get_template(name).render({**context, "program": extra, **extra}), mode)
                 for path, (name, mode, extra) in files.items()}
-    spec = server_proxy_spec(config, ("repo2desktop", "session", "--config", config.source,
+    spec = server_proxy_spec(config, ("repo2desktop", "session", "--config", config_argument(config),
                                       "--unix-socket", "{unix_socket}"))
     rendered["jupyter-server-proxy.json"] = RenderedFile(json.dumps({"desktop": spec}, indent=2) + "\n", 0o600)
     return rendered
+
+
+def config_argument(config: DesktopConfig) -> str:
+    """What `repo2desktop session --config` loads to get CONFIG again: its desktop.yml, or for
+    the defaults the folder that has none (their source is a name, not a path)."""
+    from repo2desktop.config.discover import DEFAULTS_NAME
+
+    return config.base_dir if config.source == DEFAULTS_NAME else config.source
 
 
 # noVNC's pages that the session serves as copies loading web/repo2desktop-reconnect.js.

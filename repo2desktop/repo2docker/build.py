@@ -83,9 +83,12 @@ def validate_repo(repo: str, subdir: Optional[str]) -> None:
         return
     where = os.path.join(repo, subdir) if subdir else repo
     if discover.find_config(where) is None:
+        ignored = discover.ignored_config_warning(where)
+        if ignored:
+            print(ignored, file=sys.stderr)
         raise Repo2DesktopError(
-            f"{where}: no desktop.yml (looked for binder/desktop.yml, .binder/desktop.yml and "
-            f"desktop.yml); `repo2desktop init {where}` writes a starter")
+            f"{where}: no desktop.yml ({os.path.normpath(discover.expected_path(where))} does not "
+            f"exist); `repo2desktop init {where}` writes a starter")
     config = discover.load(where)  # ConfigError: every problem, located; nothing is built
     for warning in config.warnings:
         print(warning, file=sys.stderr)

@@ -34,7 +34,8 @@ def _repo(tmp_path, files):
                   "opens its windows on the desktop; " + HINT], id="binder-folder"),
 ])
 def test_opengl_notebook_apps_warn_with_tightvnc(tmp_path, monkeypatch, capsys, files, expected):
-    files.setdefault("desktop.yml", "version: 1\n")
+    if "binder/desktop.yml" not in files:  # with binder/, a top-level one is ignored (warned)
+        files.setdefault("desktop.yml", "version: 1\n")
     monkeypatch.chdir(_repo(tmp_path, files))
     assert cli.main(["validate", "."]) == 0
     out, err = capsys.readouterr()

@@ -2,6 +2,9 @@
 
 repo2docker tries ``c.Repo2Docker.buildpacks`` in order and takes the first that detects:
 
+0. ``IgnoredDesktopYmlNotice`` never detects: it says when a top-level desktop.yml is
+   ignored because binder/ (or .binder/) exists and holds none (repo2docker then reads only
+   that folder; with a binder/desktop.yml, loading it says the same);
 1. repo2docker's Dockerfile buildpacks: a repository with its own Dockerfile is built as it
    is (the log says that its desktop.yml is not applied);
 2. ``DesktopVenvBuildPack``: desktop.yml says ``python: venv`` (requirements.txt into the
@@ -42,6 +45,20 @@ class DockerfileBuildPack(DockerBuildPack):
         return True
 
 
+class IgnoredDesktopYmlNotice(BaseImage):
+    """Tried first, never picked: warns about a top-level desktop.yml that binder/ hides."""
+
+    def detect(self):
+        try:
+            if discover.find_config(".") is None:
+                warning = discover.ignored_config_warning(".")
+                if warning:
+                    self.log.warning(f"{warning}\n")
+        except discover.BinderFoldersClash:
+            pass  # repo2docker's own buildpacks refuse such a repository next, in their words
+        return False
+
+
 def stock_buildpacks() -> List[type]:
     """repo2docker's own buildpack list, in its order (it follows repo2docker upgrades)."""
     return list(Repo2Docker.class_traits()["buildpacks"].default())
@@ -56,7 +73,8 @@ def buildpacks() -> List[type]:
     desktop variant of each stock buildpack, DesktopOnly, then the stock buildpacks for
     repositories without a desktop.yml."""
     stock = stock_buildpacks()
-    ordered = [DockerfileBuildPack if b is DockerBuildPack else b
+    ordered: List[type] = [IgnoredDesktopYmlNotice]
+    ordered += [DockerfileBuildPack if b is DockerBuildPack else b
                for b in stock if not composable(b)]
     ordered.append(DesktopVenvBuildPack)  # `python: venv`: before the conda-based variants
     ordered += [desktop_variant(b) for b in stock if composable(b)]
