@@ -68,9 +68,12 @@ def ignored_config_warning(path: Optional[str]) -> Optional[str]:
     top = os.path.join(path, NAME)
     if not folder or not os.path.lexists(top):
         return None
-    used = shown_path(os.path.join(path, folder, NAME))
+    inside = os.path.join(path, folder, NAME)
+    if os.path.realpath(inside) == os.path.realpath(top):
+        return None  # binder/desktop.yml is a link to the top-level one: nothing is ignored
+    used = shown_path(inside)
     why = f"{shown_path(top)}:1:1: warning: ignored because {folder}/ exists (repo2docker then reads only {folder}/)"
-    if os.path.lexists(os.path.join(path, folder, NAME)):
+    if os.path.lexists(inside):
         return f"{why}; {used} is used"
     return f"{why} and there is no {used}: move the file there"
 

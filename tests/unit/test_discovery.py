@@ -84,6 +84,14 @@ def test_validate_names_the_used_and_the_ignored_file(tmp_path, monkeypatch, cap
     assert capsys.readouterr() == ("binder/desktop.yml: OK\n", IGNORED_USED + "\n")
 
 
+def test_binder_desktop_yml_linked_to_the_top_level_one_is_no_warning(tmp_path, monkeypatch, capsys):
+    """This repository's own layout: binder/desktop.yml -> ../desktop.yml."""
+    monkeypatch.chdir(make(tmp_path, {"desktop.yml": "version: 1\n", "binder/apt.txt": "xterm\n"}))
+    (tmp_path / "binder" / "desktop.yml").symlink_to("../desktop.yml")
+    assert cli.main(["validate", "."]) == 0
+    assert capsys.readouterr() == ("binder/desktop.yml: OK\n", "")
+
+
 def test_render_warns_too(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(make(tmp_path, {"desktop.yml": "version: 1\n", "binder/desktop.yml": "version: 1\n"}))
     assert cli.main(["render", ".", "--out", "out"]) == 0
