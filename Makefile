@@ -74,8 +74,8 @@ test-serve: deps base-image ## serve tier: the pool behind configurable-http-pro
 	$(PYTEST) tests/serve $(PYTEST_ARGS)
 
 .PHONY: update-golden
-update-golden: deps-python ## rewrite the golden renders deliberately (review the diff!)
-	$(PYTEST) tests/unit --update-golden
+update-golden: deps-python ## rewrite tests/unit/golden (supervisord.conf, xinitrc, autostart.sh, bin/*.sh) deliberately (review the diff!)
+	$(PYTEST) tests/unit/test_render_golden.py --update-golden
 
 .PHONY: demo
 demo: deps base-image ## main job: build $(EXAMPLE) with repo2desktop and run it, printing its URL

@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("render", help="write the supervisord config, .xinitrc, start script, ...")
+    p = sub.add_parser("render", help="write the supervisord config, xinitrc, program scripts, ...")
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--out", required=True, help="folder to write into (created)")
     p.add_argument("--listen", default="tcp:6080",

@@ -249,9 +249,3 @@ def load_document(path: str) -> Any:
     """Read and parse ``path``; the document may still be any YAML value."""
     return parse(read_text(path), shown_path(path))
 
-
-def load_config(path: str):
-    """Read, parse and validate ``path`` into a DesktopConfig (raises ConfigError)."""
-    from repo2desktop.config.validate import validate  # validate imports config only; no cycle at import time
-
-    return validate(load_document(path), shown_path(path), os.path.dirname(os.path.abspath(path)))

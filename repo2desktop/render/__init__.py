@@ -5,7 +5,6 @@ is runtime/session.py's job. Templates use StrictUndefined so a typo fails in a 
 """
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
@@ -209,7 +208,6 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
     files = {
         "supervisord.conf": ("supervisord.conf.j2", 0o600, {}),
         "xinitrc": ("xinitrc.j2", 0o700, {}),
-        "start-desktop.sh": ("start-desktop.sh.j2", 0o700, {}),
         "web/index.html": ("index.html.j2", 0o600, {}),
         "web/repo2desktop-reconnect.js": ("reconnect.js.j2", 0o600, {}),
         # Each program's command line lives in a shell script, not in supervisord.conf:
@@ -252,20 +250,8 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         files[f"bin/program-{program.name}.sh"] = ("program.sh.j2", 0o700, {
             "name": program.name, "directory": program.directory, "command": program.command,
             "environment": config.environment + program.environment})
-    rendered = {path: RenderedFile(env.get_template(name).render({**context, "program": extra, **extra}), mode)
-                for path, (name, mode, extra) in files.items()}
-    spec = server_proxy_spec(config, ("repo2desktop", "session", "--config", config_argument(config),
-                                      "--unix-socket", "{unix_socket}"))
-    rendered["jupyter-server-proxy.json"] = RenderedFile(json.dumps({"desktop": spec}, indent=2) + "\n", 0o600)
-    return rendered
-
-
-def config_argument(config: DesktopConfig) -> str:
-    """What `repo2desktop session --config` loads to get CONFIG again: its desktop.yml, or for
-    the defaults the folder that has none (their source is a name, not a path)."""
-    from repo2desktop.config.discover import DEFAULTS_NAME
-
-    return config.base_dir if config.source == DEFAULTS_NAME else config.source
+    return {path: RenderedFile(env.get_template(name).render({**context, "program": extra, **extra}), mode)
+            for path, (name, mode, extra) in files.items()}
 
 
 # noVNC's pages that the session serves as copies loading web/repo2desktop-reconnect.js.

@@ -105,7 +105,7 @@ class DesktopSession:
             self._status_has_password = listen.startswith("unix:")
         self._write_files()
         from repo2desktop.runtime.home import install_home_files
-        self.home_report = install_home_files(cfg, self.session, os.path.expanduser("~"))
+        install_home_files(cfg, self.session, os.path.expanduser("~"))
         return self.session
 
     def _write_files(self) -> None:

@@ -335,12 +335,12 @@ def test_rendered_files_and_modes(desktop: Container, shared: SharedDesktop):
     check("", 0o700, "directory")
     for folder in ("bin", "logs", "web"):
         check(folder, 0o700, "directory")
-    scripts = ["xinitrc", "start-desktop.sh", "bin/x-session.sh"]
+    scripts = ["xinitrc", "autostart.sh", "bin/x-session.sh"]
     scripts += [f"bin/program-{name}.sh" for name in shared.expected.programs
                 if name not in ("x-session",)]
     for script in scripts:
         check(script, 0o700)
-    for private in ("supervisord.conf", "jupyter-server-proxy.json", "web/index.html", "web/session.json"):
+    for private in ("supervisord.conf", "web/index.html", "web/repo2desktop-reconnect.js", "web/session.json"):
         check(private, 0o600)
     check("supervisor.sock", 0o700, "socket")
     password = host.file(f"{root}/vnc-passwd")

@@ -25,7 +25,7 @@ from repo2desktop.config.validate import validate
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", default=False,
-        help="rewrite tests/unit/golden/ from the current templates (review with git diff)",
+        help="rewrite the golden files in tests/unit/golden/ (test_render_golden.KEPT) from the current templates (review with git diff)",
     )
 
 

@@ -34,13 +34,11 @@ def expected_modes(config: DesktopConfig) -> Dict[str, int]:
     modes = {
         "supervisord.conf": 0o600,
         "xinitrc": 0o700,
-        "start-desktop.sh": 0o700,
         # The autostart programs, started by the window manager once it runs.
         "autostart.sh": 0o700,
         "web/index.html": 0o600,
         # Loaded by the session's copies of noVNC's pages: reconnects while the desktop runs.
         "web/repo2desktop-reconnect.js": 0o600,
-        "jupyter-server-proxy.json": 0o600,
     }
     modes.update({script_of(name): SCRIPT_MODE for name in program_names(config)})
     if config.window_manager in ("xfce4", "mate"):

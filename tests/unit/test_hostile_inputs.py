@@ -533,7 +533,7 @@ def test_header_cannot_add_lines_to_generated_files(tmp_path):
     conf = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=True)
     conf.read_string(files["supervisord.conf"].text)
     assert not any("evil" in section for section in conf.sections())
-    for name in ("xinitrc", "autostart.sh", "start-desktop.sh"):
+    for name in files:
         assert "\n[program:evil]" not in files[name].text
         assert "\ncommand=/bin/evil" not in files[name].text
 

@@ -1,4 +1,10 @@
-"""Golden renders: every file render() produces, per scenario, compared byte for byte.
+"""Golden renders: the files whose every line matters, per scenario, compared byte for byte.
+
+Kept golden: supervisord.conf, xinitrc, autostart.sh and the programs' wrapper scripts
+(bin/*.sh): each line there starts, orders, escapes or secures something. The other
+rendered files (the starting page, the reconnect module, launcher entries, window-manager
+settings) are checked by exact strings of what matters in them, in test_render_structure.py;
+a golden copy of those would only be rubber-stamped on each change.
 
 The expected files live in tests/unit/golden/<scenario>/<path>. After a deliberate change to
 a template, rewrite them with
@@ -16,6 +22,12 @@ from typing import Dict, List
 import pytest
 
 GOLDEN = Path(__file__).parent / "golden"
+KEPT = ("supervisord.conf", "xinitrc", "autostart.sh")
+
+
+def is_golden(path: str) -> bool:
+    """Is the rendered file PATH (relative to the runtime dir) kept as a golden file?"""
+    return path in KEPT or (path.startswith("bin/") and path.endswith(".sh"))
 
 
 def _read(path: Path) -> str:
@@ -43,7 +55,7 @@ def _diff(name: str, expected: str, actual: str) -> str:
 
 def test_golden_render(scenario, update_golden: bool):
     folder = GOLDEN / scenario.name
-    actual = {path: f.text for path, f in scenario.files.items()}
+    actual = {path: f.text for path, f in scenario.files.items() if is_golden(path)}
     stored = _stored(folder)
 
     if update_golden:
@@ -60,7 +72,9 @@ def test_golden_render(scenario, update_golden: bool):
     problems: List[str] = []
     for path in sorted(set(actual) | set(stored)):
         rel = f"{scenario.name}/{path}"
-        if path not in stored:
+        if not is_golden(path):
+            problems.append(f"golden/{rel} is not a kept golden file (see KEPT): remove it")
+        elif path not in stored:
             problems.append(f"render() produced {path!r}, which has no golden file golden/{rel}")
         elif path not in actual:
             problems.append(f"golden/{rel} exists but render() no longer produces {path!r}")
@@ -75,3 +89,9 @@ def test_golden_render(scenario, update_golden: bool):
 def test_no_golden_folder_without_a_scenario(scenario_names):
     folders = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
     assert folders == scenario_names, "remove golden folders of scenarios that no longer exist"
+
+
+def test_kept_golden_files_are_rendered_in_every_scenario(scenario):
+    """The golden set is not empty by accident (a renamed file would silently leave it)."""
+    kept = {path for path in scenario.files if is_golden(path)}
+    assert {*KEPT, "bin/x-session.sh"} <= kept, sorted(kept)
