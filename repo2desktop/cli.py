@@ -6,6 +6,7 @@ a Python traceback reaching the user is a bug.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import sys
@@ -99,16 +100,33 @@ def cmd_session(args: argparse.Namespace) -> int:
                        attach=args.attach, display_lock_holder=args.display_lock_holder)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from repo2desktop.repo2docker.build import build, option_value, without_option
+# What the optional commands import: (module, the distribution that provides it), by the
+# pyproject.toml extra that installs them (a plain `pip install repo2desktop` has none).
+EXTRAS = {
+    "build": (("repo2docker", "jupyter-repo2docker"), ("docker", "docker")),
+    "serve": (("docker", "docker"), ("requests", "requests")),
+}
 
-    # Options end at "--": what follows is the container's command, passed on untouched.
-    r2d = list(args.r2d_args)
-    cut = r2d.index("--") if "--" in r2d else len(r2d)
-    options, command = r2d[:cut], r2d[cut:]
+
+def require_extra(extra: str) -> None:
+    """Stop with the pip command that installs EXTRA when one of its modules is missing."""
+    missing = [dist for module, dist in EXTRAS[extra] if importlib.util.find_spec(module) is None]
+    if missing:
+        which = " and ".join(missing) + (", which are" if len(missing) > 1 else ", which is")
+        raise Repo2DesktopError(f"{extra} needs {which} not installed here: "
+                                f"pip install 'repo2desktop[{extra}]'")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    require_extra("build")
+    from repo2desktop.repo2docker.build import build, option_value, split_arguments, without_option
+
+    # Options before or after REPO; "--" ends them: what follows is the container's command.
+    repo, options, command = split_arguments(args.words)
     base = option_value(options, "--base-image")
+    no_build = "--no-build" in options
     options = [a for a in without_option(options, "--base-image") if a != "--no-build"]
-    return build(args.repo, options + command, "--no-build" in r2d[:cut], base_image=base)
+    return build(repo, options + (["--", *command] if command else []), no_build, base_image=base)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -123,10 +141,16 @@ def cmd_config_path(args: argparse.Namespace) -> int:
     from repo2desktop.repo2docker.build import config_file_path
 
     print(config_file_path())
+    if importlib.util.find_spec("repo2docker") is None:
+        # The file imports repo2desktop: only a repo2docker in this environment can load it.
+        print("repo2desktop: note: repo2docker is not installed beside repo2desktop, and the "
+              "config file works only with one that is: pip install 'repo2desktop[build]'",
+              file=sys.stderr)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    require_extra("serve")
     from repo2desktop.serve import options, service
 
     return service.run(options.from_args(args))
@@ -207,10 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "build", help="build REPO with repo2docker plus the desktop layer",
-        description="Options after REPO go to repo2docker (--no-run, --image-name N, --engine E, "
-                    "...; -- CMD); also --no-build (print the Dockerfile) and --base-image IMAGE.")
-    p.add_argument("repo")
-    p.add_argument("r2d_args", nargs=argparse.REMAINDER, metavar="...")
+        usage="repo2desktop build [OPTIONS] REPO [OPTIONS] [-- COMMAND ...]",
+        description="Options before or after REPO go to repo2docker (--no-run, --image-name N, "
+                    "--engine E, ...); the container's command follows --. Ours: --no-build "
+                    "(print the Dockerfile) and --base-image IMAGE. Needs the [build] extra: "
+                    "pip install 'repo2desktop[build]'.")
+    # Split by main() and repo2docker's own option table (build.split_arguments), not here:
+    # argparse would refuse repo2docker's options before REPO.
+    p.add_argument("words", nargs=argparse.REMAINDER, metavar="...")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("init", help="write a starter desktop.yml and Binder files (never overwrites)")
@@ -254,7 +282,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    words = argv[1:argv.index("--") if "--" in argv else len(argv)]
+    if argv[:1] == ["build"] and not {"-h", "--help"} & set(words):
+        # repo2docker's options go before REPO, ours after it: both are accepted, so the
+        # words are split by build.split_arguments, which knows which options take a value.
+        args = argparse.Namespace(func=cmd_build, words=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as e:

@@ -47,6 +47,63 @@ def config_file_path() -> str:
     return os.path.join(list(spec.submodule_search_locations)[0], "repo2docker_config.py")
 
 
+class BuildUsageError(Repo2DesktopError):
+    """`repo2desktop build` called with arguments it cannot split into REPO, options, CMD."""
+
+    exit_code = 2
+
+
+# Our own options, besides repo2docker's: (name, takes a value).
+OWN_OPTIONS = (("--base-image", True), ("--no-build", False))
+
+
+def value_options() -> Tuple[set, set]:
+    """(options that take a value, those that do not), read from repo2docker's own parser so
+    that a repo2docker upgrade's new options are split correctly without a change here."""
+    from repo2docker.__main__ import get_argparser
+
+    valued, flags = set(), set()
+    for action in get_argparser()._actions:
+        (flags if action.nargs == 0 else valued).update(action.option_strings)
+    for name, takes_value in OWN_OPTIONS:
+        (valued if takes_value else flags).add(name)
+    return valued, flags
+
+
+def split_arguments(words: Sequence[str], valued: Optional[set] = None) -> Tuple[str, List[str], List[str]]:
+    """`build`'s arguments as (REPO, options, CMD): options may come before REPO (repo2docker's
+    order) or after it (ours), in any mix; the container's command follows `--`.
+
+    VALUED names the options that take a value (`--image-name x`), so that their value is not
+    taken for REPO; `--Class.trait value` (traitlets) takes one too.
+    """
+    if valued is None:
+        valued = value_options()[0]
+    words = list(words)
+    cut = words.index("--") if "--" in words else len(words)
+    options_and_repo, command = words[:cut], words[cut + 1:]
+    positional: List[Tuple[int, str]] = []
+    i = 0
+    while i < len(options_and_repo):
+        word = options_and_repo[i]
+        if word.startswith("-") and word != "-":
+            name = word.split("=", 1)[0]
+            if "=" not in word and (name in valued or (word.startswith("--") and "." in name)):
+                i += 1  # its value is the next word
+        else:
+            positional.append((i, word))
+        i += 1
+    if not positional:
+        raise BuildUsageError("build needs a repository: repo2desktop build [OPTIONS] REPO "
+                              "[OPTIONS] [-- COMMAND ...]")
+    if len(positional) > 1:
+        raise BuildUsageError(
+            f"build takes one repository, got {positional[0][1]!r} and {positional[1][1]!r}; the "
+            "container's command goes after `--`: repo2desktop build REPO [OPTIONS] -- COMMAND ...")
+    at, repo = positional[0]
+    return repo, options_and_repo[:at] + options_and_repo[at + 1:], command
+
+
 def option_value(args: Sequence[str], name: str) -> Optional[str]:
     """The value of NAME in ARGS (`NAME VALUE` or `NAME=VALUE`), the last one winning."""
     found = None

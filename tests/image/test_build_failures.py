@@ -16,6 +16,8 @@ from typing import List, Set
 
 import pytest
 
+from repo2desktop.repo2docker.build import ENGINE
+
 from .images import (FIXTURES, IMAGES, REPO, build_env, build_options, container_ids, docker,
                      image_exists, image_ids, run_build, untag)
 
@@ -89,7 +91,7 @@ def test_broken_desktop_yml_stops_before_anything_is_built(tier_lock):
     # ... and repo2docker itself with our config (the buildpack validates in detect()).
     config = subprocess.run([sys.executable, "-m", "repo2desktop", "config-path"], capture_output=True,
                             text=True, check=True).stdout.strip()
-    proc = subprocess.run([sys.executable, "-m", "repo2docker", "--config", config, "--engine", "repo2desktop",
+    proc = subprocess.run([sys.executable, "-m", "repo2docker", "--config", config, "--engine", ENGINE,
                            *build_options(IMAGES["broken"]), str(FIXTURES / "broken")],
                           cwd=REPO, env=build_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from repo2desktop.repo2docker.build import ENGINE
+
 from .images import IMAGES, REPO, build_env, build_options, image_exists
 
 pytestmark = pytest.mark.image
@@ -24,7 +26,7 @@ def test_repo2docker_with_our_config_refuses_a_symlinked_desktop_yml(docker_engi
     config = subprocess.run([sys.executable, "-m", "repo2desktop", "config-path"], capture_output=True,
                             text=True, check=True).stdout.strip()
     image = IMAGES["build-network"] + "-symlink"
-    proc = subprocess.run([sys.executable, "-m", "repo2docker", "--config", config, "--engine", "repo2desktop",
+    proc = subprocess.run([sys.executable, "-m", "repo2docker", "--config", config, "--engine", ENGINE,
                            *build_options(image), str(repo)],
                           cwd=REPO, env=build_env(), capture_output=True, text=True, timeout=300)
     output = proc.stdout + proc.stderr

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import List
 
@@ -266,3 +269,126 @@ def test_other_failures_do_not_blame_conda(recorder, repo, capsys):
     recorder.output = b"E: Unable to locate package nope\n"
     assert build(str(repo), ["--engine", "docker"], no_build=False) == 1
     assert "conda" not in capsys.readouterr().err
+
+
+# -- both orders: repo2docker's (options before REPO) and ours (after), issue 10 --------------
+
+@pytest.fixture
+def cli_build(recorder, monkeypatch):
+    """cli.main(["build", ...]) as a non-root user with buildx: the repo2docker argv it runs."""
+    monkeypatch.setattr(build_module.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(build_module, "repo2docker_args", _real_args_without_probe)
+
+    def run(*words):
+        assert cli.main(["build", *words]) == 0
+        (argv,) = recorder.calls[-1:]
+        return argv[3:]  # after `python -m repo2desktop.repo2docker.r2d`
+    return run
+
+
+def test_cli_options_before_the_repository(cli_build, repo):
+    assert cli_build("--no-run", "--image-name", "x", str(repo)) == [
+        "--config", config_file_path(), "--no-run", "--image-name", "x", str(repo)]
+
+
+def test_cli_options_after_the_repository(cli_build, repo):
+    assert cli_build(str(repo), "--no-run", "--image-name", "x") == [
+        "--config", config_file_path(), "--no-run", "--image-name", "x", str(repo)]
+
+
+def test_cli_options_on_both_sides_with_a_command(cli_build, repo):
+    assert cli_build("--no-run", "--base-image", "b:1", str(repo), "--image-name=x", "-e", "A=1",
+                     "--Repo2Docker.platform", "linux/amd64", "--", "echo", "--image-name", "y") == [
+        "--config", config_file_path(), "--Repo2Docker.base_image=b:1", "--no-run", "--image-name=x",
+        "-e", "A=1", "--Repo2Docker.platform", "linux/amd64", str(repo), "echo", "--image-name", "y"]
+
+
+def test_cli_no_build_before_the_repository(cli_build, repo):
+    assert cli_build("--no-build", "--ref", "main", str(repo)) == [
+        "--config", config_file_path(), "--no-build", "--ref", "main", str(repo)]
+
+
+@pytest.mark.parametrize("words, message", [
+    ([], "repo2desktop: build needs a repository: repo2desktop build [OPTIONS] REPO [OPTIONS] "
+         "[-- COMMAND ...]\n"),
+    (["--image-name", "x"], "repo2desktop: build needs a repository: repo2desktop build [OPTIONS] "
+                            "REPO [OPTIONS] [-- COMMAND ...]\n"),
+    (["REPO", "jupyter", "lab"], "repo2desktop: build takes one repository, got 'REPO' and 'jupyter'; "
+                                 "the container's command goes after `--`: repo2desktop build REPO "
+                                 "[OPTIONS] -- COMMAND ...\n"),
+])
+def test_cli_build_usage_errors(recorder, words, message, capsys):
+    assert cli.main(["build", *words]) == 2
+    assert capsys.readouterr() == ("", message)
+    assert recorder.calls == []
+
+
+def test_cli_build_help_still_works(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["build", "--help"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith(
+        "usage: repo2desktop build [OPTIONS] REPO [OPTIONS] [-- COMMAND ...]\n")
+
+
+def test_value_options_come_from_repo2dockers_parser():
+    valued, flags = build_module.value_options()
+    assert {"--image-name", "--ref", "--config", "--subdir", "--engine", "-e", "--base-image"} <= valued
+    assert {"--no-run", "--no-build", "--debug", "--push", "--json-logs"} <= flags
+    assert not valued & flags
+
+
+# -- the [build] and [serve] extras ----------------------------------------------------------
+
+@pytest.mark.parametrize("absent, message", [
+    (["repo2docker"], "repo2desktop: build needs jupyter-repo2docker, which is not installed here: "
+                      "pip install 'repo2desktop[build]'\n"),
+    (["repo2docker", "docker"], "repo2desktop: build needs jupyter-repo2docker and docker, which are "
+                                "not installed here: pip install 'repo2desktop[build]'\n"),
+])
+def test_build_without_the_extra_names_it(recorder, repo, monkeypatch, capsys, absent, message):
+    for module in absent:
+        monkeypatch.setitem(sys.modules, module, None)  # what importlib finds for a missing module
+    assert cli.main(["build", "--no-run", str(repo)]) == 1
+    assert capsys.readouterr() == ("", message)
+    assert recorder.calls == []
+
+
+def test_serve_without_the_extra_names_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "docker", None)
+    assert cli.main(["serve", "some/image"]) == 1
+    assert capsys.readouterr() == ("", "repo2desktop: serve needs docker, which is not installed "
+                                       "here: pip install 'repo2desktop[serve]'\n")
+
+
+def test_extras_match_pyproject():
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
+    for extra, modules in cli.EXTRAS.items():
+        declared = {re.split(r"[<>=!~ ;\[]", d, maxsplit=1)[0] for d in project["optional-dependencies"][extra]}
+        assert {dist for _, dist in modules} == declared, extra
+
+
+# -- config-path (editable install or wheel: the file beside the imported package) ----------
+
+def test_config_path_names_the_file_repo2docker_loads(tmp_path):
+    import repo2desktop
+
+    result = subprocess.run([sys.executable, "-m", "repo2desktop", "config-path"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True)
+    path = Path(result.stdout.strip())
+    assert result.stderr == ""
+    assert path == Path(repo2desktop.__file__).parent / "repo2docker" / "buildpacks" / "repo2docker_config.py"
+    loaded = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+    from repo2desktop.repo2docker.buildpacks.selection import DesktopOnlyBuildPack
+    assert DesktopOnlyBuildPack in loaded.Repo2Docker.buildpacks
+
+
+def test_config_path_notes_a_missing_repo2docker(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "repo2docker", None)
+    assert cli.main(["config-path"]) == 0
+    out, err = capsys.readouterr()
+    assert out == config_file_path() + "\n"
+    assert err == ("repo2desktop: note: repo2docker is not installed beside repo2desktop, and the "
+                   "config file works only with one that is: pip install 'repo2desktop[build]'\n")
