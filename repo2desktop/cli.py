@@ -54,7 +54,7 @@ def no_config_report(path: str, config) -> str:
 def cmd_validate(args: argparse.Namespace) -> int:
     # Exit 0 without a desktop.yml: the defaults are a valid desktop (up/render use them);
     # the report says plainly that no file was checked.
-    config = discover.load(args.path)
+    config = discover.load(args.path, _overrides(args))
     for warning in config.warnings:
         print(warning, file=sys.stderr)
     if not args.quiet:
@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a desktop.yml and report every problem, located")
     p.add_argument("path", nargs="?", default=".", help="desktop.yml or a repository folder")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when valid")
+    _add_overrides(p)  # checked as `up` and `render` would apply them (e.g. a --vnc-command)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("render", help="write the supervisord config, xinitrc, program scripts, ...")
