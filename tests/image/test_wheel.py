@@ -89,6 +89,13 @@ def test_installed_wheel_builds_an_image(images, installed, tmp_path):
     assert Path(config).resolve().is_relative_to(venv.resolve()), config
     assert Path(config).is_file() and config.endswith("repo2docker_config.py"), config
 
+    # Plain repo2docker from the venv takes the file as the README says (Dockerfile only).
+    plain = run([venv / "bin" / "repo2docker", "--config", config, "--no-build", "--user-id", "1000",
+                 "--user-name", "jovyan", repo], cwd=work, env=dict(env, XDG_CACHE_HOME=str(WORK / "cache")))
+    assert ("repo2desktop: desktop from desktop.yml on top of BaseImage"
+            in plain.stdout + plain.stderr), plain.stdout[:2000] + plain.stderr[-2000:]
+    assert "/etc/repo2desktop/desktop.yml" in plain.stdout
+
     image = IMAGES["wheel"]
     untag(image)
     build_env = dict(env, XDG_CACHE_HOME=str(WORK / "cache"))

@@ -392,3 +392,22 @@ def test_config_path_notes_a_missing_repo2docker(monkeypatch, capsys):
     assert out == config_file_path() + "\n"
     assert err == ("repo2desktop: note: repo2docker is not installed beside repo2desktop, and the "
                    "config file works only with one that is: pip install 'repo2desktop[build]'\n")
+
+
+def test_plain_repo2docker_with_config_path_from_this_install(tmp_path):
+    """`repo2docker --config "$(repo2desktop config-path)" --no-build REPO` from the install that
+    runs the tests (an editable one in a checkout; tests/image/test_wheel.py does the wheel)."""
+    config = subprocess.run([sys.executable, "-m", "repo2desktop", "config-path"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "desktop.yml").write_text("version: 1\nvnc: {server: tigervnc}\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # where the image's wheel is packed
+    proc = subprocess.run([sys.executable, "-m", "repo2docker", "--config", config, "--no-build",
+                           "--user-id", "1000", "--user-name", "jovyan", str(repo)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    output = proc.stdout + proc.stderr
+    assert "repo2desktop: desktop from desktop.yml on top of BaseImage (tigervnc, window manager openbox)" in output
+    assert "/etc/repo2desktop/desktop.yml" in proc.stdout  # the Dockerfile copies it there
+    assert list((tmp_path / "cache").rglob("repo2desktop-*.whl"))
