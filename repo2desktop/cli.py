@@ -14,27 +14,8 @@ import time
 from typing import List, Optional
 
 from repo2desktop.config import discover
+from repo2desktop.config.overrides import add_arguments as _add_overrides, from_args as _overrides
 from repo2desktop.errors import ConfigError, Repo2DesktopError
-
-
-def _add_overrides(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("overrides (nbnovnc's settings, win over desktop.yml)")
-    group.add_argument("--geometry", help="display geometry, e.g. 1280x800")
-    group.add_argument("--depth", type=int, help="colour depth (8, 16, 24, 32)")
-    group.add_argument("--display", type=int, dest="display_number", help="X display number")
-    group.add_argument("--vnc-server", choices=("tightvnc", "tigervnc"))
-    group.add_argument("--novnc-directory")
-    group.add_argument("--vnc-command")
-    group.add_argument("--websockify-command")
-
-
-def _overrides(args: argparse.Namespace) -> dict:
-    return {
-        "display.geometry": args.geometry, "display.depth": args.depth,
-        "display.number": args.display_number, "vnc.server": args.vnc_server,
-        "novnc.directory": args.novnc_directory, "vnc.command": args.vnc_command,
-        "websockify.command": args.websockify_command,
-    }
 
 
 def no_config_report(path: str, config) -> str:

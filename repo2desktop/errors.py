@@ -9,7 +9,9 @@ from typing import Sequence
 class Problem:
     """One located finding in a desktop.yml: ``FILE:LINE:COL: key.path: message``.
 
-    ``line`` and ``col`` are 1-based, as editors count them.
+    ``line`` and ``col`` are 1-based, as editors count them; 0 when the value did not come
+    from the file but from an override, whose origin (``--geometry``, ``c.NBNoVNC.geometry``)
+    is then ``file``: ``--geometry: display.geometry: message``.
     """
 
     file: str
@@ -20,7 +22,7 @@ class Problem:
     severity: str = "error"  # "error" stops the build; "warning" is printed only
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.col}"
+        where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
         prefix = "warning: " if self.severity == "warning" else ""
         key = f"{self.key_path}: " if self.key_path else ""
         return f"{where}: {prefix}{key}{self.message}"

@@ -3,23 +3,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, Optional
+from typing import Optional
 
 from ruamel.yaml.comments import CommentedMap
 
 from repo2desktop.config import envfiles
 from repo2desktop.config.model import DesktopConfig
-from repo2desktop.config.loader import load_document, shown_path
+from repo2desktop.config.loader import DuplicateKey, load_document, shown_path
+from repo2desktop.config.overrides import Overrides, apply as apply_overrides
 from repo2desktop.config.repofiles import BINDER_FOLDERS
 from repo2desktop.config.validate import validate
-from repo2desktop.errors import Repo2DesktopError
+from repo2desktop.errors import ConfigError, Repo2DesktopError
 
 NAME = "desktop.yml"
 DEFAULTS_NAME = "<defaults: version 1>"
-
-# Dotted desktop.yml keys that command-line flags and nbnovnc's traitlets may override.
-OVERRIDABLE = ("display.geometry", "display.depth", "display.number", "novnc.directory",
-               "vnc.command", "vnc.server", "websockify.command")
 
 
 class BinderFoldersClash(Repo2DesktopError):
@@ -78,26 +75,25 @@ def ignored_config_warning(path: Optional[str]) -> Optional[str]:
     return f"{why} and there is no {used}: move the file there"
 
 
-def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> DesktopConfig:
-    """Load PATH's desktop.yml (or the defaults), apply overrides, validate."""
+def load(path: Optional[str], overrides: Overrides = None) -> DesktopConfig:
+    """Load PATH's desktop.yml (or the defaults), apply overrides, validate.
+
+    OVERRIDES: overrides.Override items (or KEY: value, taken as the keys' flags); their
+    problems are reported at their origin."""
     found = find_config(path)
     if found is None:
         # The folder looked in, so that `session --config BASE_DIR` loads the same defaults.
         document, shown, base_dir = CommentedMap(version=1), DEFAULTS_NAME, os.path.abspath(path or ".")
     else:
-        document = load_document(found)
         shown = shown_path(found)
         base_dir = os.path.dirname(os.path.abspath(found))
-    if overrides and isinstance(document, dict):
-        for dotted, value in overrides.items():
-            if value is None:
-                continue
-            section, key = dotted.split(".", 1)
-            if not isinstance(document.get(section), dict):
-                document[section] = CommentedMap()
-            document[section][key] = value
-    config = validate(document, shown, base_dir)
-    if found is not None and config.vnc.server == "tightvnc" and config.vnc.command is None:
+        try:
+            document = load_document(found)
+        except DuplicateKey as e:
+            raise _with_other_problems(e, shown, base_dir, overrides) from None
+    origins = apply_overrides(document, overrides)
+    config = validate(document, shown, base_dir, origins)
+    if found is not None and config.vnc.lacks_glx:
         # Notebook apps (requirements.txt, environment.yml beside desktop.yml) open their
         # windows on this desktop too: warn about OpenGL ones as for autostarted apps.
         extra = envfiles.opengl_warnings(base_dir, os.path.dirname(shown))
@@ -107,6 +103,20 @@ def load(path: Optional[str], overrides: Optional[Dict[str, object]] = None) -> 
     if ignored:
         config = dataclasses.replace(config, warnings=(ignored,) + config.warnings)
     return config
+
+
+def _with_other_problems(duplicate: DuplicateKey, shown: str, base_dir: str,
+                         overrides: Overrides) -> ConfigError:
+    """A duplicate key, and every other problem of the file (read with the first of each
+    duplicate kept): all problems at once, in the order of the file."""
+    if duplicate.document is None:
+        return duplicate
+    try:
+        validate(duplicate.document, shown, base_dir, apply_overrides(duplicate.document, overrides))
+    except ConfigError as e:
+        problems = list(duplicate.problems) + list(e.problems)
+        return ConfigError(sorted(problems, key=lambda p: (p.line, p.col)))
+    return duplicate
 
 
 def defaults() -> DesktopConfig:

@@ -104,11 +104,16 @@ def parse(text: str, file: str) -> Any:
     except DuplicateKeyError as e:
         mark = e.problem_mark
         key = _duplicate_key_name(e)
-        parent = _mapping_path(text, e.context_mark)
+        try:
+            lenient = _load(text, allow_duplicates=True)  # the first of each duplicate kept
+        except Exception:
+            lenient = None
+        parent = _mapping_path(lenient, e.context_mark)
         path = f"{parent}.{key}" if parent and key else key
         first = e.context_mark.line + 1 if e.context_mark else None
         message = "duplicate key" + (f" (the mapping starts at line {first})" if first else "")
-        raise _problem(file, mark.line + 1, mark.column + 1, message, path) from e
+        raise DuplicateKey([Problem(file, mark.line + 1, mark.column + 1, path, message)],
+                           lenient) from e
     except MarkedYAMLError as e:
         _check_tabs(text, file)  # ruamel's message for a tab in indentation is cryptic
         mark = e.problem_mark or e.context_mark
@@ -127,6 +132,15 @@ def parse(text: str, file: str) -> Any:
         _check_tabs(text, file)
         raise _problem(file, 1, 1, _plain_error(e)) from e
     return document
+
+
+class DuplicateKey(ConfigError):
+    """A key given twice. DOCUMENT is the file read with the first of each duplicate kept
+    (None if even that fails), so that its other problems can be reported with it."""
+
+    def __init__(self, problems: Any, document: Any):
+        super().__init__(problems)
+        self.document = document
 
 
 def _plain_error(e: Exception) -> str:
@@ -202,13 +216,9 @@ def _load(text: str, allow_duplicates: bool) -> Any:
         return yaml.load(text)
 
 
-def _mapping_path(text: str, mark: Optional[Any]) -> str:
+def _mapping_path(document: Any, mark: Optional[Any]) -> str:
     """The dotted key path of the mapping that starts at MARK (for duplicate-key errors)."""
-    if mark is None:
-        return ""
-    try:
-        document = _load(text, allow_duplicates=True)
-    except Exception:
+    if mark is None or document is None:
         return ""
 
     seen: set = set()

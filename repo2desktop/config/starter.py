@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
-from repo2desktop.config.model import apt_packages
+from repo2desktop.config.packages import apt_packages
 from repo2desktop.config.loader import parse
 from repo2desktop.config.validate import validate
 

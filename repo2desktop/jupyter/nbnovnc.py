@@ -1,33 +1,30 @@
-"""nbnovnc compatibility: its five traitlets, read from the running Jupyter server's config.
+"""nbnovnc compatibility: its traitlets, read from the running Jupyter server's config.
 
 nbnovnc users set ``c.NBNoVNC.geometry`` etc. in a Jupyter config file; those values keep
-working and win over desktop.yml, so switching needs no config rewrite.
+working and win over desktop.yml, so switching needs no config rewrite. The traitlets are
+the schema table's rows with a trait name (config/schema.py); their values are checked by
+the reader like desktop.yml's, and a bad one is reported as ``c.NBNoVNC.NAME: key: ...``.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import List, Optional
 
-from traitlets import Integer, Unicode
+from traitlets import Any
 from traitlets.config import Config, Configurable
 
-# traitlet name -> dotted desktop.yml key
-TRAIT_TO_KEY = {
-    "geometry": "display.geometry",
-    "depth": "display.depth",
-    "novnc_directory": "novnc.directory",
-    "vnc_command": "vnc.command",
-    "websockify_command": "websockify.command",
-}
+from repo2desktop.config import overrides as override_rules, schema
+from repo2desktop.config.overrides import Override
 
 
-class NBNoVNC(Configurable):
-    geometry = Unicode(None, allow_none=True, config=True, help="Desktop geometry, e.g. 1024x768.")
-    depth = Integer(None, allow_none=True, config=True, help="Colour depth.")
-    novnc_directory = Unicode(None, allow_none=True, config=True, help="noVNC web assets folder.")
-    vnc_command = Unicode(None, allow_none=True, config=True,
-                          help="VNC server command with {display}, {geometry}, {depth}, {vnc_port}.")
-    websockify_command = Unicode(None, allow_none=True, config=True,
-                                 help="websockify command with {port}, {vnc_port}, {novnc_directory}, {heartbeat}.")
+def _trait(row: schema.Key) -> Any:
+    # Any value: the reader checks it and names the setting in its message (a typed
+    # traitlet would fail inside the Jupyter server with a traceback instead).
+    return Any(None, allow_none=True, config=True, help=f"{row.path}: {row.doc}")
+
+
+NBNoVNC = type("NBNoVNC", (Configurable,), {
+    "__doc__": "nbnovnc's settings, applied over desktop.yml.",
+    **{row.trait: _trait(row) for row in schema.overridable() if row.trait}})
 
 
 def _server_config() -> Optional[Config]:
@@ -40,26 +37,15 @@ def _server_config() -> Optional[Config]:
     return None
 
 
-def overrides(config: Optional[Config] = None) -> Dict[str, object]:
-    """desktop.yml overrides from ``c.NBNoVNC.*`` (only the traitlets the user set)."""
+def overrides(config: Optional[Config] = None) -> List[Override]:
+    """desktop.yml overrides from ``c.NBNoVNC.*`` (only the settings the user made)."""
     config = config if config is not None else _server_config()
     if config is None:
-        return {}
+        return []
     settings = NBNoVNC(config=config)
-    result = {}
-    for trait, key in TRAIT_TO_KEY.items():
-        value = getattr(settings, trait)
-        if value is not None:
-            result[key] = value
-    return result
+    return override_rules.from_traits({name: getattr(settings, name) for name in settings.trait_names(config=True)})
 
 
-def as_arguments(values: Dict[str, object]) -> list:
+def as_arguments(values) -> list:
     """The `repo2desktop session` flags carrying these overrides."""
-    flags = {"display.geometry": "--geometry", "display.depth": "--depth",
-             "novnc.directory": "--novnc-directory", "vnc.command": "--vnc-command",
-             "websockify.command": "--websockify-command", "display.number": "--display"}
-    args = []
-    for key, value in values.items():
-        args += [flags[key], str(value)]
-    return args
+    return override_rules.as_arguments(values)

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import tempfile
 
-from repo2desktop.config import discover
+from repo2desktop.config import discover, schema
+from repo2desktop.config.overrides import Override
 from repo2desktop.jupyter import nbnovnc
 from repo2desktop.jupyter import page
 from repo2desktop.errors import ConfigError
@@ -64,10 +65,10 @@ def _direct(config, display: int, xauthority: str, private: str, location: str, 
         "launcher_entry": {"enabled": True, "title": config.launcher.title,
                            "icon_path": _icon(config, location)},
     }
-    if config.vnc.server == "tigervnc":
-        spec["unix_socket"] = desktop.vnc_socket
-    else:
+    if config.vnc.uses_tcp_port:
         spec["port"] = page.VNC_BASE_PORT + display
+    else:
+        spec["unix_socket"] = desktop.vnc_socket
     if config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager":
         desktop.ensure_started()
     return spec
@@ -80,10 +81,12 @@ def setup_desktop() -> dict:
     try:
         config = discover.load(location, overrides)
     except ConfigError as e:
-        # Keep the tile: opening it runs the same session command, which shows these
-        # located errors on the page (and in this log) instead of a desktop.
+        # Keep the tile: opening it runs the same session command (with the same
+        # c.NBNoVNC settings), which shows these located errors on the page (and in this
+        # log) instead of a desktop.
         print(f"repo2desktop: {e}", file=sys.stderr)
         config = discover.defaults()
+        command += nbnovnc.as_arguments(overrides)
         return server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                                  icon_path=_icon(config, location))
     from repo2desktop.runtime.limits import shared_host_warnings
@@ -97,7 +100,7 @@ def setup_desktop() -> dict:
     if config.display.number:
         display = config.display.number
     else:
-        reservation = allocate.reserve_display(1, needs_vnc_port=config.vnc.server == "tightvnc")
+        reservation = allocate.reserve_display(schema.FIRST_DISPLAY, needs_vnc_port=config.vnc.uses_tcp_port)
         display = reservation.number
     # The X authority file lives in a private folder that exists before the desktop starts,
     # so kernels can be given XAUTHORITY as well as DISPLAY.
@@ -112,7 +115,7 @@ def setup_desktop() -> dict:
     xauthority = os.path.join(private, "Xauthority")
     os.environ["DISPLAY"] = f":{display}"
     os.environ["XAUTHORITY"] = xauthority
-    overrides["display.number"] = display
+    overrides.append(Override("display.number", display, schema.KEYS["display.number"].flag))
 
     # Under jupyterhub-singleuser the page's own handlers loop on the hub's login redirect
     # (ERR_TOO_MANY_REDIRECTS, tests/serve/test_hub.py), so hub servers keep the proxied

@@ -11,7 +11,8 @@ from typing import Dict, Optional, Tuple
 
 import jinja2
 
-from repo2desktop.config.model import LAUNCHER_PLACES, WINDOW_MANAGER_COMMANDS, XDG_AUTOSTART, DesktopConfig
+from repo2desktop.config.model import DesktopConfig
+from repo2desktop.config.packages import WINDOW_MANAGER_COMMANDS
 from repo2desktop.config.repofiles import escape_controls
 from repo2desktop.resources import templates_dir
 
@@ -142,11 +143,10 @@ def x_session_command(config: DesktopConfig, session: Session) -> str:
 def websockify_fields(config: DesktopConfig, session: Session) -> Dict[str, str]:
     kind, _, where = session.listen.partition(":")
     listen = f"--unix-listen={where}" if kind == "unix" else f"127.0.0.1:{where}"
-    uses_socket = config.vnc.command is None or "{unix_socket}" in config.vnc.command
-    if config.vnc.server == "tigervnc" and uses_socket:
-        target = f"--unix-target={session.vnc_socket}"
-    else:
+    if config.vnc.uses_tcp_port:
         target = f"127.0.0.1:{session.vnc_port}"
+    else:
+        target = f"--unix-target={session.vnc_socket}"
     return {
         "port": where, "listen": listen, "target": target, "vnc_port": str(session.vnc_port),
         "novnc_directory": session.web_dir, "web": session.web_dir,
@@ -195,9 +195,8 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         "display_env": f":{session.display}",
         "config_errors": "",
         "wallpaper": config.path(config.wallpaper) if config.wallpaper else "",
-        # openbox shows launchers in a tint2 panel; see config.LAUNCHER_PLACES.
-        "panel": bool(config.launchers) and LAUNCHER_PLACES[config.window_manager] == "panel",
-        "xdg_autostart": config.window_manager in XDG_AUTOSTART,
+        "panel": config.uses_panel,
+        "xdg_autostart": config.uses_xdg_autostart,
         "launcher_paths": [f"{session.runtime_dir}/{launcher_path(l)}" for l in config.launchers],
         # No listen address: the Jupyter server relays the websocket to the VNC server itself.
         "supervised": [Supervised("x-session", "bin/x-session.sh", 10, True)]
@@ -222,12 +221,11 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
             "name": "websockify", "directory": None, "command": context["websockify_command"],
             "environment": ()})
     for launcher in config.launchers:
-        icon = config.path(launcher.icon) if launcher.icon and "/" in launcher.icon else launcher.icon
         files[launcher_path(launcher)] = ("launcher.desktop.j2", 0o644, {
-            "launcher": launcher, "launcher_icon": icon})
-    if context["panel"]:
+            "launcher": launcher, "launcher_icon": config.icon(launcher)})
+    if config.uses_panel:
         files["tint2rc"] = ("tint2rc.j2", 0o600, {})
-    if config.window_manager in XDG_AUTOSTART:
+    if config.uses_xdg_autostart:
         # xfce4-session and mate-session start XDG autostart entries once their window
         # managers run.
         files["xdg/autostart/repo2desktop.desktop"] = ("xfce-autostart.desktop.j2", 0o644, {})
@@ -240,7 +238,7 @@ def render(config: DesktopConfig, session: Session) -> Dict[str, RenderedFile]:
         files["icewm/startup"] = ("icewm-startup.j2", 0o700, {})
         files["icewm/preferences"] = ("icewm-preferences.j2", 0o600, {})
         files["icewm/toolbar"] = ("icewm-toolbar.j2", 0o600, {
-            "toolbar": [(l, (config.path(l.icon) if l.icon and "/" in l.icon else l.icon) or "-",
+            "toolbar": [(l, config.icon(l) or "-",
                          f"{session.runtime_dir}/{launcher_script(l)}") for l in config.launchers]})
         for launcher in config.launchers:
             files[launcher_script(launcher)] = ("program.sh.j2", 0o700, {

@@ -10,12 +10,12 @@ from repo2desktop.runtime.session import _websockify_executable
 
 
 def write_rendered(config: DesktopConfig, out_dir: str, listen: str = "tcp:6080") -> List[str]:
-    """Render as if the session ran in OUT_DIR on display.number (or :1); return paths."""
+    """Render as if the session ran in OUT_DIR on display.number (or the first); return paths."""
     if not (listen.startswith("tcp:") or listen.startswith("unix:")):
         from repo2desktop.errors import Repo2DesktopError
         raise Repo2DesktopError(f"--listen must be tcp:PORT or unix:PATH, not {listen!r}")
     session = Session(
-        runtime_dir=out_dir, display=config.display.number or 1, listen=listen,
+        runtime_dir=out_dir, display=config.display.number_or_first, listen=listen,
         password_file=f"{out_dir}/vnc-passwd" if config.vnc.auth == "password" else None,
         websockify=_websockify_executable(),
     )

@@ -16,7 +16,7 @@ import os
 from typing import List, Tuple
 
 from repo2desktop.config import repofiles
-from repo2desktop.config.model import LAUNCHER_PLACES, DesktopConfig
+from repo2desktop.config.model import DesktopConfig
 from repo2desktop.render import Session, launcher_path
 
 # Files for $HOME are settings and launchers; a bigger one is not what desktop.yml is for.
@@ -26,7 +26,7 @@ MAX_HOME_FILE = 64 * 1024 * 1024
 def planned_copies(config: DesktopConfig, session: Session) -> List[Tuple[str, str, str]]:
     """(source, target relative to $HOME, overwrite) for every file to put in $HOME."""
     copies = [(config.path(h.source), h.target, h.overwrite) for h in config.home]
-    if LAUNCHER_PLACES[config.window_manager] == "desktop":
+    if config.launcher_place == "desktop":
         # xfdesktop and caja show launchers as icons only from ~/Desktop; with no window
         # manager of ours, whatever desktop the user starts finds them there.
         for launcher in config.launchers:

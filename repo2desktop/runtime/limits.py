@@ -33,15 +33,8 @@ def other_local_users() -> List[str]:
     return found
 
 
-def has_shared_vnc_port(config: DesktopConfig) -> bool:
-    """Does the VNC server listen on a loopback TCP port (rather than a private socket)?"""
-    if config.vnc.command:
-        return config.vnc.server != "tigervnc" or "{unix_socket}" not in config.vnc.command
-    return config.vnc.server == "tightvnc"
-
-
 def shared_host_warnings(config: DesktopConfig) -> List[str]:
-    if not has_shared_vnc_port(config):
+    if not config.vnc.uses_tcp_port:
         return []
     others = other_local_users()
     if not others:

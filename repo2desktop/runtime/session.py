@@ -20,6 +20,7 @@ import time
 import xmlrpc.client
 from typing import Callable, Dict, List, Optional
 
+from repo2desktop.config import schema
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import RuntimeStartError
 from repo2desktop.render import VIEWER_PAGES, Session, render, viewer_page
@@ -73,14 +74,13 @@ class DesktopSession:
     # -- preparation ---------------------------------------------------------------
     def prepare(self) -> Session:
         cfg = self.config
-        needs_port = cfg.vnc.server == "tightvnc" or cfg.vnc.command is not None
         if self._display is not None:
             display = self._display
         elif cfg.display.number is not None:
             display = cfg.display.number
         else:
             try:
-                self._reservation = allocate.reserve_display(1, needs_vnc_port=needs_port)
+                self._reservation = allocate.reserve_display(schema.FIRST_DISPLAY, needs_vnc_port=cfg.vnc.uses_tcp_port)
             except RuntimeError as e:
                 raise RuntimeStartError("x-session", str(e)) from e
             display = self._reservation.number

@@ -131,7 +131,9 @@ CASES: List[Case] = [
         "desktop.yml:2:62: nested more than 50 levels deep"),
     yml("deep-block-nesting", "version: 1\nx:\n" + "".join("  " * i + "-\n" for i in range(200)),
         "desktop.yml:52:99: nested more than 50 levels deep"),
+    # The duplicate and the document's other problem, at once (issue 10).
     yml("recursive-alias", "version: 1\nautostart: &a [*a]\nenvironment: {X: y, X: z}\n",
+        "desktop.yml:2:12: autostart[0]: expected a non-empty string, got null\n"
         "desktop.yml:3:21: environment.X: duplicate key (the mapping starts at line 3)"),
     yml("format-width-vnc-command", "version: 1\nvnc:\n  command: 'Xvnc {display:>999999999}'\n",
         "desktop.yml:3:12: vnc.command: replacement field {display}: width or precision 999999999 "
@@ -588,12 +590,17 @@ def test_vnc_command_overrides_keeping_the_protections_are_not_warned(tmp_path, 
 
 
 def test_nbnovnc_vnc_command_override_is_warned_too(tmp_path, monkeypatch):
+    from traitlets.config import Config
+
     from repo2desktop.config import discover
+    from repo2desktop.jupyter import nbnovnc
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "desktop.yml").write_text("version: 1\n")
-    config = discover.load(".", {"vnc.command": "xinit -- /usr/bin/Xtightvnc :{display}"})
-    assert [w.split(": lacks", 1)[0] for w in config.warnings] == ["desktop.yml:1:1: warning: vnc.command"]
+    settings = Config({"NBNoVNC": {"vnc_command": "xinit -- /usr/bin/Xtightvnc :{display}"}})
+    config = discover.load(".", nbnovnc.overrides(settings))
+    # Located at the setting it came from (desktop.yml:1:1 holds 'version').
+    assert [w.split(": lacks", 1)[0] for w in config.warnings] == ["c.NBNoVNC.vnc_command: warning: vnc.command"]
 
 
 # --- item 15: the longest allowed launcher name still renders into a usable file name -------

@@ -42,7 +42,8 @@ from typing import Dict, List, Tuple
 from repo2docker.buildpacks import BaseImage, CondaBuildPack, NixBuildPack
 
 from repo2desktop.config import discover, envfiles, repofiles
-from repo2desktop.config.model import DesktopConfig, apt_packages
+from repo2desktop.config.model import DesktopConfig
+from repo2desktop.config.packages import apt_packages
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import X_SERVERS
 
@@ -214,7 +215,7 @@ class DesktopLayer:
 
     @lru_cache
     def get_env(self):
-        display = self.desktop_config.display.number or 1
+        display = self.desktop_config.display.number_or_first
         return list(super().get_env()) + [
             ("DISPLAY", f":{display}"),
             ("REPO2DESKTOP_CONFIG", CONFIG_IN_IMAGE),
