@@ -46,13 +46,18 @@ class Vnc:
     unsafe_args: bool
 
     @property
+    def uses_unix_socket(self) -> bool:
+        """Is the VNC server reached on its private unix socket (websockify, the Jupyter
+        server's relay)? Only TigerVNC has one; a command override only when it passes
+        {unix_socket}."""
+        return self.server == "tigervnc" and (self.command is None or "{unix_socket}" in self.command)
+
+    @property
     def uses_tcp_port(self) -> bool:
-        """Does the VNC server listen on a loopback TCP port (display + 5900) rather than a
-        private unix socket? Only TigerVNC has the socket; a command override uses it only
-        when it passes {unix_socket}."""
-        if self.server != "tigervnc":
-            return True
-        return self.command is not None and "{unix_socket}" not in self.command
+        """Does the VNC server listen on a loopback TCP port (5900 + display), which must be
+        free and which other local users can reach? Without the socket it must; a command
+        override also when it passes {vnc_port}."""
+        return not self.uses_unix_socket or "{vnc_port}" in (self.command or "")
 
     @property
     def lacks_glx(self) -> bool:

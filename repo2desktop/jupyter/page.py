@@ -84,9 +84,9 @@ class DirectDesktop:
 
     @property
     def target(self) -> str:
-        if self.config.vnc.uses_tcp_port:
-            return f"tcp:{VNC_BASE_PORT + self.display}"
-        return f"unix:{self.vnc_socket}"
+        if self.config.vnc.uses_unix_socket:
+            return f"unix:{self.vnc_socket}"
+        return f"tcp:{VNC_BASE_PORT + self.display}"
 
     def ensure_started(self) -> None:
         with self._lock:
@@ -106,7 +106,7 @@ class DirectDesktop:
         session = self.session
         try:
             session.prepare()
-            if not self.config.vnc.uses_tcp_port:
+            if self.config.vnc.uses_unix_socket:
                 if os.path.lexists(self.vnc_socket):
                     os.unlink(self.vnc_socket)
                 os.symlink(session.session.vnc_socket, self.vnc_socket)

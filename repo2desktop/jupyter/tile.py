@@ -65,10 +65,10 @@ def _direct(config, display: int, xauthority: str, private: str, location: str, 
         "launcher_entry": {"enabled": True, "title": config.launcher.title,
                            "icon_path": _icon(config, location)},
     }
-    if config.vnc.uses_tcp_port:
-        spec["port"] = page.VNC_BASE_PORT + display
-    else:
+    if config.vnc.uses_unix_socket:
         spec["unix_socket"] = desktop.vnc_socket
+    else:
+        spec["port"] = page.VNC_BASE_PORT + display
     if config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager":
         desktop.ensure_started()
     return spec

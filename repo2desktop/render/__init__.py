@@ -143,10 +143,10 @@ def x_session_command(config: DesktopConfig, session: Session) -> str:
 def websockify_fields(config: DesktopConfig, session: Session) -> Dict[str, str]:
     kind, _, where = session.listen.partition(":")
     listen = f"--unix-listen={where}" if kind == "unix" else f"127.0.0.1:{where}"
-    if config.vnc.uses_tcp_port:
-        target = f"127.0.0.1:{session.vnc_port}"
-    else:
+    if config.vnc.uses_unix_socket:
         target = f"--unix-target={session.vnc_socket}"
+    else:
+        target = f"127.0.0.1:{session.vnc_port}"
     return {
         "port": where, "listen": listen, "target": target, "vnc_port": str(session.vnc_port),
         "novnc_directory": session.web_dir, "web": session.web_dir,

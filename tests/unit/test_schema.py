@@ -135,16 +135,20 @@ def test_a_duplicate_key_and_an_unknown_key_are_both_reported(repo):
 
 
 # --- derived facts: one property each -----------------------------------------------------------
-@pytest.mark.parametrize("server, command, tcp", [
-    ("tightvnc", None, True),
-    ("tigervnc", None, False),
-    ("tigervnc", "Xtigervnc :{display} -rfbunixpath {unix_socket} -rfbport -1", False),
-    ("tigervnc", "Xtigervnc :{display} -rfbport {vnc_port} -localhost", True),
-    ("tightvnc", "Xtightvnc :{display} -rfbport {vnc_port}", True),
+@pytest.mark.parametrize("server, command, socket, tcp", [
+    ("tightvnc", None, False, True),
+    ("tigervnc", None, True, False),
+    ("tigervnc", "Xtigervnc :{display} -rfbunixpath {unix_socket} -rfbport -1", True, False),
+    ("tigervnc", "Xtigervnc :{display} -rfbunixpath {unix_socket} -rfbport {vnc_port}", True, True),
+    ("tigervnc", "Xtigervnc :{display} -rfbport {vnc_port} -localhost", False, True),
+    ("tightvnc", "Xtightvnc :{display} -rfbport {vnc_port}", False, True),
+    ("tightvnc", "Xtightvnc :{display} -rfbunixpath {unix_socket}", False, True),
 ])
-def test_uses_tcp_port(server, command, tcp):
+def test_unix_socket_and_tcp_port(server, command, socket, tcp):
+    """One answer for the session's and the Jupyter server's display reservation, the
+    shared-host warning, websockify's target and the Jupyter relay."""
     vnc = Vnc(server=server, auth="password", args=(), command=command, unsafe_args=False)
-    assert vnc.uses_tcp_port is tcp
+    assert (vnc.uses_unix_socket, vnc.uses_tcp_port) == (socket, tcp)
     assert vnc.lacks_glx is (server == "tightvnc" and command is None)
 
 
@@ -164,3 +168,16 @@ def test_the_panel_is_used_only_by_openbox_with_launchers(repo, window_manager, 
     assert (config.uses_panel, config.launcher_place) == (panel, place)
     assert not dataclasses.replace(config, launchers=()).uses_panel
     assert ("tint2" in packages.apt_packages(config)) is panel
+
+
+def test_a_broken_nbnovnc_setting_keeps_the_tile_and_goes_to_the_session(repo, monkeypatch, capsys):
+    """The Jupyter server logs the error at the setting, and the tile's session command
+    carries the setting, so the Desktop page shows the same error (not a desktop without it)."""
+    from repo2desktop.jupyter import tile
+
+    monkeypatch.delenv("REPO2DESKTOP_CONFIG", raising=False)
+    monkeypatch.setattr(nbnovnc, "_server_config", lambda: Config({"NBNoVNC": {"geometry": "bogus"}}))
+    spec = tile.setup_desktop()
+    assert capsys.readouterr().err == ("repo2desktop: c.NBNoVNC.geometry: display.geometry: 'bogus' "
+                                       "is not WIDTHxHEIGHT (e.g. 1280x800)\n")
+    assert spec["command"][-5:] == ["--geometry", "bogus", "--from-nbnovnc", "--unix-socket", "{unix_socket}"]
