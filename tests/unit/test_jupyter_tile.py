@@ -94,7 +94,7 @@ def test_entry_runs_the_session_on_a_private_socket_with_the_nbnovnc_settings(se
         "command": [sys.executable, "-m", "repo2desktop", "session", "--config", str(server.repo),
                     "--xauthority", f"{private}/Xauthority",
                     "--geometry", "1024x640", "--depth", "16", "--display", str(display),
-                    "--display-lock-holder", str(holder), "--unix-socket", "{unix_socket}"],
+                    "--from-nbnovnc", "--display-lock-holder", str(holder), "--unix-socket", "{unix_socket}"],
         # jupyter-server-proxy puts this path in for {unix_socket}: no TCP port at all.
         "unix_socket": f"{private}/websockify.sock",
         "timeout": 60,

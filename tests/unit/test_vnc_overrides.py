@@ -14,9 +14,11 @@ from repo2desktop.runtime import foreground
 OPEN = "xinit -- /usr/bin/Xtightvnc :{display} -geometry {geometry} -depth {depth} -rfbport {vnc_port}"
 KEPT = ("xinit -- /usr/bin/Xtightvnc :{display} -geometry {geometry} -depth {depth} -auth {xauthority} "
         "-rfbport {vnc_port} -localhost -rfbauth {rfbauth}")  # README's nbnovnc example
-WARNING = ("desktop.yml:1:1: warning: vnc.command: lacks what the default command has: -auth {xauthority} "
-           "(the X display's cookie); -localhost (the VNC port on loopback only); -rfbauth {rfbauth} "
-           "(the session's VNC password); other local users may reach the desktop (README: Security)")
+# Located where the override came from: the flag, or the c.NBNoVNC setting.
+LACKS = ("warning: vnc.command: lacks what the default command has: -auth {xauthority} "
+         "(the X display's cookie); -localhost (the VNC port on loopback only); -rfbauth {rfbauth} "
+         "(the session's VNC password); other local users may reach the desktop (README: Security)")
+WARNING = "--vnc-command: " + LACKS
 
 
 @pytest.fixture
@@ -53,8 +55,8 @@ def test_up_warns_about_a_vnc_command_flag(repo, capsys, started):
 
 def test_nbnovnc_vnc_command_is_warned_about(repo):
     overrides = nbnovnc.overrides(Config({"NBNoVNC": {"vnc_command": OPEN}}))
-    assert overrides == {"vnc.command": OPEN}
-    assert discover.load(".", overrides).warnings == (WARNING,)
+    assert [(o.key, o.value, o.origin) for o in overrides] == [("vnc.command", OPEN, "c.NBNoVNC.vnc_command")]
+    assert discover.load(".", overrides).warnings == ("c.NBNoVNC.vnc_command: " + LACKS,)
 
 
 @pytest.mark.parametrize("argv", [["validate", "."], ["render", ".", "--out", "out"]])
