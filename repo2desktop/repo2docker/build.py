@@ -213,12 +213,16 @@ def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[s
     With NO_BUILD, print the Dockerfile (repo2docker's --no-build) instead of building.
     Raises ConfigError (located) for a broken desktop.yml before anything runs.
     """
-    validate_repo(repo, option_value(r2d_args, "--subdir"))
+    # Only the options count: after "--" come the container's command and its own arguments.
+    cut = r2d_args.index("--") if "--" in r2d_args else len(r2d_args)
+    options, command = r2d_args[:cut], r2d_args[cut:]
+    validate_repo(repo, option_value(options, "--subdir"))
     config_file, temporary = config_file_path(), None
-    user_config = option_value(r2d_args, "--config")
+    user_config = option_value(options, "--config")
     if user_config:
         temporary = config_file = _combined_config(config_file, user_config)
-        r2d_args = without_option(r2d_args, "--config")
+        options = without_option(options, "--config")
+    r2d_args = options + command
     try:
         args, notes = repo2docker_args(repo, r2d_args, no_build, base_image, config_file)
         for note in notes:
@@ -227,7 +231,7 @@ def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[s
         shown = shlex.join(["python", "-m", "repo2docker", *args])
         print(f"repo2desktop: running {shown}", file=sys.stderr, flush=True)
         env = dict(os.environ)
-        if not no_build and (os.path.isdir(repo) or has_option(r2d_args, "--image-name")):
+        if not no_build and (os.path.isdir(repo) or has_option(options, "--image-name")):
             env[REBUILD_ENV] = "1"
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:

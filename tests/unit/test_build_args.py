@@ -411,3 +411,10 @@ def test_plain_repo2docker_with_config_path_from_this_install(tmp_path):
     assert "repo2desktop: desktop from desktop.yml on top of BaseImage (tigervnc, window manager openbox)" in output
     assert "/etc/repo2desktop/desktop.yml" in proc.stdout  # the Dockerfile copies it there
     assert list((tmp_path / "cache").rglob("repo2desktop-*.whl"))
+
+
+def test_the_containers_command_keeps_its_own_config_and_subdir(cli_build, repo, recorder):
+    assert cli_build(str(repo), "--", "tool", "--config", "nope.py", "--subdir", "x", "--image-name", "y") == [
+        "--config", config_file_path(), str(repo), "tool", "--config", "nope.py", "--subdir", "x",
+        "--image-name", "y"]
+    assert recorder.configs[0] == Path(config_file_path()).read_text()  # ours alone, not combined
