@@ -97,6 +97,8 @@ def _str(row: schema.Key, v: Any) -> Optional[str]:
 
 
 def _int(row: schema.Key, v: Any) -> Optional[str]:
+    if v is None and row.nullable:
+        return None
     if isinstance(v, bool) or not isinstance(v, int):
         return f"expected an integer, got {describe(v)}"
     if not row.low <= v <= row.high:

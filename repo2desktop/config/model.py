@@ -20,6 +20,7 @@ class Display:
     number: Optional[int]  # None: the first free display at start (host sessions)
     geometry: str
     depth: int
+    dpi: Optional[int]  # None: the X server's default
 
     @property
     def width(self) -> int:

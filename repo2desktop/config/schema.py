@@ -78,6 +78,8 @@ TABLE: Tuple[Key, ...] = (
       high=MAX_WIDTH, flag="--geometry", trait="geometry"),
     K("display.depth", "depth", "colour depth in bits", default=24, choices=(8, 16, 24, 32),
       flag="--depth", trait="depth"),
+    K("display.dpi", "int", "screen resolution in dots per inch (the X server's -dpi); "
+      "null: the X server's own", nullable=True, low=30, high=600, flag="--dpi", example=144),
     K("vnc", "section", "the VNC server"),
     K("vnc.server", "choice", "tigervnc: a private unix socket, GLX, remote resize", default="tightvnc",
       choices=("tightvnc", "tigervnc"), flag="--vnc-server"),

@@ -120,6 +120,8 @@ def x_session_command(config: DesktopConfig, session: Session) -> str:
     args = [server, f":{session.display}", "-auth", session.xauthority_file,
             "-geometry", config.display.geometry, "-depth", str(config.display.depth),
             "-desktop", config.novnc.title, "-nolisten", "tcp"]
+    if config.display.dpi is not None:
+        args += ["-dpi", str(config.display.dpi)]
     if config.vnc.server == "tightvnc":
         # TightVNC cannot use a unix socket: loopback only, and always a password.
         args += ["-rfbport", str(session.vnc_port), "-localhost", "-alwaysshared"]

@@ -194,3 +194,14 @@ def test_the_display_needs_the_session_cookie(write_config, start_up, tmp_path):
     assert refused.returncode != 0
     assert "unable to open display" in refused.stderr
     assert oct(os.stat(os.path.join(up.runtime_dir, "Xauthority")).st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_display_dpi_reaches_the_x_server(server, write_config, start_up):
+    """display.dpi end to end: desktop.yml -> X server -dpi -> what X clients are told."""
+    up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\ndisplay: {{dpi: 144}}\n"
+                               "autostart: []\n"))
+    display = [l for l in up.output if "display :" in l][0].split()[2]
+    env = {**os.environ, "DISPLAY": display, "XAUTHORITY": os.path.join(up.runtime_dir, "Xauthority")}
+    info = subprocess.run(["xdpyinfo"], env=env, capture_output=True, text=True, check=True).stdout
+    assert "resolution:    144x144 dots per inch" in info, [l for l in info.splitlines() if "resolution" in l]
