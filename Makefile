@@ -77,6 +77,10 @@ test-serve: deps base-image ## serve tier: the pool behind configurable-http-pro
 update-golden: deps-python ## rewrite tests/unit/golden (supervisord.conf, xinitrc, autostart.sh, bin/*.sh) deliberately (review the diff!)
 	$(PYTEST) tests/unit/test_render_golden.py --update-golden
 
+.PHONY: readme-keys
+readme-keys: ## rewrite README.md's desktop.yml key reference from repo2desktop/config/schema.py
+	$(PYTHON) -m repo2desktop.config.reference README.md
+
 .PHONY: demo
 demo: deps base-image ## main job: build $(EXAMPLE) with repo2desktop and run it, printing its URL
 	bash scripts/demo.bash $(EXAMPLE) $(PORT)

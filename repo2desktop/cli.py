@@ -118,6 +118,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from repo2desktop.config import json_schema, reference
+
+    sys.stdout.write(reference.markdown() if args.markdown else json_schema.text())
+    return 0
+
+
 def cmd_config_path(args: argparse.Namespace) -> int:
     from repo2desktop.repo2docker.build import config_file_path
 
@@ -234,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display", type=int, default=None, help="this display number (default: the lowest)")
     p.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND")
     p.set_defaults(func=cmd_exec_env)
+
+    p = sub.add_parser(
+        "schema", help="print desktop.yml's JSON Schema (for editors; see README)",
+        description="Print the JSON Schema of desktop.yml, made from the same table as validate's "
+                    "checks; editors with the YAML language server use it through a "
+                    "`# yaml-language-server: $schema=desktop.schema.json` line.")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the README's reference of every key instead")
+    p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("config-path", help="print the repo2docker config file with the desktop buildpacks")
     p.set_defaults(func=cmd_config_path)

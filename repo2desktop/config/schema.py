@@ -68,7 +68,7 @@ class Key:
 
 K = Key
 TABLE: Tuple[Key, ...] = (
-    K("version", "version", "the format of this file; required; the only version",
+    K("version", "version", "the format of this file (the only version)",
       default=SUPPORTED_VERSION, required=True),
     K("display", "section", "the X display"),
     K("display.number", "int", "X display number; auto = first free from :1 (host), :1 in images",
@@ -83,21 +83,26 @@ TABLE: Tuple[Key, ...] = (
     K("vnc", "section", "the VNC server"),
     K("vnc.server", "choice", "tigervnc: a private unix socket, GLX, remote resize", default="tightvnc",
       choices=("tightvnc", "tigervnc"), flag="--vnc-server"),
-    K("vnc.auth", "choice", "password: a random per-session VNC password; none: only with tigervnc",
+    K("vnc.auth", "choice", "password: a random per-session VNC password (always with tightvnc); "
+      "none: only with tigervnc, whose socket is private",
       default="password", choices=("password", "none")),
-    K("vnc.args", "strings", "extra VNC server arguments; ones that weaken its protection are refused",
+    K("vnc.args", "strings", "extra VNC server arguments; ones that change authentication or "
+      "listening are refused (README: Security)",
       default=(), example=["-dpi", "96"]),
-    K("vnc.command", "str", "full override of the X server command (wrapped in xinit unless it is one)",
+    K("vnc.command", "str", "full override of the X server command, run as `xinit XINITRC -- "
+      "COMMAND` unless it starts with xinit",
       nullable=True, fields=VNC_FIELDS, flag="--vnc-command", trait="vnc_command"),
-    K("vnc.unsafe_args", "bool", "true: allow vnc.args that weaken the protection (warned)",
+    K("vnc.unsafe_args", "bool", "true: allow those vnc.args anyway (validate and up warn)",
       default=False),
-    K("websockify", "section", "websockify (the websocket relay, with a novnc.directory)"),
+    K("websockify", "section", "websockify: the websocket relay where nbnovnc's settings or a "
+      "novnc.directory are used"),
     K("websockify.heartbeat", "int", "seconds between websocket pings, 0 = none", default=30,
       low=0, high=3600),
     K("websockify.command", "str", "full override of the websockify command", nullable=True,
       fields=WEBSOCKIFY_FIELDS, flag="--websockify-command", trait="websockify_command"),
     K("novnc", "section", "the page in the browser"),
-    K("novnc.directory", "str", "null: the bundled noVNC page; a folder: that noVNC's vnc.html",
+    K("novnc.directory", "str", "null: the bundled noVNC 1.7 page (in the package); a folder: that "
+      "noVNC's vnc.html",
       nullable=True, max_len=MAX_PATH, flag="--novnc-directory", trait="novnc_directory"),
     K("novnc.page", "choice", "with a directory: full (vnc.html) or lite (vnc_lite.html)",
       default="full", choices=("full", "lite")),
@@ -110,7 +115,8 @@ TABLE: Tuple[Key, ...] = (
     K("packages", "strings", "extra apt packages the apps need", default=(),
       example=["x11-apps"]),
     K("programs", "named", "extra supervisord programs (background services)",
-      example={"notes": {"command": "python3 -m http.server 9000"}}),
+      example={"jupyter-notes": {"command": "python3 -m http.server 9000",
+                                 "environment": {"PYTHONUNBUFFERED": "1"}, "directory": "/srv"}}),
     K("programs.<name>.command", "str", "the program's shell command", required=True),
     K("programs.<name>.environment", "env", "its own environment variables", default=()),
     K("programs.<name>.autorestart", "bool", "restart it when it exits", default=True),
@@ -135,7 +141,8 @@ TABLE: Tuple[Key, ...] = (
     K("launchers[].command", "str", "one shell command line", required=True),
     K("launchers[].icon", "str", "an icon-theme name, or a path relative to desktop.yml",
       nullable=True, max_len=MAX_PATH),
-    K("wallpaper", "str", "an image relative to desktop.yml", nullable=True, max_len=MAX_PATH,
+    K("wallpaper", "str", "an image relative to desktop.yml (feh; xfconf on xfce4, gsettings on "
+      "mate, icewmbg on icewm)", nullable=True, max_len=MAX_PATH,
       example="desktop/wallpaper.png"),
     K("qt", "bool", "install the X libraries Qt apps (PyQt/PySide from PyPI) need", default=True),
     K("python", "choice", "repo2docker: its own Python environment; venv: the lean path "

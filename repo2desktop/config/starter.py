@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, List, Optional
 
+from repo2desktop.config import json_schema, reference, schema
 from repo2desktop.config.packages import apt_packages
 from repo2desktop.config.loader import parse
 from repo2desktop.config.validate import validate
@@ -28,24 +29,27 @@ TOP_LEVEL_CONFIG = (
     "REQUIRE", "default.nix", "setup.py", "pyproject.toml", "Dockerfile",
 )
 
-STARTER_DESKTOP = """\
+# The starter: the defaults it shows, and where it departs from them (TigerVNC: a private
+# unix socket, GLX, remote resize). vnc.auth stays at its default (a per-session password),
+# which behind Jupyter costs nothing and lets `repo2desktop up` serve it on a TCP port.
+STARTER_SHOWN = ("version", "display.geometry", "window_manager", "autostart")
+STARTER_VALUES = {"vnc.server": "tigervnc", "novnc.resize": "remote"}
+STARTER_HEADER = f"""\
+# yaml-language-server: $schema={json_schema.FILE_NAME}
 # desktop.yml: the Linux desktop that repo2desktop adds to this repository's image.
 # Check it with `repo2desktop validate`; try it with `repo2desktop up` (on Linux) or build
 # the image with `repo2desktop build .`. On Binder, open the desktop with ?urlpath=desktop/
-version: 1
-display:
-  geometry: 1280x800
-vnc:
-  # TigerVNC listens on a private unix socket only (no TCP port), so no password is needed
-  # behind Jupyter's authenticated proxy; it also has GLX and resizes with the browser.
-  server: tigervnc
-  auth: none
-novnc:
-  resize: remote
-window_manager: openbox
-autostart:
-  - xterm
+# Every key: `repo2desktop schema --markdown`. Editors complete and check this file with
+# {json_schema.FILE_NAME} beside it; renew that with `repo2desktop schema > {json_schema.FILE_NAME}`.
 """
+
+
+def starter_desktop() -> str:
+    """The starter desktop.yml, written out from the schema table."""
+    values = {path: schema.default(path) for path in STARTER_SHOWN}
+    values.update(STARTER_VALUES)
+    return STARTER_HEADER + reference.yaml_text(values, notes="short", spaced=False)
+
 
 POSTBUILD = """\
 #!/bin/bash
@@ -92,7 +96,9 @@ def plan(repo_dir: str) -> List[Planned]:
     spec = requirement()
     join = lambda name: os.path.join(folder, name) if folder else name  # noqa: E731
     return [
-        Planned(join("desktop.yml"), STARTER_DESKTOP, 0o644, ""),
+        Planned(join("desktop.yml"), starter_desktop(), 0o644, ""),
+        Planned(join(json_schema.FILE_NAME), json_schema.text(), 0o644,
+                f"renew it with: repo2desktop schema > {join(json_schema.FILE_NAME)}"),
         Planned(join("apt.txt"),
                 "# The desktop's Debian/Ubuntu packages, for stock repo2docker (written by "
                 "`repo2desktop init`;\n# keep in step with desktop.yml's vnc.server, "
@@ -106,7 +112,7 @@ def plan(repo_dir: str) -> List[Planned]:
 
 
 def _starter_document():
-    return parse(STARTER_DESKTOP, "desktop.yml")  # loader: the one module that parses YAML
+    return parse(starter_desktop(), "desktop.yml")  # loader: the one module that parses YAML
 
 
 def init(repo_dir: str = ".", report: Optional[Callable[[str], None]] = None) -> List[str]:
