@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import base64
 import http.client
 import os
 import re
@@ -17,6 +16,8 @@ import socket
 import struct
 import xmlrpc.client
 from typing import Dict, List, Optional
+
+from repo2desktop.runtime import rfb
 
 
 def _connect(listen: str, timeout: float) -> socket.socket:
@@ -44,88 +45,18 @@ def _read_exact(sock: socket.socket, n: int) -> bytes:
     return data
 
 
-class _WebsocketStream:
-    """The server side of a websocket through websockify, read as a byte stream."""
-
-    def __init__(self, sock: socket.socket, buffered: bytes):
-        self.sock = sock
-        self.buffered = buffered
-        self.data = b""
-
-    def _take(self, n: int) -> bytes:
-        while len(self.buffered) < n:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("closed during the RFB handshake")
-            self.buffered += chunk
-        out, self.buffered = self.buffered[:n], self.buffered[n:]
-        return out
-
-    def frame(self) -> bytes:
-        first, second = self._take(2)
-        opcode, length = first & 0x0F, second & 0x7F
-        if opcode == 0x8:
-            raise ConnectionError("websockify closed the websocket (VNC server not answering)")
-        if length == 126:
-            length = struct.unpack("!H", self._take(2))[0]
-        elif length == 127:
-            length = struct.unpack("!Q", self._take(8))[0]
-        return self._take(length)
-
-    def read(self, n: int) -> bytes:
-        while len(self.data) < n:
-            self.data += self.frame()
-        out, self.data = self.data[:n], self.data[n:]
-        return out
-
-    def send(self, payload: bytes) -> None:
-        # Client frames must be masked (RFC 6455 5.3).
-        mask = os.urandom(4)
-        header = bytes([0x82])
-        if len(payload) < 126:
-            header += bytes([0x80 | len(payload)])
-        else:
-            header += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
-        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-
-
-def _open_websocket(sock: socket.socket, path: str, headers: Optional[Dict[str, str]]) -> _WebsocketStream:
-    key = base64.b64encode(os.urandom(16)).decode()
-    lines = [f"GET {path} HTTP/1.1", "Host: localhost", "Upgrade: websocket",
-             "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
-             "Sec-WebSocket-Protocol: binary"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise ConnectionError("websockify closed the connection during the handshake")
-        response += chunk
-    head, _, rest = response.partition(b"\r\n\r\n")
-    status = head.split(b"\r\n", 1)[0].decode(errors="replace")
-    if " 101 " not in status + " ":
-        raise ConnectionError(f"websocket upgrade refused: {status}")
-    return _WebsocketStream(sock, rest)
-
-
 def rfb_version(listen: str, path: str = "/websockify", timeout: float = 2.0,
                 headers: Optional[Dict[str, str]] = None) -> str:
     """Return the RFB version line the VNC server sends through websockify, or raise OSError."""
     with _connect(listen, timeout) as sock:
-        text = _open_websocket(sock, path, headers).frame().decode("latin-1")
-        # A server that refuses us (e.g. TigerVNC's blacklist) sends "RFB 003.003\n" and a
-        # reason at once; a working one sends exactly the 12-byte greeting and waits.
-        if not re.fullmatch(r"RFB \d{3}\.\d{3}\n", text):
-            raise ConnectionError(f"not a plain RFB greeting: {text[:40]!r}")
-        return text.strip()
+        return rfb.greeting(rfb.open_websocket(sock, path, headers=headers))
 
 
 class AuthenticationFailed(ConnectionError):
     """A VNC server answered but did not accept this session's password."""
 
 
-def _reason(stream: _WebsocketStream) -> str:
+def _reason(stream) -> str:
     try:
         length = struct.unpack("!I", stream.read(4))[0]
         return stream.read(min(length, 1024)).decode("utf-8", "replace")
@@ -134,7 +65,7 @@ def _reason(stream: _WebsocketStream) -> str:
 
 
 class _RawStream:
-    """The VNC server's own socket, read and written like _WebsocketStream."""
+    """The VNC server's own socket, read and written like rfb.WebsocketStream."""
 
     def __init__(self, sock: socket.socket):
         self._sock = sock
@@ -158,7 +89,7 @@ def rfb_authenticate(listen: str, password: str, path: Optional[str] = "/websock
     from repo2desktop.runtime.vncpasswd import challenge_response
 
     with _connect(listen, timeout) as sock:
-        stream = _RawStream(sock) if path is None else _open_websocket(sock, path, None)
+        stream = _RawStream(sock) if path is None else rfb.open_websocket(sock, path)
         greeting = stream.read(12).decode("latin-1")
         match = re.fullmatch(r"RFB (\d{3})\.(\d{3})\n", greeting)
         if not match:

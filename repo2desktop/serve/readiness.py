@@ -5,18 +5,14 @@ Polled until it answers: no fixed sleeps.
 """
 from __future__ import annotations
 
-import base64
-import os
-import re
 import socket
-import struct
 import time
 from typing import Callable, Dict, Optional
 from urllib.parse import urlsplit
 
 import requests
 
-GREETING = re.compile(r"RFB 003\.00[3-8]\n")
+from repo2desktop.runtime import rfb
 
 
 def rfb_greeting(url: str, headers: Optional[Dict[str, str]] = None, timeout: float = 3.0) -> str:
@@ -24,45 +20,7 @@ def rfb_greeting(url: str, headers: Optional[Dict[str, str]] = None, timeout: fl
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as sock:
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = [f"GET {path} HTTP/1.1", f"Host: {parts.netloc}", "Upgrade: websocket",
-                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
-                 "Sec-WebSocket-Protocol: binary"]
-        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        buffered = b""
-        while b"\r\n\r\n" not in buffered:
-            chunk = sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("closed during the websocket handshake")
-            buffered += chunk
-        head, _, buffered = buffered.partition(b"\r\n\r\n")
-        status = head.split(b"\r\n", 1)[0].decode(errors="replace")
-        if " 101 " not in status + " ":
-            raise ConnectionError(f"websocket upgrade refused: {status}")
-
-        def take(n: int) -> bytes:
-            nonlocal buffered
-            while len(buffered) < n:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    raise ConnectionError("closed before the RFB greeting")
-                buffered += chunk
-            out, buffered = buffered[:n], buffered[n:]
-            return out
-
-        first, second = take(2)
-        if first & 0x0F == 0x8:
-            raise ConnectionError("websocket closed: the VNC server is not answering")
-        length = second & 0x7F
-        if length == 126:
-            length = struct.unpack("!H", take(2))[0]
-        elif length == 127:
-            length = struct.unpack("!Q", take(8))[0]
-        text = take(length).decode("latin-1")
-        if not GREETING.fullmatch(text):
-            raise ConnectionError(f"not a plain RFB greeting: {text[:40]!r}")
-        return text.strip()
+        return rfb.greeting(rfb.open_websocket(sock, path, host=parts.netloc, headers=headers))
 
 
 def desktop_answers(server: str, base_path: str, token: str, timeout: float = 3.0) -> Optional[str]:

@@ -15,7 +15,8 @@ import docker
 import pytest
 import requests
 
-from repo2desktop.serve.readiness import GREETING, rfb_greeting
+from repo2desktop.runtime.rfb import GREETING
+from repo2desktop.serve.readiness import rfb_greeting
 from tests.host.browser import screenshot
 
 from .serving import CHP_LOCAL, LOG_DIR, REPO, SESSION, free_port, open_desktop_page, wait_for

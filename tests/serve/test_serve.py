@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from repo2desktop.serve.readiness import GREETING, rfb_greeting
+from repo2desktop.runtime.rfb import GREETING
+from repo2desktop.serve.readiness import rfb_greeting
 from tests.host.browser import screenshot
 
 from .serving import ServeProcess, open_desktop_page, wait_for
