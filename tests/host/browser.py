@@ -31,17 +31,19 @@ def wait_for_canvas(page, timeout_ms: int = 30000) -> None:
         "() => [...document.querySelectorAll('canvas')].some(c => c.width > 100)", timeout=timeout_ms)
 
 
-def canvas_pixels_like(page, rgb, tolerance: int = 24) -> int:
-    """How many pixels of the noVNC canvas are within TOLERANCE of RGB."""
+def canvas_pixels_like(page, rgb, tolerance: int = 24, box=None) -> int:
+    """How many pixels of the noVNC canvas (or of its BOX, (x, y, width, height) in desktop
+    pixels) are within TOLERANCE of RGB."""
     return page.evaluate(
-        """([r, g, b, tol]) => {
+        """([r, g, b, tol, box]) => {
             const c = [...document.querySelectorAll('canvas')].find(c => c.width > 100);
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            const [x, y, w, h] = box || [0, 0, c.width, c.height];
+            const d = c.getContext('2d').getImageData(x, y, w, h).data;
             let n = 0;
             for (let i = 0; i < d.length; i += 4)
                 if (Math.abs(d[i]-r) <= tol && Math.abs(d[i+1]-g) <= tol && Math.abs(d[i+2]-b) <= tol) n++;
             return n;
-        }""", [rgb[0], rgb[1], rgb[2], tolerance])
+        }""", [rgb[0], rgb[1], rgb[2], tolerance, list(box) if box else None])
 
 
 def screenshot(page, name: str) -> str:

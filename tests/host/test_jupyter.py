@@ -24,6 +24,7 @@ import requests
 
 from repo2desktop.runtime import probe
 from repo2desktop.runtime.session import MARKER as SESSION_MARKER
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.jupyter
 
@@ -489,7 +490,8 @@ def test_browser_websocket_is_authenticated_by_the_header(desktop_server, open_p
     page.wait_for_load_state("networkidle")
     page.context.clear_cookies()  # no login cookie: only the header can authenticate
     assert page.evaluate(OPEN_WEBSOCKET, path) == "open"
-    page.wait_for_timeout(200)
+    # Playwright hands over CDP events only while it runs: wait inside it until one came.
+    wait_for(lambda: handshakes or page.wait_for_timeout(20), 5, "the websocket handshake's CDP event", 0)
     assert handshakes and "authorization" in handshakes[-1], handshakes
     assert "cookie" not in handshakes[-1], "the login cookie came back before the handshake"
 

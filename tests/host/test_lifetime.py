@@ -23,22 +23,13 @@ import requests
 from repo2desktop.runtime import allocate, guard
 from repo2desktop.runtime.guard import MARKER
 
+from tests.polling import wait_for
+
 from .conftest import UpProcess
 from .rfb import RfbOverWebsocket, authenticate
 from .test_jupyter import DESKTOP_YML, JupyterServer, descendants, environment_of, processes_mentioning
 
 pytestmark = [pytest.mark.host, pytest.mark.jupyter]
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {timeout} s")
-        time.sleep(0.1)
 
 
 def display_files(display: int, ours: Set[int]) -> List[str]:
@@ -86,7 +77,7 @@ def end_server(server: JupyterServer, how: str) -> None:
 def test_every_way_a_jupyter_server_ends_ends_its_desktop(tmp_path, how, opened):
     server = JupyterServer(tmp_path, DESKTOP_YML.format(server="tightvnc")).wait_ready()
     try:
-        keeper = wait_until(lambda: guard_of(server.proc.pid), 10, "no guard")
+        keeper = wait_for(lambda: guard_of(server.proc.pid), 10, "no guard")
         display, folder = keeper["display"], keeper["folder"]
         assert os.path.isdir(folder)
         assert guard.x_lock_pid(display) == keeper["pid"], "the display is reserved by an X lock"
@@ -108,10 +99,10 @@ def test_every_way_a_jupyter_server_ends_ends_its_desktop(tmp_path, how, opened)
             server.proc.wait()
         server._log.close()
 
-    wait_until(lambda: not processes_mentioning(markers, variables)
+    wait_for(lambda: not processes_mentioning(markers, variables)
                and not any(guard.is_alive(p) for p in ours), 15,
                f"processes left: {processes_mentioning(markers, variables)}")
-    wait_until(lambda: not display_files(display, ours), 5,
+    wait_for(lambda: not display_files(display, ours), 5,
                f"files of :{display} left: {display_files(display, ours)}")
     left = [m for m in markers if os.path.exists(m)]
     assert not left, f"folders left: {left}"
@@ -160,10 +151,10 @@ def test_sigkill_of_up_leaves_nothing(write_config, start_up):
     assert marked(variable)
     up.proc.kill()
     up.proc.wait(10)
-    wait_until(lambda: not marked(variable) and not processes_mentioning([up.runtime_dir], []), 15,
+    wait_for(lambda: not marked(variable) and not processes_mentioning([up.runtime_dir], []), 15,
                f"processes left after SIGKILL of up: {marked(variable)}")
-    wait_until(lambda: not os.path.exists(up.runtime_dir), 5, "runtime folder (password, Xauthority) left")
-    wait_until(lambda: not display_files(display, set()), 5, f"files of :{display} left: {display_files(display, set())}")
+    wait_for(lambda: not os.path.exists(up.runtime_dir), 5, "runtime folder (password, Xauthority) left")
+    wait_for(lambda: not display_files(display, set()), 5, f"files of :{display} left: {display_files(display, set())}")
 
 
 @pytest.mark.parametrize("server", ["tightvnc", "tigervnc"])
@@ -176,7 +167,7 @@ def test_sigkill_of_supervisord_leaves_nothing(server, write_config, start_up):
     assert "desktop program 'supervisord' failed" in up.errors or "Stopping" in up.errors, up.errors
     assert not marked(variable) and not processes_mentioning([up.runtime_dir], [])
     assert not os.path.exists(up.runtime_dir)
-    wait_until(lambda: not display_files(display, set()), 5, f"files of :{display} left: {display_files(display, set())}")
+    wait_for(lambda: not display_files(display, set()), 5, f"files of :{display} left: {display_files(display, set())}")
 
 
 def test_a_dead_processes_x_lock_and_socket_do_not_cost_a_display(tmp_path):

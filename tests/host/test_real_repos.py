@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -10,8 +11,12 @@ import uuid
 import pytest
 import websocket
 
-from .browser import chromium_page, screenshot, wait_for_canvas
+from tests.polling import wait_for
+
+from .browser import canvas_pixels_like, chromium_page, screenshot, wait_for_canvas
 from .test_jupyter import BASE, jupyter  # noqa: F401 -- the fixture
+
+WHITE = (255, 255, 255)
 
 # A notebook cell opening a Qt window. (IPython's `%gui qt` does not load with the slim
 # PySide6-Essentials wheel, so the cell runs Qt's event loop itself for a moment.)
@@ -83,17 +88,27 @@ def test_a_notebook_opens_a_qt_window_on_the_desktop(jupyter):  # noqa: F811
     out = execute(server, QT_WINDOW)
     assert out.split() == [f":{session.display}", "xcb"], out
 
-    tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True,
-                          env={**os.environ, "DISPLAY": f":{session.display}",
-                               "XAUTHORITY": session.xauthority}).stdout
+    x_env = {**os.environ, "DISPLAY": f":{session.display}", "XAUTHORITY": session.xauthority}
+    tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True, env=x_env).stdout
     assert '"from-notebook"' in tree, tree
+    info = subprocess.run(["xwininfo", "-name", "from-notebook"], capture_output=True, text=True,
+                          env=x_env).stdout
+    box = [int(re.search(rf"{label}:\s+(-?\d+)", info).group(1))
+           for label in ("Absolute upper-left X", "Absolute upper-left Y", "Width", "Height")]
+    assert box[2:] == [460, 120], info
 
+    # In the browser, the window's area is the label's white (its black text aside), and
+    # the rest of the desktop is not.
     with chromium_page(server.headers) as page:
         page.goto(server.url("desktop/"))
         wait_for_canvas(page)
-        time.sleep(1.5)
-        path = screenshot(page, "notebook-qt-window.png")
-    assert os.path.getsize(path) > 10_000
+        try:
+            white = wait_for(lambda: (n := canvas_pixels_like(page, WHITE, 16, box)) >= 0.7 * 460 * 120 and n,
+                             15, f"the notebook's white window at {box} on the canvas", 0.25)
+        finally:
+            path = screenshot(page, "notebook-qt-window.png")
+        elsewhere = canvas_pixels_like(page, WHITE, 16) - white
+    assert elsewhere < 460 * 120, f"{elsewhere} white pixels outside the window: not the desktop? {path}"
 
 
 @pytest.mark.host

@@ -11,7 +11,8 @@ import time
 import pytest
 import websocket  # websocket-client
 
-from repo2desktop.runtime import probe
+from repo2desktop.runtime import guard, probe
+from tests.polling import wait_for
 
 from .conftest import UpProcess, children, processes_mentioning, wait_for_rfb
 from .rfb import RfbOverWebsocket, authenticate
@@ -53,14 +54,11 @@ def test_up_answers_recovers_and_stops_cleanly(server, write_config, start_up):
     assert states["websockify"]["statename"] in ("STARTING", "RUNNING")
 
     # The X server dies: supervisord restarts the session and it answers again within 5 s.
-    os.kill(x_server_pid(up), signal.SIGKILL)
-    time.sleep(0.2)
-    wait_for_rfb(up.listen, timeout=5.0)
-
-    # websockify dies: same.
-    os.kill(states["websockify"]["pid"], signal.SIGKILL)
-    time.sleep(0.2)
-    wait_for_rfb(up.listen, timeout=5.0)
+    # (The greeting must come from the new one: wait until the killed one is gone.)
+    for killed in (x_server_pid(up), states["websockify"]["pid"]):  # then websockify: the same
+        os.kill(killed, signal.SIGKILL)
+        wait_for(lambda: not guard.is_alive(killed), 2, f"pid {killed} gone after SIGKILL", 0.01)
+        wait_for_rfb(up.listen, timeout=5.0)
 
     runtime_dir = up.runtime_dir
     assert processes_mentioning(runtime_dir), "the session's processes should be running"
@@ -174,9 +172,9 @@ def test_autostarted_xterm_runs_on_the_display(write_config, start_up):
 
 @pytest.mark.parametrize("server", SERVERS)
 def test_the_password_opens_the_desktop_after_start_up(server, write_config, start_up):
-    """The start-up probes must not get the session blacklisted (TigerVNC counts hang-ups)."""
+    """The start-up probes must not get the session blacklisted (TigerVNC counts hang-ups):
+    a client that connects the moment `up` prints the URL, and again, logs in each time."""
     up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\n"))
-    time.sleep(3)  # the session keeps monitoring; a real client connects afterwards
     for _ in range(3):
         client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
         assert authenticate(client, up.password) == 0

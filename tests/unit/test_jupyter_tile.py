@@ -12,13 +12,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from repo2desktop.resources import templates_dir
 from repo2desktop.runtime import allocate, guard
+from tests.polling import wait_for
 
 SERVER = r"""
 import json, os, sys
@@ -57,13 +57,6 @@ class Server:
     def stop(self) -> None:
         if self.process.returncode is None:
             _, self.stderr = self.process.communicate(timeout=30)  # closes its stdin: it ends
-
-
-def wait_until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +107,9 @@ def test_entry_runs_the_session_on_a_private_socket_with_the_nbnovnc_settings(se
 
     # The server ends: its guard removes the folder, the X lock and the reservation.
     server.stop()
-    wait_until(lambda: not os.path.exists(private), 10, f"{private} outlived the server")
-    wait_until(lambda: guard.x_lock_pid(display) != holder, 10, "the X lock outlived the server")
-    wait_until(lambda: not guard.is_alive(holder), 10, "the guard outlived the server")
+    wait_for(lambda: not os.path.exists(private), 10, f"{private} outlived the server")
+    wait_for(lambda: guard.x_lock_pid(display) != holder, 10, "the X lock outlived the server")
+    wait_for(lambda: not guard.is_alive(holder), 10, "the guard outlived the server")
     assert not os.path.exists(allocate.reservation_path(display))
 
 
