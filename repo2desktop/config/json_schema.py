@@ -31,7 +31,8 @@ def _leaf(row: schema.Key) -> Dict[str, Any]:
     if kind == "version":
         return {"const": row.default}
     if kind == "int":
-        number = {"type": "integer", "minimum": row.low, "maximum": row.high}
+        number = {"type": _nullable("integer") if row.nullable else "integer",
+                  "minimum": row.low, "maximum": row.high}
         return {"anyOf": [number, {"const": row.auto}]} if row.auto else number
     if kind == "depth" or kind == "choice":
         return {"enum": list(row.choices)}
@@ -77,7 +78,7 @@ def _node(row: schema.Key) -> Dict[str, Any]:
         node = _leaf(row)
     node["description"] = row.doc
     if row.kind not in ("section", "items", "named") and row.default is not None:
-        node["default"] = list(row.default) if isinstance(row.default, tuple) else row.default
+        node["default"] = row.written_default
     return node
 
 

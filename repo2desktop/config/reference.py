@@ -38,7 +38,8 @@ def scalar(value: Any) -> str:
 def allowed(row: schema.Key) -> str:
     """ROW's allowed values in words ("" where its documentation says it)."""
     if row.kind == "int":
-        return f"{row.low} to {row.high}" + (f", or {row.auto}" if row.auto else "")
+        return f"{row.low} to {row.high}" + (f", or {row.auto}" if row.auto else "") + \
+            (", or null" if row.nullable else "")
     if row.kind == "depth":
         return ", ".join(map(str, row.choices[:-1])) + f" or {row.choices[-1]}"
     if row.kind == "choice":

@@ -62,6 +62,13 @@ class Key:
         return self.path.rsplit(".", 1)[-1].replace("[]", "")
 
     @property
+    def written_default(self) -> Any:
+        """The default as desktop.yml writes it (a list, a mapping; 'auto')."""
+        if self.kind == "env":
+            return dict(self.default)
+        return list(self.default) if isinstance(self.default, tuple) else self.default
+
+    @property
     def parent(self) -> str:
         return self.path.rsplit(".", 1)[0] if "." in self.path else ""
 

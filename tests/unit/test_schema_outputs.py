@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from repo2desktop import cli
-from repo2desktop.config import json_schema, reference, starter
+from repo2desktop.config import json_schema, reference, schema, starter
 from repo2desktop.config.loader import parse
 from repo2desktop.config.validate import validate
 from repo2desktop.errors import ConfigError, Repo2DesktopError
@@ -63,6 +63,38 @@ GOOD = {
 def test_what_validate_accepts_the_json_schema_accepts(name):
     assert validate_errors(GOOD[name]) == ""
     assert schema_errors(GOOD[name]) == []
+
+
+def _document(path: str, value) -> dict:
+    """A desktop.yml with PATH (a row of the table, not in a list or named entry) set to VALUE."""
+    document: dict = {"version": 1}
+    *parents, key = path.split(".")
+    node = document
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[key] = value
+    return document
+
+
+LEAVES = [row for row in schema.TABLE if "[]" not in row.path and "<name>" not in row.path
+          and row.kind not in ("section", "items", "named")]
+
+
+@pytest.mark.parametrize("row", LEAVES, ids=[row.path for row in LEAVES])
+def test_every_rows_default_example_and_null_agree(row):
+    """Each row's default, its example and (where allowed) null: validate and the JSON Schema
+    take the same view (a new row needs nothing more than its line in the table)."""
+    values = [row.written_default, row.example] + ([None] if row.nullable else [])
+    for value in values:
+        if value is None and not row.nullable:
+            continue
+        document = _document(row.path, value)
+        text = json.dumps(document)  # JSON is YAML: read through the same loader
+        assert validate_errors(text) == "", (row.path, value)
+        assert list(VALIDATOR.iter_errors(document)) == [], (row.path, value)
+    if not row.nullable and row.kind not in ("strings", "env"):
+        assert validate_errors(json.dumps(_document(row.path, None))) != ""
+        assert list(VALIDATOR.iter_errors(_document(row.path, None))), row.path
 
 
 BAD = {
