@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config
 
-from repo2desktop import cli
+from repo2desktop import cli, render
 from repo2desktop.config import discover, overrides, packages, schema
 from repo2desktop.config.model import AppLauncher, Vnc
 from repo2desktop.errors import ConfigError
@@ -55,6 +55,7 @@ def test_every_choice_has_its_packages_and_commands():
     assert set(packages.WINDOW_MANAGER_COMMANDS) == set(schema.KEYS["window_manager"].choices)
     assert set(packages.LAUNCHER_PLACES) == set(schema.KEYS["window_manager"].choices)
     assert set(packages.SERVER_PACKAGES) == set(schema.KEYS["vnc.server"].choices)
+    assert set(render.X_SERVERS) == set(schema.KEYS["vnc.server"].choices)
 
 
 # --- overrides: located where they came from --------------------------------------------------
