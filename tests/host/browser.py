@@ -7,6 +7,11 @@ import os
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# noVNC's canvas size once it shows the desktop ([width, height]), null before.
+CANVAS_SIZE = """() => {
+  const canvas = document.querySelector('canvas');
+  return canvas && canvas.width > 100 ? [canvas.width, canvas.height] : null;
+}"""
 SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                            "build", "screenshots")
 

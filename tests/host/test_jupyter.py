@@ -26,15 +26,14 @@ from repo2desktop.runtime import probe
 from repo2desktop.runtime.session import MARKER as SESSION_MARKER
 from tests.polling import wait_for
 
+from .browser import CANVAS_SIZE, CHROMIUM, CHROMIUM_ARGS
+
 pytestmark = pytest.mark.jupyter
 
 SERVERS = ["tightvnc", "tigervnc"]
 BASE = "/user/alice/"
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "build" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 X_SERVERS = ("Xtightvnc", "Xtigervnc")
 # A bare greeting. A VNC server that refuses the client answers "RFB 003.003\n" followed by
 # the reason in the same frame (TigerVNC: "Too many security failures"): not a success.
@@ -395,11 +394,6 @@ OPEN_WEBSOCKET = """(path) => new Promise((resolve) => {
   ws.onopen = () => { ws.close(); resolve('open'); };
   ws.onerror = () => resolve('refused');
 })"""
-
-CANVAS_SIZE = """() => {
-  const canvas = document.querySelector('canvas');
-  return canvas && canvas.width > 100 ? [canvas.width, canvas.height] : null;
-}"""
 
 # Count 32x32 tiles of noVNC's 2D canvas that are at least 90 % near-white (xterm's background).
 WHITE_TILES = """() => {

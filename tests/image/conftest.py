@@ -11,9 +11,6 @@ tail of its log. Containers are removed with `docker rm -f ID` at the end; image
 from __future__ import annotations
 
 import fcntl
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,31 +19,13 @@ from typing import Iterator
 
 import pytest
 
-from .images import (BASE_IMAGE_ENV, DEFAULT_BASE_IMAGE, ContainerPool, ImageBuilder, docker,
-                     image_exists)
+from .images import ContainerPool, ImageBuilder
 
 BUILDER_KEY = pytest.StashKey[ImageBuilder]()
 # The tier's image and container names are fixed (r2d-test-*), so two sessions on one dockerd
 # would untag and rebuild each other's images: a second session waits for the first.
 LOCK_FILE = Path(tempfile.gettempdir()) / "r2d-test-image-tier.lock"
 LOCK_WAIT = 3600.0
-
-
-@pytest.fixture(scope="session")
-def docker_engine() -> None:
-    """dockerd answers and the base image exists (`make test-image` sets up both)."""
-    try:
-        info = docker("info", "--format", "{{.ServerVersion}}", check=False, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as e:  # no CLI, or it hangs
-        pytest.fail(f"the image tier needs dockerd; `docker info` failed: {e!r} (make engine)",
-                    pytrace=False)
-    if info.returncode != 0 or not info.stdout.strip():
-        pytest.fail(f"the image tier needs dockerd; `docker info` failed: {info.stderr.strip()} "
-                    "(`make engine` or scripts/start-dockerd.bash starts it)", pytrace=False)
-    base = os.environ.get(BASE_IMAGE_ENV) or DEFAULT_BASE_IMAGE
-    if not image_exists(base):
-        pytest.fail(f"base image {base} is missing: `make base-image` "
-                    "(scripts/make-base-image.bash) makes it", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -79,21 +58,14 @@ def images(request: pytest.FixtureRequest, tier_lock: None) -> ImageBuilder:
     return builder
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 @pytest.fixture(scope="session")
-def containers(tier_lock: None) -> Iterator[ContainerPool]:
-    """Every container started in this session, removed at its end. SIGTERM (a CI timeout,
-    `timeout`, a kill) becomes an interrupt, so pytest still tears down and removes them."""
+def containers(tier_lock: None, sigterm_interrupts: None) -> Iterator[ContainerPool]:
+    """Every container started in this session, removed at its end (also after a SIGTERM)."""
     pool = ContainerPool()
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         yield pool
     finally:
         pool.remove_all()
-        signal.signal(signal.SIGTERM, previous)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

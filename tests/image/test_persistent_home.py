@@ -2,25 +2,17 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.polling import wait_for
+
 from .images import NB_USER
+from .test_real_repos import find_icon
 
 pytestmark = pytest.mark.image
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, what
-            return value
-        time.sleep(0.5)
 
 
 def test_empty_home_volume_still_gets_the_whole_desktop(images, containers, chromium, tmp_path):
@@ -55,7 +47,10 @@ def test_empty_home_volume_still_gets_the_whole_desktop(images, containers, chro
         assert "token" not in page.url
         wait_for(lambda: "xfdesktop" in desktop.run("xwininfo -root -tree", env=session.x_env).stdout,
                  30, "xfdesktop has no window on the display")
-        time.sleep(3)  # xfdesktop draws its icons a moment after its window appears
+        # xfdesktop shows the launcher that came into the empty home: its icon goes with its file.
+        away = tmp_path / "launcher.away"
+        icon = find_icon(page, lambda: os.rename(launcher, away), lambda: os.rename(away, launcher))
+        assert icon["box"][2] < 300 and icon["box"][3] < 300, icon
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "image-persistent-home.png"))
     finally:

@@ -19,8 +19,11 @@ from typing import Optional, Tuple
 
 import pytest
 
+from tests.host.browser import CANVAS_SIZE
+from tests.polling import wait_for
+
 from .images import FIXTURES, IMAGES, NB_USER, SCREENSHOTS, Container, ContainerPool, ImageBuilder, run_build, untag
-from .test_images import CANVAS_SIZE, app_window
+from .test_images import app_window
 
 pytestmark = pytest.mark.image
 VENV = "/srv/venv"
@@ -58,15 +61,34 @@ def open_in_chromium(chromium, container: Container):
     return context, page
 
 
-def wait_for(predicate, timeout: float, what: str, step: float = 0.5):
+def _within(check, seconds: float):
+    """CHECK's first truthy value within SECONDS (polled), or None."""
+    try:
+        return wait_for(check, seconds, "", 0.25)
+    except AssertionError:
+        return None
+
+
+def find_icon(page, take_away, put_back, timeout: float = 60) -> dict:
+    """Where the desktop draws a file's icon: the canvas pixels that change when TAKE_AWAY()
+    removes the file, and change back when PUT_BACK() returns it. Each round starts on a
+    settled canvas (a second without change); xfdesktop draws its icons a while after its
+    backdrop, so a round that sees no such change is tried again until TIMEOUT."""
+    def settled() -> bool:
+        page.evaluate(SNAP)
+        time.sleep(1)
+        return page.evaluate(CHANGED)["changed"] < 50
+
     deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} within {timeout:.0f} s")
-        time.sleep(step)
+    while time.monotonic() < deadline:
+        wait_for(settled, 30, "the desktop stops changing", 0)
+        page.evaluate(SNAP)
+        take_away()
+        gone = _within(lambda: (lambda r: r["changed"] > 300 and r)(page.evaluate(CHANGED)), 5)
+        put_back()
+        if gone and _within(lambda: page.evaluate(CHANGED)["changed"] < 50, 20):
+            return gone
+    pytest.fail(f"no icon went and came back with its file within {timeout:.0f} s")
 
 
 def canvas_point(page, x: int, y: int) -> Tuple[float, float]:
@@ -113,15 +135,8 @@ def test_xfce4_icon_double_click_starts_an_apt_app_with_the_systems_python(
         shot = SCREENSHOTS / "image-xfce4-launcher.png"
         try:
             icon_file = launcher.path
-            # With the icon on the desktop (xfdesktop shows it within seconds of starting)...
-            time.sleep(3)  # xfdesktop draws its icons after the backdrop: let it settle
-            page.evaluate(SNAP)
-            host.run("mv %s /tmp/launcher.away", icon_file)
-            gone = wait_for(lambda: (lambda r: r["changed"] > 300 and r)(page.evaluate(CHANGED)), 20,
-                            "the launcher icon did not disappear with its file")
-            host.run("mv /tmp/launcher.away %s", icon_file)
-            wait_for(lambda: page.evaluate(CHANGED)["changed"] < 50, 20,
-                     "the launcher icon did not come back with its file")
+            gone = find_icon(page, lambda: host.run("mv %s /tmp/launcher.away", icon_file),
+                             lambda: host.run("mv /tmp/launcher.away %s", icon_file))
             x, y, w, h = gone["box"]
             print(f"\n[xfce4] launcher icon at {gone['box']} on the canvas")
             assert w < 300 and h < 300, gone
