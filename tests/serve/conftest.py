@@ -8,22 +8,20 @@ image tier, and the name keeps this tier off the image tier's lock.
 from __future__ import annotations
 
 import os
-import signal
 from typing import Iterator
 
 import pytest
 
 from tests.image.images import FIXTURES, image_exists, run_build, untag
 
-from .serving import SERVE_IMAGE, ServeProcess, chp_executable, engine_or_fail
+from .serving import SERVE_IMAGE, ServeProcess, chp_executable
 
 # R2D_TEST_SERVE_REUSE_IMAGE=1 keeps an existing test image instead of rebuilding it.
 REUSE_ENV = "R2D_TEST_SERVE_REUSE_IMAGE"
 
 
 @pytest.fixture(scope="session")
-def serve_image() -> str:
-    engine_or_fail()
+def serve_image(docker_engine: None) -> str:
     chp_executable()  # fail early, with the install hint
     if os.environ.get(REUSE_ENV) == "1" and image_exists(SERVE_IMAGE):
         return SERVE_IMAGE  # while developing serve itself: the image's code is unchanged
@@ -35,21 +33,16 @@ def serve_image() -> str:
     return SERVE_IMAGE
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 @pytest.fixture(scope="session")
-def serves() -> Iterator[list]:
-    """Every serve process started in this session; SIGTERM'd (they clean up) at its end."""
+def serves(sigterm_interrupts: None) -> Iterator[list]:
+    """Every serve process started in this session; SIGTERM'd (they clean up) at its end,
+    also after a SIGTERM to this session."""
     started: list = []
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         yield started
     finally:
         for process in started:
             process.stop()
-        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="module")

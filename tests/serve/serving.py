@@ -23,6 +23,7 @@ import requests
 
 from repo2desktop.serve.docker_adapter import POOL_LABEL
 from repo2desktop.serve.readiness import rfb_greeting
+from tests.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / "build" / "serve-tests"
@@ -33,15 +34,6 @@ CHP_LOCAL = REPO / "build" / "node" / "node_modules" / ".bin"
 SESSION = secrets.token_hex(3)
 
 
-def engine_or_fail() -> docker.DockerClient:
-    try:
-        client = docker.from_env(timeout=60)
-        client.ping()
-        return client
-    except docker.errors.DockerException as e:
-        pytest.fail(f"the serve tier needs dockerd ({e}); `make engine` starts it", pytrace=False)
-
-
 def chp_executable() -> str:
     found = shutil.which("configurable-http-proxy", path=f"{CHP_LOCAL}:{os.environ.get('PATH', '')}")
     if not found:
@@ -49,22 +41,20 @@ def chp_executable() -> str:
     return found
 
 
+def wait_for_the_xterm(page) -> int:
+    """The serve image's desktop (tests/image/fixtures/desktop-only) autostarts an xterm: its
+    white window painted on the canvas, not just a canvas, is a desktop. White pixels seen."""
+    from tests.host.browser import canvas_pixels_like
+
+    # xterm's default 80x24 cells of 6x13 pixels: about 150 000 white pixels.
+    return wait_for(lambda: (n := canvas_pixels_like(page, (255, 255, 255), 16)) >= 100_000 and n,
+                    30, "the autostarted xterm painted on the canvas", 0.25)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(what: str, check, timeout: float, interval: float = 0.2):
-    """Poll CHECK until it returns something truthy; fail naming WHAT and the last value."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {last!r})")
 
 
 class ServeProcess:
@@ -101,8 +91,8 @@ class ServeProcess:
         self.process = subprocess.Popen(self.argv(), env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, cwd=REPO)
         log.close()
-        wait_for(f"serve {self.pool_name} answering /api/stats",
-                 lambda: self._alive() and self._answers(), 60)
+        wait_for(lambda: self._alive() and self._answers(), 60,
+                 f"serve {self.pool_name} answering /api/stats")
         return self
 
     def _alive(self) -> bool:
@@ -179,8 +169,8 @@ class ServeProcess:
         return found
 
     def wait_available(self, n: int, timeout: float = 120) -> dict:
-        return wait_for(f"{self.pool_name}: {n} ready", lambda: (
-            self._alive() and (s := self.stats())["available"] >= n and s), timeout, 0.5)
+        return wait_for(lambda: self._alive() and (s := self.stats())["available"] >= n and s,
+                        timeout, f"{self.pool_name}: {n} ready", 0.5)
 
     # -- a visitor's container ----------------------------------------------------------------
     @staticmethod

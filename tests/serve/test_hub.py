@@ -18,8 +18,9 @@ import requests
 from repo2desktop.runtime.rfb import GREETING
 from repo2desktop.serve.readiness import rfb_greeting
 from tests.host.browser import screenshot
+from tests.polling import wait_for
 
-from .serving import CHP_LOCAL, LOG_DIR, REPO, SESSION, free_port, open_desktop_page, wait_for
+from .serving import CHP_LOCAL, LOG_DIR, REPO, SESSION, free_port, open_desktop_page, wait_for_the_xterm
 
 pytestmark = pytest.mark.serve
 
@@ -56,7 +57,7 @@ c.DockerSpawner.name_template = "{NAME_PREFIX}{{username}}"
                 return requests.get(f"http://127.0.0.1:{port}/hub/health", timeout=3).ok
             except requests.RequestException:
                 return False
-        wait_for("JupyterHub answering /hub/health", up, 60)
+        wait_for(up, 60, "JupyterHub answering /hub/health")
         yield f"http://127.0.0.1:{port}", client, log_path
     finally:
         process.send_signal(signal.SIGTERM)
@@ -82,12 +83,15 @@ def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, ch
         page = context.new_page()
         page.goto(url + "/", timeout=120000)  # -> temporary user -> spawn -> /user/NAME/desktop/
         page.wait_for_url("**/user/*/desktop/**", timeout=120000)
-        wait_for("the spawned server's container running", lambda: _servers(client), 30)
+        wait_for(lambda: _servers(client), 30, "the spawned server's container running")
         user_url = url + "/user/" + page.url.split("/user/", 1)[1]
         page.close()
         page, _ = open_desktop_page(context, user_url)
         print(f"\nhub: / -> temporary user -> desktop canvas in {time.monotonic() - began:.1f} s")
-        screenshot(page, "hub-visitor-desktop.png")
+        try:
+            wait_for_the_xterm(page)
+        finally:
+            screenshot(page, "hub-visitor-desktop.png")
         user = page.url.split("/user/", 1)[1].split("/", 1)[0]
         cookies = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies(page.url))
     finally:
@@ -100,5 +104,5 @@ def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, ch
     assert server.attrs["Config"]["User"] not in ("", "root", "0")
     assert "ALL" in server.attrs["HostConfig"]["CapDrop"]
     # --cull-timeout 10 --cull-every 5: the culler stops the idle server; DockerSpawner removes it
-    wait_for("idle culler stopping the server", lambda: not _servers(client), 90, 1)
+    wait_for(lambda: not _servers(client), 90, "idle culler stopping the server", 1)
     assert re.search(r"IdleCuller.*Culling server", log_path.read_text())

@@ -23,8 +23,9 @@ import requests
 from repo2desktop.runtime.rfb import GREETING
 from repo2desktop.serve.readiness import rfb_greeting
 from tests.host.browser import screenshot
+from tests.polling import wait_for
 
-from .serving import ServeProcess, open_desktop_page, wait_for
+from .serving import ServeProcess, open_desktop_page, wait_for_the_xterm
 
 pytestmark = pytest.mark.serve
 
@@ -140,7 +141,7 @@ def test_tokens_never_reach_the_log(open_serve):
     try:
         r = requests.get(open_serve.url(f"/user/deadend/desktop/?token={secret}"), timeout=10)
         assert r.status_code in (502, 503)
-        wait_for("the proxy's error line", lambda: "503 GET /user/deadend/desktop/" in open_serve.log(), 10)
+        wait_for(lambda: "503 GET /user/deadend/desktop/" in open_serve.log(), 10, "the proxy's error line")
     finally:
         requests.delete(api, headers=auth, timeout=10)
     log = open_serve.log()
@@ -157,13 +158,15 @@ def test_root_redirects_into_a_ready_desktop_and_chromium_shows_it(open_serve, c
     location = r.headers["Location"]
     assert re.fullmatch(r"/user/[a-z0-9]{12}/desktop/\?token=[0-9a-f]{48}", location), location
     # The claim starts a replacement at once; let it come up first (see open_desktop_page).
-    wait_for("replacement container running", lambda: len(
-        open_serve.containers(all=False)) == 3, 60)
+    wait_for(lambda: len(open_serve.containers(all=False)) == 3, 60, "replacement container running")
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
     try:
         page, seconds = open_desktop_page(context, open_serve.url(location))
         print(f"\n/ -> desktop canvas in {seconds:.2f} s")
-        screenshot(page, "serve-visitor-desktop.png")
+        try:
+            wait_for_the_xterm(page)
+        finally:
+            screenshot(page, "serve-visitor-desktop.png")
     finally:
         context.close()
     # The claimed container is replaced: two spares again, one in use.
@@ -195,10 +198,9 @@ def test_a_killed_container_is_noticed_and_replaced_within_10_s(open_serve):
     in_use.kill()
     spare.kill()
     killed = time.monotonic()
-    wait_for("routes of the killed containers removed",
-             lambda: not routes & set(open_serve.routes()), 10)
-    wait_for("killed containers removed and a new spare started", lambda: (
-        not {in_use.id, spare.id} & (ids := {c.id for c in open_serve.containers()}) and ids - before), 10)
+    wait_for(lambda: not routes & set(open_serve.routes()), 10, "routes of the killed containers removed")
+    wait_for(lambda: not {in_use.id, spare.id} & (ids := {c.id for c in open_serve.containers()}) and ids - before,
+             10, "killed containers removed and a new spare started")
     assert time.monotonic() - killed < 10
     log = open_serve.log()
     assert "died while claimed" in log and "died while ready" in log
@@ -228,8 +230,8 @@ def test_idle_claimed_container_is_culled_and_the_pool_refills(api_serve):
     assert url.endswith("/desktop/?token=" + r.json()["token"])
     route = url.split("/desktop/")[0]
     assert route in api_serve.routes()
-    wait_for("idle container culled (--cull-timeout 4, --cull-period 1)",
-             lambda: route not in api_serve.routes() and api_serve.stats()["in_use"] == 0, 20)
+    wait_for(lambda: route not in api_serve.routes() and api_serve.stats()["in_use"] == 0, 20,
+             "idle container culled (--cull-timeout 4, --cull-period 1)")
     assert re.search(r"removed \(culled: idle for \d+ s\)", api_serve.log())
     api_serve.wait_available(1, timeout=90)
 
@@ -240,7 +242,7 @@ def test_a_container_that_never_gets_ready_is_removed_logged_and_never_handed_ou
     no visitor ever gets it."""
     broken = make_serve("broken", "--pool-size", "1", "--max-containers", "1", "--ready-timeout", "3",
                         "--command", "bash -c 'echo this-server-never-answers; exec sleep 600'")
-    wait_for("a readiness failure logged", lambda: "FAILED" in broken.log(), 60, 0.5)
+    wait_for(lambda: "FAILED" in broken.log(), 60, "a readiness failure logged", 0.5)
     log = broken.log()
     assert re.search(r"pool: FAILED \w+: not ready within 3 s \(last: .+\); removed", log), log
     assert "| this-server-never-answers" in log  # the tail of the container's own log
@@ -267,7 +269,7 @@ def test_the_proxy_is_supervised_and_gets_its_routes_back(open_serve):
             return set(open_serve.routes()) == routes
         except (requests.RequestException, AssertionError):
             return False
-    wait_for("proxy restarted with every route", back, 30, 0.5)
+    wait_for(back, 30, "proxy restarted with every route", 0.5)
     assert "proxy: configurable-http-proxy exited" in open_serve.log()
     assert GREETING.fullmatch(open_serve.desktop_through_proxy(
         _base(claimed), open_serve.token_of(claimed)) + "\n")
@@ -323,7 +325,7 @@ def test_burst_of_50_spawns_gets_only_200_or_429_and_the_pool_stays_consistent(o
         codes = list(ex.map(lambda _: open_serve.spawn().status_code, range(50)))
     assert set(codes) <= {200, 429}, codes
     assert 200 in codes and 429 in codes
-    wait_for("no container still starting", lambda: open_serve.stats()["starting"] == 0, 90, 0.5)
+    wait_for(lambda: open_serve.stats()["starting"] == 0, 90, "no container still starting", 0.5)
     stats, containers, routes = open_serve.stats(), open_serve.containers(), open_serve.routes()
     assert stats["available"] + stats["in_use"] == len(containers) <= stats["capacity"]
     assert len(routes) == len(containers)  # every container routed, no orphan route
