@@ -133,14 +133,6 @@ def reserve_display(start: int = 1, needs_vnc_port: bool = True, limit: int = 20
     raise RuntimeError(f"no free X display between :{start} and :{start + limit - 1}")
 
 
-def free_display(start: int = 1, needs_vnc_port: bool = True, limit: int = 200) -> int:
-    """The first display that looks free now (no reservation taken; for rendering only)."""
-    for number in range(start, start + limit):
-        if display_is_free(number, needs_vnc_port):
-            return number
-    raise RuntimeError(f"no free X display between :{start} and :{start + limit - 1}")
-
-
 def release_x_lock(number: int, holder: int) -> None:
     """Remove display NUMBER's X lock if HOLDER (a Jupyter server's guard) wrote it, so that
     our X server can take the display."""
