@@ -8,9 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import signal
 import sys
-import time
 from typing import List, Optional
 
 from repo2desktop.config import discover

@@ -69,9 +69,16 @@ def _direct(config, display: int, xauthority: str, private: str, location: str, 
         spec["unix_socket"] = desktop.vnc_socket
     else:
         spec["port"] = page.VNC_BASE_PORT + display
-    if config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager":
+    if _starts_eagerly(config):
         desktop.ensure_started()
     return spec
+
+
+def _starts_eagerly(config) -> bool:
+    """Start the desktop with the Jupyter server? REPO2DESKTOP_START=eager forces it whatever
+    desktop.yml says (`repo2desktop serve` pre-starts pooled containers so that a visitor's
+    desktop is already up)."""
+    return config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager"
 
 
 def setup_desktop() -> dict:
@@ -135,9 +142,7 @@ def setup_desktop() -> dict:
     # jupyter-server-proxy's own, which nobody removes), so the guard removes it too.
     socket_path = os.path.join(private, "websockify.sock")
     spec["unix_socket"] = socket_path
-    # REPO2DESKTOP_START=eager forces it whatever desktop.yml says (`repo2desktop serve`
-    # pre-starts pooled containers so that a visitor's desktop is already up).
-    if config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager":
+    if _starts_eagerly(config):
         # Start the desktop now; jupyter-server-proxy then runs an "attach" process that
         # waits for the socket, so a request that arrives before websockify listens waits
         # for it instead of failing.
