@@ -91,7 +91,10 @@ class Program:
 
 
 @dataclass(frozen=True)
-class Launcher:
+class JupyterTile:
+    """desktop.yml's `launcher:` (JupyterLab's word): the Desktop tile in Jupyter's launcher.
+    Not an application entry: those are `launchers:` (AppLauncher)."""
+
     title: str
     icon: Optional[str]
 
@@ -142,7 +145,7 @@ class DesktopConfig:
     programs: Tuple[Program, ...]
     environment: Pairs
     start: str  # "lazy" | "eager"
-    launcher: Launcher
+    launcher: JupyterTile
     qt: bool  # install the X client libraries Qt applications need
     python: str  # "repo2docker" | "venv": requirements.txt into the notebook venv
     home: Tuple[HomeFile, ...]

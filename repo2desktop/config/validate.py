@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from repo2desktop.config import commands, repofiles, schema
 from repo2desktop.config.checks import describe, text_problem
 from repo2desktop.config.model import (
-    AppLauncher, DesktopConfig, Display, HomeFile, Launcher, NoVnc, Program, Vnc,
+    AppLauncher, DesktopConfig, Display, HomeFile, JupyterTile, NoVnc, Program, Vnc,
 )
 from repo2desktop.config.reader import Ctx, Section, child, pos_key, pos_value
 from repo2desktop.config.schema import MAX_PATH
@@ -67,7 +67,7 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None,
         if not APT_NAME.fullmatch(clean):
             ctx.add(pos_value(top.raw("packages"), i), f"packages[{i}]", f"{name!r} is not a valid apt package name")
     programs = _programs(top)
-    launcher = Launcher(**top.section("launcher").values())
+    launcher = JupyterTile(**top.section("launcher").values())
     home = _home_files(top, base_dir)
     launchers = _launchers(top, base_dir)
     if values["wallpaper"] is not None:

@@ -5,7 +5,7 @@ import os
 from typing import List
 
 from repo2desktop.config.model import DesktopConfig
-from repo2desktop.render import Session, render
+from repo2desktop.render import Placement, render
 from repo2desktop.runtime.session import _websockify_executable
 
 
@@ -14,7 +14,7 @@ def write_rendered(config: DesktopConfig, out_dir: str, listen: str = "tcp:6080"
     if not (listen.startswith("tcp:") or listen.startswith("unix:")):
         from repo2desktop.errors import Repo2DesktopError
         raise Repo2DesktopError(f"--listen must be tcp:PORT or unix:PATH, not {listen!r}")
-    session = Session(
+    session = Placement(
         runtime_dir=out_dir, display=config.display.number_or_first, listen=listen,
         password_file=f"{out_dir}/vnc-passwd" if config.vnc.auth == "password" else None,
         websockify=_websockify_executable(),

@@ -17,13 +17,13 @@ from typing import List, Tuple
 
 from repo2desktop.config import repofiles
 from repo2desktop.config.model import DesktopConfig
-from repo2desktop.render import Session, launcher_path
+from repo2desktop.render import Placement, launcher_path
 
 # Files for $HOME are settings and launchers; a bigger one is not what desktop.yml is for.
 MAX_HOME_FILE = 64 * 1024 * 1024
 
 
-def planned_copies(config: DesktopConfig, session: Session) -> List[Tuple[str, str, str]]:
+def planned_copies(config: DesktopConfig, session: Placement) -> List[Tuple[str, str, str]]:
     """(source, target relative to $HOME, overwrite) for every file to put in $HOME."""
     copies = [(config.path(h.source), h.target, h.overwrite) for h in config.home]
     if config.launcher_place == "desktop":
@@ -36,7 +36,7 @@ def planned_copies(config: DesktopConfig, session: Session) -> List[Tuple[str, s
     return copies
 
 
-def install_home_files(config: DesktopConfig, session: Session, home: str) -> List[str]:
+def install_home_files(config: DesktopConfig, session: Placement, home: str) -> List[str]:
     """Copy the planned files; return one line per file saying what was done."""
     report = []
     repository = repofiles.repo_root(config.base_dir)

@@ -23,7 +23,7 @@ from typing import Callable, Dict, List, Optional
 from repo2desktop.config import schema
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import RuntimeStartError
-from repo2desktop.render import VIEWER_PAGES, Session, render, viewer_page
+from repo2desktop.render import VIEWER_PAGES, Placement, render, viewer_page
 from repo2desktop.resources import viewer_files
 from repo2desktop.runtime import allocate, guard, probe, vncpasswd, xauth
 from repo2desktop.runtime.guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
@@ -57,7 +57,7 @@ class DesktopSession:
         self._display = display
         self._runtime_root = runtime_root
         self.runtime_dir = ""
-        self.session: Optional[Session] = None
+        self.session: Optional[Placement] = None
         self.password = ""
         self.process: Optional[subprocess.Popen] = None
         self.ready = False
@@ -72,7 +72,7 @@ class DesktopSession:
         self._guard: Optional[guard.Guard] = None
 
     # -- preparation ---------------------------------------------------------------
-    def prepare(self) -> Session:
+    def prepare(self) -> Placement:
         cfg = self.config
         if self._display is not None:
             display = self._display
@@ -98,7 +98,7 @@ class DesktopSession:
             self.password = vncpasswd.new_password()
             password_file = os.path.join(self.runtime_dir, "vnc-passwd")
             vncpasswd.write_password_file(password_file, self.password)
-        self.session = Session(self.runtime_dir, display, listen, password_file,
+        self.session = Placement(self.runtime_dir, display, listen, password_file,
                                _websockify_executable(), xauthority=self._xauthority)
         xauth.write_xauthority(self.session.xauthority_file, display)
         if self._status_has_password is None:

@@ -18,7 +18,7 @@ import pytest
 from repo2desktop.config import discover
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.config.loader import parse
-from repo2desktop.render import RenderedFile, Session, render
+from repo2desktop.render import RenderedFile, Placement, render
 from repo2desktop.config.validate import validate
 
 
@@ -64,7 +64,7 @@ class ScenarioSpec:
     password_file: Optional[str]
 
 
-# Each scenario is one desktop.yml and the Session it runs in. Their rendered files are
+# Each scenario is one desktop.yml and the Placement it runs in. Their rendered files are
 # stored under golden/<name>/; test_render_structure.py checks the same scenarios.
 SCENARIOS: Dict[str, ScenarioSpec] = {
     # Nothing but the version: every default (tightvnc, password, openbox, xterm).
@@ -184,14 +184,14 @@ SCENARIOS: Dict[str, ScenarioSpec] = {
 class Scenario:
     name: str
     config: DesktopConfig
-    session: Session
+    session: Placement
     files: Dict[str, RenderedFile]
 
 
 def build_scenario(name: str) -> Scenario:
     spec = SCENARIOS[name]
     config = validate(parse(spec.text, "desktop.yml"), "desktop.yml")
-    session = Session(runtime_dir=RUNTIME_DIR, display=1, listen=spec.listen,
+    session = Placement(runtime_dir=RUNTIME_DIR, display=1, listen=spec.listen,
                       password_file=spec.password_file, websockify=WEBSOCKIFY)
     return Scenario(name, config, session, render(config, session))
 

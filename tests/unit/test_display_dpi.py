@@ -10,9 +10,9 @@ import pytest
 
 from repo2desktop import cli
 from repo2desktop.config import discover
-from repo2desktop.render import Session, x_session_command
+from repo2desktop.render import Placement, x_session_command
 
-SESSION = Session(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
+SESSION = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
                   password_file="/run/r2d/passwd", websockify="/usr/bin/websockify")
 
 

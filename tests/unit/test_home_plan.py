@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from repo2desktop.config import discover
-from repo2desktop.render import Session
+from repo2desktop.render import Placement
 from repo2desktop.runtime.home import install_home_files, planned_copies
 
 RUN = "/run/r2d"
-SESSION = Session(RUN, 1, f"unix:{RUN}/websockify.sock", None, "/usr/bin/websockify")
+SESSION = Placement(RUN, 1, f"unix:{RUN}/websockify.sock", None, "/usr/bin/websockify")
 HOME_ITEMS = ("home:\n"
               "  - {source: files/rc, target: .config/app/rc, overwrite: always}\n"
               "  - {source: files/notes.txt, target: Desktop/notes.txt}\n"

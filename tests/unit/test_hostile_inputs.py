@@ -425,9 +425,9 @@ def test_buildpack_refuses_a_symlinked_apt_txt_without_showing_it(tmp_path, monk
 
 # --- home: files copied into $HOME when the desktop starts (repo2desktop/runtime/home.py) ----
 def _session(runtime_dir: Path):
-    from repo2desktop.render import Session
+    from repo2desktop.render import Placement
 
-    return Session(str(runtime_dir), 1, f"unix:{runtime_dir}/ws.sock", None, "/usr/bin/websockify")
+    return Placement(str(runtime_dir), 1, f"unix:{runtime_dir}/ws.sock", None, "/usr/bin/websockify")
 
 
 def test_home_source_swapped_for_a_symlink_after_validation_is_not_copied(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from repo2desktop.config import discover
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import ConfigError
-from repo2desktop.render import Session, render
+from repo2desktop.render import Placement, render
 
 from .rendered import SH, exec_line, expected_modes, program_names, run_script_head, script_of
 
@@ -38,7 +38,7 @@ with warnings.catch_warnings():
 # raise max_examples locally to explore further.
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
-SESSION = Session(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
+SESSION = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
                   password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
 
 

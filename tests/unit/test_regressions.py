@@ -14,7 +14,7 @@ import shlex
 import pytest
 
 from repo2desktop.errors import ConfigError
-from repo2desktop.render import Session, render
+from repo2desktop.render import Placement, render
 
 
 def bug(reason: str, **kwargs):
@@ -49,7 +49,7 @@ def test_nul_in_environment_value_is_an_error(load):
 # --- render -----------------------------------------------------------------------------
 def test_program_script_path_with_a_space_survives_supervisord(load):
     config = load("version: 1\n")
-    session = Session("/tmp/my tmp/r2d", 1, "unix:/tmp/my tmp/r2d/websockify.sock",
+    session = Placement("/tmp/my tmp/r2d", 1, "unix:/tmp/my tmp/r2d/websockify.sock",
                       "/tmp/my tmp/r2d/vnc.passwd", "/usr/bin/websockify")
     parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
     parser.read_string(render(config, session)["supervisord.conf"].text)

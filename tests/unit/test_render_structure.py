@@ -17,7 +17,7 @@ import jinja2
 import pytest
 
 from repo2desktop import render as render_module
-from repo2desktop.render import Session, render, websockify_command, x_session_command
+from repo2desktop.render import Placement, render, websockify_command, x_session_command
 
 from .rendered import (
     SCRIPT_MODE, SH, exec_line, expected_modes, program_names, run_script, run_script_head,
@@ -25,7 +25,7 @@ from .rendered import (
 )
 
 needs_sh = pytest.mark.skipif(SH is None, reason="no sh on this machine")
-SESSION = Session(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
+SESSION = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
                   password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
 
 
