@@ -140,9 +140,17 @@ def test_xfce4_icon_double_click_starts_an_apt_app_with_the_systems_python(
             x, y, w, h = gone["box"]
             print(f"\n[xfce4] launcher icon at {gone['box']} on the canvas")
             assert w < 300 and h < 300, gone
-            page.mouse.dblclick(*canvas_point(page, x + w // 2, y + h // 3))
-            window = wait_for(lambda: app_window(container, session, ("gvim", "Gvim"))[0], 40,
-                              "no gvim window after a double-click on its icon (Thunar's service?)")
+            # A user double-clicks again when nothing opens: xfdesktop may drop a double-click
+            # that lands while it re-reads ~/Desktop after the icon came back.
+            window = None
+            for attempt in range(3):
+                page.mouse.dblclick(*canvas_point(page, x + w // 2, y + h // 3))
+                window = _within(lambda: app_window(container, session, ("gvim", "Gvim"))[0], 15)
+                if window:
+                    break
+                print(f"[xfce4] no gvim window 15 s after double-click {attempt + 1}")
+            assert window, ("no gvim window after three double-clicks on its icon (Thunar's "
+                            f"service?); processes: {sorted({p.name for p in container.processes()})}")
             result = wait_for(lambda: host.file("/tmp/gvim-python").exists and
                               host.file("/tmp/gvim-python").content_string, 20,
                               "gvim's Python did not import the Debian module xdg")
