@@ -8,6 +8,8 @@ from __future__ import annotations
 import difflib
 from typing import Any, Optional, Sequence
 
+from ruamel.yaml.scalarint import BinaryInt, HexCapsInt, HexInt, OctalInt
+
 from repo2desktop.config import repofiles, schema
 from repo2desktop.config.schema import MAX_NAME
 
@@ -16,10 +18,16 @@ from repo2desktop.config.schema import MAX_NAME
 MAX_SHOWN_DIGITS = 30
 
 
+# YAML integers written in another base are shown as written ('geometry: 0x800' is not 2048
+# to the user who typed it); ruamel keeps the base in the value's type.
+AS_WRITTEN = ((HexCapsInt, "0x{:X}"), (HexInt, "0x{:x}"), (OctalInt, "0o{:o}"), (BinaryInt, "0b{:b}"))
+
+
 def int_text(value: int) -> str:
-    """An integer for a message: its digits, or its size when it is huge."""
+    """An integer for a message: its digits as written, or its size when it is huge."""
     if abs(value) < 10 ** MAX_SHOWN_DIGITS:
-        return str(value)
+        shown = next((form for kind, form in AS_WRITTEN if isinstance(value, kind)), "{}")
+        return shown.format(value) if value >= 0 else "-" + shown.format(-value)
     digits = int(value.bit_length() * 0.30103) + 1  # log10(2): no conversion of the value
     return f"{'-' if value < 0 else ''}<about {digits} digits>"
 
