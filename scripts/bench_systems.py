@@ -30,6 +30,8 @@ from typing import Dict, List, Optional, Tuple
 
 from bench_browser import Browser
 
+from repo2desktop.runtime.guard import processes_with
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKER = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else "docker"
 MARK = "REPO2DESKTOP_BENCH_ROUND"
@@ -100,18 +102,7 @@ def _wait_api(base: str, token: str, alive, timeout: float = 90.0) -> None:
 
 
 def marked(mark: str, exclude: Tuple[int, ...] = ()) -> List[int]:
-    wanted = f"{MARK}={mark}".encode()
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) in exclude or int(name) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{name}/environ", "rb") as f:
-                if wanted in f.read().split(b"\0"):
-                    found.append(int(name))
-        except OSError:
-            continue
-    return found
+    return processes_with(MARK, mark, exclude)
 
 
 def _running(pid: int) -> bool:

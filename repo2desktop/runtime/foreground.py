@@ -62,28 +62,17 @@ def run_up(config: DesktopConfig, port: int = 0, timeout: float = 60.0) -> int:
         desktop.stop()
 
 
-def _answers(unix_socket: str) -> bool:
-    import socket as _socket
-
-    with _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        try:
-            sock.connect(unix_socket)
-            return True
-        except OSError:
-            return False
-
 
 def _attach(unix_socket: str, parent: int, timeout: float = 60.0) -> bool:
     """Wait for an eagerly started session on UNIX_SOCKET, then while it runs; False if none."""
     _install_signal_handlers()
     deadline = time.monotonic() + timeout
     try:
-        while not _answers(unix_socket):
+        while not guard.socket_answers(unix_socket):
             if time.monotonic() > deadline or os.getppid() != parent:
                 return False
             time.sleep(0.2)
-        while _answers(unix_socket) and os.getppid() == parent:
+        while guard.socket_answers(unix_socket) and os.getppid() == parent:
             time.sleep(1.0)
     except _Stop:
         pass

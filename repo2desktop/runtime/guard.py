@@ -57,10 +57,17 @@ def is_alive(pid: int) -> bool:
 
 def marked_processes(session_id: str) -> List[int]:
     """PIDs of this user's processes that carry the session's marker variable."""
-    wanted = f"{MARKER}={session_id}".encode()
+    return processes_with(MARKER, session_id)
+
+
+def processes_with(variable: str, value: str, exclude: Iterable[int] = ()) -> List[int]:
+    """PIDs of this user's processes (not ours, not EXCLUDE) whose environment has
+    VARIABLE=VALUE (inherited through every fork and exec)."""
+    wanted = f"{variable}={value}".encode()
+    skip = {os.getpid(), *exclude}
     found = []
     for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
+        if not name.isdigit() or int(name) in skip:
             continue
         try:
             with open(f"/proc/{name}/environ", "rb") as f:
