@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from .host.browser import CHROMIUM, CHROMIUM_ARGS
+from .host.browser import launched_chromium
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +49,5 @@ def sigterm_interrupts() -> Iterator[None]:
 def chromium():
     """One Chromium for the image and serve tiers: Playwright's sync API allows only one
     running instance per thread, so each tier starting its own fails in a combined run."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser

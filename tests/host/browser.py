@@ -17,18 +17,26 @@ SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.pa
 
 
 @contextlib.contextmanager
-def chromium_page(headers=None):
+def launched_chromium():
+    """The system's Chromium, headless, through Playwright; closed on exit. Playwright's sync
+    API allows one of these at a time per thread."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 860})
-            if headers:
-                context.set_extra_http_headers(headers)
-            yield context.new_page()
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def chromium_page(headers=None):
+    with launched_chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        if headers:
+            context.set_extra_http_headers(headers)
+        yield context.new_page()
 
 
 def wait_for_canvas(page, timeout_ms: int = 30000) -> None:

@@ -26,7 +26,7 @@ from repo2desktop.runtime import probe
 from repo2desktop.runtime.session import MARKER as SESSION_MARKER
 from tests.polling import wait_for
 
-from .browser import CANVAS_SIZE, CHROMIUM, CHROMIUM_ARGS
+from .browser import CANVAS_SIZE, launched_chromium
 
 pytestmark = pytest.mark.jupyter
 
@@ -363,14 +363,8 @@ def desktop_server(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
