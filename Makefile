@@ -58,7 +58,7 @@ test-unit: deps-python ## fast tier: validation table, golden renders, propertie
 	$(PYTEST) tests/unit $(PYTEST_ARGS)
 
 .PHONY: test-host
-test-host: deps ## real desktops on this host: up, restart, Jupyter + Chromium
+test-host: deps base-image ## real desktops on this host: up, restart, Jupyter + Chromium (the quick bench also builds one image)
 	$(PYTEST) tests/host $(PYTEST_ARGS)
 
 .PHONY: test-image
@@ -66,8 +66,12 @@ test-image: deps base-image ## real repo2docker builds of tests/image/fixtures, 
 	$(PYTEST) tests/image $(PYTEST_ARGS)
 
 .PHONY: test
-test: deps base-image ## everything: set up, then all tiers (the README's test command)
+test: deps base-image preflight ## everything: set up, then all tiers (the README's test command)
 	$(PYTEST) tests $(PYTEST_ARGS)
+
+.PHONY: preflight
+preflight: ## check that every package, command and image the suite needs is here (one line each)
+	PYTHON=$(PYTHON) bash scripts/check-test-prereqs.bash
 
 .PHONY: test-serve
 test-serve: deps base-image ## serve tier: the pool behind configurable-http-proxy, APIs, culling, security
@@ -104,8 +108,12 @@ bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 vis
 	$(PYTHON) -m repo2desktop build $(EXAMPLE) --no-run --image-name $(BENCH_SERVE_IMAGE)
 	$(PYTHON) scripts/bench_serve.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--quick)
 
+.PHONY: deps-bench
+deps-bench: ## the peers' Debian packages for make bench's host rounds (Xvfb, PulseAudio)
+	bash scripts/install-host-packages.bash --bench
+
 .PHONY: bench
-bench: deps base-image bench-serve ## ours vs JRDP 3.0.1 and Selkies 2.1 side by side -> build/bench/ (BENCH_QUICK=1: one round)
+bench: deps deps-bench base-image bench-serve ## ours vs JRDP 3.0.1 and Selkies 2.1 side by side -> build/bench/ (BENCH_QUICK=1: every step once, ours only)
 	$(PYTHON) scripts/bench.py $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
 
 .PHONY: clean

@@ -150,6 +150,8 @@ def markdown(report: Dict) -> str:
                         ratios.append(f"{k} / {peer}, {where} {name}: {r:.2f}x")
     if ratios:
         lines += ["", "Ratios of medians (below 1: ours is faster): " + "; ".join(ratios) + "."]
+    if report.get("stopped"):
+        lines += ["", "Not measured (what stopped it): " + "; ".join(report["stopped"]) + "."]
     lines += ["", "| target (issue 11) | measured | |", "|---|---|---|"]
     for name, value, met in targets(report):
         lines.append(f"| {name} | {value} | {'met' if met else 'not measured' if met is None else '**MISSED**'} |")

@@ -207,6 +207,17 @@ def relay(source, sink) -> bool:
     return failed
 
 
+# The child must import the installed repo2desktop, never a checkout in the caller's working
+# directory (`python -m` puts the working directory first on sys.path): from a clone of this
+# repository that would build the clone's code, or stop for its unbuilt viewer bundle.
+# -P (Python 3.11+) leaves the working directory off sys.path; older Pythons drop it by hand.
+if sys.version_info >= (3, 11):
+    INSTALLED_ONLY = ["-P", "-m"]
+else:
+    INSTALLED_ONLY = ["-c", "import runpy, sys; del sys.path[0]; "
+                      "runpy.run_module(sys.argv[1], run_name='__main__', alter_sys=True)"]
+
+
 def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[str] = None) -> int:
     """Build REPO with repo2docker and the desktop layer; return repo2docker's exit code.
 
@@ -227,7 +238,7 @@ def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[s
         args, notes = repo2docker_args(repo, r2d_args, no_build, base_image, config_file)
         for note in notes:
             print(note, file=sys.stderr)
-        command = [sys.executable, "-m", "repo2desktop.repo2docker.r2d", *args]
+        command = [sys.executable, *INSTALLED_ONLY, "repo2desktop.repo2docker.r2d", *args]
         shown = shlex.join(["python", "-m", "repo2docker", *args])
         print(f"repo2desktop: running {shown}", file=sys.stderr, flush=True)
         env = dict(os.environ)
@@ -241,6 +252,9 @@ def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[s
             # repo2docker got the same Ctrl-C (same process group): let it clean up.
             proc.wait()
             return 130
+        finally:
+            if proc.stdout:
+                proc.stdout.close()
         if code != 0 and conda_failed:
             print(CONDA_HINT, file=sys.stderr, flush=True)
         return code

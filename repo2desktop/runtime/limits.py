@@ -21,7 +21,8 @@ NO_LOGIN_SHELLS = ("nologin", "false", "sync", "halt", "shutdown")
 
 
 def other_local_users() -> List[str]:
-    """Accounts of people (uid >= 1000, a login shell) other than the one running us."""
+    """Accounts of people (uid >= 1000, a login shell) other than the one running us, sorted
+    (the warning names the first three, so it says the same on every run)."""
     me = os.getuid()
     found = []
     for entry in pwd.getpwall():
@@ -30,7 +31,7 @@ def other_local_users() -> List[str]:
         if os.path.basename(entry.pw_shell or "") in NO_LOGIN_SHELLS:
             continue
         found.append(entry.pw_name)
-    return found
+    return sorted(found)
 
 
 def shared_host_warnings(config: DesktopConfig) -> List[str]:

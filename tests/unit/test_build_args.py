@@ -166,8 +166,9 @@ def test_build_runs_repo2docker_with_our_config(recorder, repo, monkeypatch, cap
     code = build(str(repo), ["--engine", "docker", "--no-run"], no_build=False, base_image="b:1")
     assert code == 3  # repo2docker's exit code
     (argv,) = recorder.calls
-    assert argv[1:3] == ["-m", "repo2desktop.repo2docker.r2d"]  # repo2docker's CLI, rebuilding existing images
-    assert argv[3:] == ["--config", config_file_path(), "--Repo2Docker.base_image=b:1", "--engine", "docker",
+    # repo2docker's CLI (rebuilding existing images), from the installed package only
+    assert argv[1:4] == ["-P", "-m", "repo2desktop.repo2docker.r2d"]
+    assert argv[4:] == ["--config", config_file_path(), "--Repo2Docker.base_image=b:1", "--engine", "docker",
                         "--no-run", str(repo)]
     assert "repo2desktop: running python -m repo2docker --config" in capsys.readouterr().err
 
@@ -282,7 +283,7 @@ def cli_build(recorder, monkeypatch):
     def run(*words):
         assert cli.main(["build", *words]) == 0
         (argv,) = recorder.calls[-1:]
-        return argv[3:]  # after `python -m repo2desktop.repo2docker.r2d`
+        return argv[argv.index("repo2desktop.repo2docker.r2d") + 1:]
     return run
 
 
@@ -418,3 +419,33 @@ def test_the_containers_command_keeps_its_own_config_and_subdir(cli_build, repo,
         "--config", config_file_path(), str(repo), "tool", "--config", "nope.py", "--subdir", "x",
         "--image-name", "y"]
     assert recorder.configs[0] == Path(config_file_path()).read_text()  # ours alone, not combined
+
+
+def test_the_child_imports_the_installed_package_not_the_working_directory(repo, tmp_path, monkeypatch):
+    """From inside a checkout (a folder holding a `repo2desktop/` package), build must run the
+    installed repo2desktop: a real child Python, with a decoy package in its working directory
+    that fails loudly if imported (issue 15)."""
+    decoy = tmp_path / "checkout"
+    (decoy / "repo2desktop" / "repo2docker").mkdir(parents=True)
+    (decoy / "repo2desktop" / "__init__.py").write_text("raise SystemExit('imported the checkout')\n")
+    (decoy / "repo2desktop" / "repo2docker" / "__init__.py").write_text("")
+    (decoy / "repo2desktop" / "repo2docker" / "r2d.py").write_text("raise SystemExit('imported the checkout')\n")
+    monkeypatch.chdir(decoy)
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(argv, **kwargs):
+        # The real command, told only to say where it imported repo2desktop from.
+        probe = [a if a != "repo2desktop.repo2docker.r2d" else "repo2desktop" for a in argv[:argv.index(
+            "repo2desktop.repo2docker.r2d") + 1]]
+        started.append(probe)
+        return real_popen(probe + ["--help"], **kwargs)
+
+    monkeypatch.setattr(build_module.subprocess, "Popen", popen)
+    monkeypatch.setattr(build_module.os, "geteuid", lambda: 1000)
+    out = io.BytesIO()
+    monkeypatch.setattr(build_module.sys, "stdout", type("Out", (), {"buffer": out})())
+    code = build(str(repo), ["--engine", "docker", "--no-run"], no_build=False)
+    assert started, "build started no child"
+    text = out.getvalue().decode()
+    assert "imported the checkout" not in text and code == 0, text
