@@ -37,6 +37,10 @@ deps-host: ## Debian packages: desktop stack, chromium, docker.io, debootstrap
 .PHONY: deps-python
 deps-python: viewer ## this package (editable) with its test dependencies
 	$(PIP) install -q -e '.[test]'
+	@# An editable install skips the package's data files: put the server extension's switch
+	@# where a wheel installs it (<prefix>/etc/jupyter/jupyter_server_config.d).
+	install -D -m 644 repo2desktop/jupyter/jupyter_server_config.d/repo2desktop.json \
+	  "$$($(PYTHON) -c 'import sys; print(sys.prefix)')/etc/jupyter/jupyter_server_config.d/repo2desktop.json"
 	@if command -v pyenv >/dev/null; then timeout 90 pyenv rehash || echo "deps-python: pyenv rehash failed (a stale lock?); new commands may lack their shims" >&2; fi
 
 VIEWER := repo2desktop/viewer/dist/desktop.js

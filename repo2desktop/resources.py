@@ -36,3 +36,13 @@ def viewer_files() -> dict:
                            "run `make viewer` (needs npm) or set novnc.directory")
     return files
 
+
+
+def server_extension_config() -> dict:
+    """{path under the install prefix: path here} of the file that enables the Desktop page's
+    server extension (pyproject.toml's data-files installs the same file there)."""
+    name = "repo2desktop.json"
+    path = os.path.join(_package_dir("repo2desktop.jupyter"), "jupyter_server_config.d", name)
+    if not os.path.isfile(path):
+        raise RuntimeError(f"repo2desktop is installed without {path}")
+    return {f"etc/jupyter/jupyter_server_config.d/{name}": path}

@@ -8,16 +8,14 @@ desktop started beside it the moment it is asked for, and no websockify.
 - ``<base>/desktop/session.json?wait=S`` tells the page the desktop's state, holding the
   request until it is ready or failed (one request instead of a poll loop); the VNC password
   travels only here, to the authenticated page;
-- ``<base>/desktop/websockify`` is jupyter-server-proxy's raw socket proxy: the Jupyter server
-  relays the websocket straight to the VNC server (TigerVNC's private unix socket, TightVNC's
-  loopback port).
+- ``<base>/desktop/websockify`` is relay.py: the Jupyter server relays the websocket straight
+  to the VNC server (TigerVNC's private unix socket, TightVNC's loopback port).
 
-All three handlers require the Jupyter login like any other Jupyter page. They are added to
-the server's application while jupyter-server-proxy collects its entries, i.e. *before*
-jupyter-server-proxy's own ``/desktop/(.*)`` route, which therefore only sees the websocket.
+Every handler is the server's own and requires its login like any other Jupyter page. The
+server extension (extension.py) adds them; install_handlers lists them all.
 
 Configurations this path cannot honour (nbnovnc's ``novnc.directory``, ``vnc.command``,
-``websockify.command``) keep the session process with websockify (jupyter.py decides).
+``websockify.command``) keep the session process with websockify (server_desktop.py decides).
 """
 from __future__ import annotations
 
@@ -56,8 +54,8 @@ class DirectDesktop:
         # the session takes the display over from it just before the X server starts.
         self.session = DesktopSession(config, listen="", display=display, xauthority=xauthority,
                                       display_lock_holder=lock_holder)
-        # jupyter-server-proxy is told this path when the server starts; it becomes a link
-        # to the VNC server's socket in the session's runtime folder once that exists.
+        # A fixed path in the server's private folder, known before the desktop starts; it
+        # becomes a link to the VNC server's socket in the session's runtime folder.
         self.vnc_socket = os.path.join(private_dir, "vnc.sock")
         self.status: Dict = {"state": "starting", "programs": {}}
         self._lock = threading.Lock()
@@ -179,9 +177,12 @@ def render_page(config: DesktopConfig) -> str:
 
 
 def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
-    """Add the page, its module and its status to the running Jupyter server."""
+    """Add the page, its module, its status and its websocket to the Jupyter server."""
     from jupyter_server.base.handlers import JupyterHandler
+    from jupyter_server.utils import url_path_join
     from tornado import web
+
+    from repo2desktop.jupyter.relay import DesktopSocket
 
     page = render_page(desktop.config).encode()
     with open(viewer_files()["desktop.js"], "rb") as f:
@@ -217,8 +218,18 @@ def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
             self.set_header("Cache-Control", "no-store")
             self.finish(json.dumps(status))
 
-    prefix = base_url.rstrip("/") + "/desktop/"
+    class AddSlashHandler(JupyterHandler):
+        @web.authenticated
+        def get(self):
+            query = f"?{self.request.query}" if self.request.query else ""
+            self.redirect(url_path_join(self.base_url, "desktop/") + query)
+
+    prefix = url_path_join(base_url, "desktop")
+    # Every handler of the page, in one list: <base>/desktop/NAME -> handler.
     web_app.add_handlers(".*$", [
-        (prefix, PageHandler), (prefix + "desktop.js", ModuleHandler),
-        (prefix + "session.json", StatusHandler),
+        (prefix, AddSlashHandler),
+        (prefix + "/", PageHandler),
+        (prefix + "/desktop.js", ModuleHandler),
+        (prefix + "/session.json", StatusHandler),
+        (prefix + "/websockify", DesktopSocket, {"desktop": desktop}),
     ])

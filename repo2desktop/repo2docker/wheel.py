@@ -79,6 +79,12 @@ def wheel_bytes() -> Tuple[str, bytes]:
             data = f.read()
         executable = os.stat(path).st_mode & stat.S_IXUSR
         entries.append((inside, data, 0o755 if executable else 0o644))
+    # The wheel's data files: the switch that enables the Desktop page's server extension in
+    # the image's Jupyter (installed to <prefix>/etc/jupyter, as a pip-built wheel does).
+    from repo2desktop.resources import server_extension_config
+    for target, path in server_extension_config().items():
+        with open(path, "rb") as f:
+            entries.append((f"{DISTRIBUTION}-{version}.data/data/{target}", f.read(), 0o644))
     entries.append((f"{dist_info}/METADATA", metadata.encode(), 0o644))
     entries.append((f"{dist_info}/WHEEL", (
         "Wheel-Version: 1.0\nGenerator: repo2desktop.repo2docker.wheel\n"
