@@ -22,7 +22,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
     desktop = server_desktop.of(serverapp)
     if desktop.direct is None:
-        serverapp.log.info("repo2desktop: <base>/desktop/ runs the session process "
-                           "(desktop.yml needs it), through jupyter-server-proxy")
+        serverapp.log.info("repo2desktop: <base>/desktop/ is the session process behind "
+                           "jupyter-server-proxy (nbnovnc's overrides, or a broken desktop.yml)")
         return
     page.install_handlers(serverapp.web_app, serverapp.base_url, desktop.direct)

@@ -27,6 +27,7 @@ import signal
 import threading
 import time
 from typing import Dict, Optional
+from urllib.parse import quote
 
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import Repo2DesktopError, RuntimeStartError
@@ -170,10 +171,12 @@ class DirectDesktop:
             os.unlink(self.vnc_socket)
 
 
-def render_page(config: DesktopConfig) -> str:
-    return _environment().get_template("desktop.html.j2").render(
-        config=config, settings={"path": "websockify", "resize": config.novnc.resize,
-                                 "reconnect": "1", "reconnect_delay": "1000"})
+def render_page(config: DesktopConfig, module_query: str = "", template=None) -> str:
+    """The page; MODULE_QUERY is appended to its module's URL (the XSRF token, see below)."""
+    template = template or _environment().get_template("desktop.html.j2")
+    return template.render(config=config, module_query=module_query,
+                           settings={"path": "websockify", "resize": config.novnc.resize,
+                                     "reconnect": "1", "reconnect_delay": "1000"})
 
 
 def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
@@ -184,16 +187,22 @@ def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
 
     from repo2desktop.jupyter.relay import DesktopSocket
 
-    page = render_page(desktop.config).encode()
+    template = _environment().get_template("desktop.html.j2")
     with open(viewer_files()["desktop.js"], "rb") as f:
         module = f.read()
 
     class PageHandler(JupyterHandler):
         @web.authenticated
         def get(self):
+            # The server's XSRF token (JupyterHub's under the hub, which also sets it as the
+            # _xsrf cookie here): JupyterHub takes its login cookie on the page's own requests
+            # (the module, session.json) only with it. The script sends the cookie's value
+            # with session.json (viewer/desktop.js); the module's URL carries it.
+            token = self.xsrf_token
+            token = token.decode() if isinstance(token, bytes) else token
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.set_header("Cache-Control", "no-store")
-            self.finish(page)
+            self.finish(render_page(desktop.config, f"?_xsrf={quote(token, safe='')}", template))
             # After the page is on its way: the start's first steps hold the interpreter.
             desktop.ensure_started()
 

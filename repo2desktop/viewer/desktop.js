@@ -51,11 +51,19 @@ const reconnect = option("reconnect", "1") !== "0";
 const delay = Number(option("reconnect_delay", "1000")) || 1000;
 let password = option("password", "");
 
+// JupyterHub accepts its login cookie on a script's request only with the XSRF token that
+// the page's own response set as the _xsrf cookie (JupyterLab sends it the same way); a
+// plain Jupyter server ignores it on GET.
+function xsrfHeaders() {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("_xsrf="));
+  return cookie ? { "X-XSRFToken": decodeURIComponent(cookie.slice("_xsrf=".length)) } : {};
+}
+
 // The served page: the desktop's state, waiting server-side until it is ready or failed.
 async function desktopState() {
   for (;;) {
     try {
-      const response = await fetch("session.json?wait=25", { cache: "no-store" });
+      const response = await fetch("session.json?wait=25", { cache: "no-store", headers: xsrfHeaders() });
       if (response.ok) {
         const state = await response.json();
         if (state.state !== "starting") return state;
