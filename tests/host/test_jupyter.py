@@ -616,7 +616,7 @@ def test_page_is_served_while_the_desktop_starts(jupyter, vnc_server):
     page = server.get("desktop/")
     early = server.get("desktop/session.json")
     assert page.status_code == 200 and 'id="desktop-config"' in page.text, page.text[:300]
-    assert '<script type="module" src="desktop.js">' in page.text
+    assert re.search(r'<script type="module" src="desktop.js\?_xsrf=[^"]+"></script>', page.text), page.text[-400:]
     # Asked for just now: the page is there, the desktop is still starting.
     assert early.json()["state"] == "starting", early.json()
     held = server.get("desktop/session.json?wait=25").json()
@@ -646,3 +646,51 @@ def test_bundled_page_reaches_the_canvas_in_five_requests(jupyter, open_page):
     # The page, its one module, one held status request and the websocket.
     assert len(fetched) <= 5, fetched
     assert not any("/app/" in u or "/core/" in u for u in fetched), fetched
+
+
+def _close_frame(url: str, headers: Dict[str, str], timeout: float):
+    """Open a websocket as noVNC does and read until the server closes it: (code, reason),
+    or ("data", first bytes) when the server sends data instead."""
+    import websocket
+
+    ws = websocket.create_connection(url, header=[f"{k}: {v}" for k, v in headers.items()],
+                                     subprotocols=["binary"], timeout=timeout)
+    try:
+        opcode, data = ws.recv_data(control_frame=True)
+        while opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):  # keep-alive
+            opcode, data = ws.recv_data(control_frame=True)
+    finally:
+        ws.close()
+    if opcode == websocket.ABNF.OPCODE_CLOSE:
+        return int.from_bytes(data[:2], "big"), data[2:].decode()
+    return "data", data
+
+
+@pytest.mark.parametrize("vnc_server", SERVERS)
+def test_websocket_before_the_page_starts_the_desktop_and_waits(jupyter, vnc_server):
+    """A client that skips the page (its own noVNC, a readiness probe) opens the websocket
+    first: the server starts the desktop and relays once it answers; nothing is logged as an
+    uncaught error (before: FileNotFoundError on the VNC socket, the handshake refused)."""
+    server = jupyter(DESKTOP_YML.format(server=vnc_server))
+    assert find_session(server.proc.pid) is None, "a desktop ran before anyone asked for it"
+    greeting = server.rfb(timeout=60)
+    assert GREETING.fullmatch(greeting), greeting
+    assert server.get("desktop/session.json").json()["state"] == "ready"
+    server.remember_session()
+    log = server.log()
+    for bad in ("Uncaught exception", "Traceback", "FileNotFoundError"):
+        assert bad not in log, log[-3000:]
+    # The relay is the Jupyter server's own: no websockify, no session process.
+    names = [" ".join(argv) for _, argv in descendants(server.proc.pid).values() if argv]
+    assert not any("websockify" in n or "repo2desktop session" in n for n in names), names
+
+
+def test_websocket_to_a_desktop_that_cannot_start_is_closed_with_the_reason(jupyter):
+    # An option Xtigervnc does not know: the X server exits at once, every time.
+    server = jupyter("version: 1\nvnc:\n  server: tigervnc\n  args: [-no-such-option]\nwindow_manager: openbox\n")
+    url = f"ws://127.0.0.1:{server.port}{BASE}desktop/websockify"
+    code, reason = _close_frame(url, server.headers, timeout=90)
+    server.remember_session()
+    assert code == 1011, (code, reason)
+    assert reason.startswith("the desktop failed to start: x-session"), reason
+    assert "Traceback" not in server.log() and "Uncaught exception" not in server.log()

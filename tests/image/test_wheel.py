@@ -60,6 +60,9 @@ def installed():
                    # the bundled noVNC viewer, built by setup.py from a clean copy (no dist/ there)
                    "repo2desktop/viewer/desktop.html", "repo2desktop/viewer/dist/desktop.js"):
         assert needed in names, f"{needed} is not in {wheels[0].name}"
+    # The switch of the Desktop page's server extension: a data file for <prefix>/etc/jupyter.
+    switch = ".data/data/etc/jupyter/jupyter_server_config.d/repo2desktop.json"
+    assert any(n.startswith("repo2desktop-") and n.endswith(switch) for n in names), names
     # One package tree: the development scripts (dockerd, debootstrap, bench) and the tests
     # stay out of the wheel, and so out of every image.
     outside = sorted(n for n in names if not n.startswith(("repo2desktop/", "repo2desktop-")))
@@ -72,6 +75,22 @@ def installed():
     # The dependencies come from the package index; the build extra brings repo2docker.
     run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", f"{wheels[0]}[build]"], env=env)
     return venv, env
+
+
+def _extension_list(output: str) -> str:
+    """`jupyter server extension list` without its colours."""
+    import re
+    return re.sub(r"\x1b\[[0-9;]*m", "", output)
+
+
+def test_installed_wheel_enables_the_server_extension(installed, tmp_path):
+    venv, env = installed
+    listed = run([venv / "bin" / "jupyter", "server", "extension", "list"], cwd=tmp_path,
+                 env=dict(env, JUPYTER_CONFIG_DIR=str(tmp_path / "no-user-config")))
+    text = _extension_list(listed.stdout + listed.stderr)
+    assert "repo2desktop.jupyter.extension enabled" in text, text
+    assert "repo2desktop.jupyter.extension  OK" in text, text
+    assert (venv / "etc" / "jupyter" / "jupyter_server_config.d" / "repo2desktop.json").is_file()
 
 
 def test_installed_wheel_builds_an_image(images, installed, tmp_path):
@@ -114,4 +133,8 @@ def test_installed_wheel_builds_an_image(images, installed, tmp_path):
     check = docker("run", "--rm", "--name", f"{image}-check", "--entrypoint", "/srv/venv/bin/repo2desktop",
                    image, "validate", "/etc/repo2desktop/desktop.yml")
     assert check.stdout.strip() == "/etc/repo2desktop/desktop.yml: OK", check
+    # The image's Jupyter loads the Desktop page's server extension (the wheel's data file).
+    listed = docker("run", "--rm", "--name", f"{image}-extensions", "--entrypoint", "/srv/venv/bin/jupyter",
+                    image, "server", "extension", "list")
+    assert "repo2desktop.jupyter.extension enabled" in _extension_list(listed.stdout + listed.stderr), listed
     assert str(REPO) not in result.output.split("\n", 1)[1], "the build used files of the checkout"
