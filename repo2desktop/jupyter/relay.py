@@ -43,6 +43,10 @@ class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
     # A desktop runs anything the user types, as a terminal does: custom authorizers that
     # refuse terminals refuse it too.
     auth_resource = "terminals"
+    # No keep-alive pings of our own: through JupyterHub's proxy every frame counts as the
+    # server's activity, so pings every 30 s would keep an untouched tab's server from the idle
+    # culler forever (websockify's heartbeat did). What the user sends counts (below).
+    ping_interval = 0
 
     def initialize(self, desktop) -> None:
         self.desktop = desktop
@@ -61,7 +65,7 @@ class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
         return "binary" if "binary" in subprotocols else None
 
     async def open(self, *args, **kwargs):
-        super().open(*args, **kwargs)  # WebSocketMixin: keep-alive pings
+        super().open(*args, **kwargs)
         self.desktop.ensure_started()
         status = await self.desktop.wait(START_WAIT)
         if status["state"] == "failed":
