@@ -32,6 +32,10 @@ print(" ".join(n for n in needed if importlib.util.find_spec(n) is None))
 PY
 )
 [ -z "$missing_python" ] || problems+=("Python modules missing: $missing_python (make deps-python)")
+# The Desktop page's server extension is switched on by a file a wheel installs; an editable
+# install skips it (make deps-python copies it).
+"$python" -c 'import os, sys; sys.exit(not os.path.isfile(os.path.join(sys.prefix, "etc/jupyter/jupyter_server_config.d/repo2desktop.json")))' ||
+  problems+=("the Desktop page's server extension is not enabled in $("$python" -c 'import sys; print(sys.prefix)') (make deps-python)")
 
 if [ "${#problems[@]}" -gt 0 ]; then
   printf 'test prerequisites: %s\n' "${problems[@]}" >&2
