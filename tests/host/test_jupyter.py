@@ -660,7 +660,10 @@ def _close_frame(url: str, headers: Dict[str, str], timeout: float):
         while opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):  # keep-alive
             opcode, data = ws.recv_data(control_frame=True)
     finally:
-        ws.close()
+        try:
+            ws.close(timeout=2)
+        finally:
+            ws.shutdown()  # close() leaves the socket open when the server closed first
     if opcode == websocket.ABNF.OPCODE_CLOSE:
         return int.from_bytes(data[:2], "big"), data[2:].decode()
     return "data", data
