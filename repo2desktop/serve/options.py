@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
+from repo2desktop.config import formatspec
 from repo2desktop.errors import Repo2DesktopError
+from repo2desktop.serve import limits, names, users
 
 
 class OptionError(Repo2DesktopError):
@@ -127,13 +129,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds between culling passes (default 600)")
     p.add_argument("--cull-max", type=float, default=14400.0,
                    help="remove any claimed container older than this, busy or not (default 14400; 0 = never)")
-    p.add_argument("--mem-limit", default="1g", help="memory limit per container (default 1g)")
+    p.add_argument("--mem-limit", default="1g", help="memory limit per container, no swap "
+                   "(default 1g; 0 is refused: it would mean none)")
     p.add_argument("--cpu-shares", type=int, default=None, help="relative CPU weight")
     p.add_argument("--cpu-quota", type=int, default=100000,
                    help="CPU microseconds per 100 ms (default 100000 = one core; 0 = none)")
     p.add_argument("--pids-limit", type=int, default=1024, help="processes+threads per container")
-    p.add_argument("--shm-size", default="256m", help="/dev/shm size (browsers in the desktop need it)")
-    p.add_argument("--container-user", help="user to run as (default: the image's user; never root)")
+    p.add_argument("--shm-size", default="256m", help="/dev/shm size (browsers in the desktop need it; "
+                   "default 256m)")
+    p.add_argument("--container-user", help="USER[:GROUP] to run as (default: the image's user); "
+                   "resolved as Docker does, in the image's /etc/passwd: never root")
     p.add_argument("--host-directories", default="",
                    help="comma-separated HOST[:CONTAINER][:ro|rw] mounts (default rw)")
     p.add_argument("--extra-hosts", default="", help="comma-separated hostname:IP entries")
@@ -218,6 +223,11 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
         raise OptionError("IMAGE", "name the image to serve (`repo2desktop serve IMAGE`)")
     if args.image and args.image_arg and args.image != args.image_arg:
         raise OptionError("--image", f"two different images given: {args.image_arg!r} and {args.image!r}")
+    if names.image_problem(image):
+        raise OptionError("IMAGE", names.image_problem(image))
+    problem = formatspec.template_problem(args.command)
+    if problem:  # before the dry run below: a huge width is gigabytes
+        raise OptionError("--command", problem)
     try:
         args.command.format(**{name: "x" for name in COMMAND_FIELDS})
     except (KeyError, IndexError, ValueError) as e:
@@ -240,12 +250,15 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
         raise OptionError("--pids-limit", "a desktop needs at least 16 processes")
     if not 4 <= args.user_length <= 64:
         raise OptionError("--user-length", "must be between 4 and 64")
-    for flag, size in (("--mem-limit", args.mem_limit), ("--shm-size", args.shm_size)):
-        if not re.fullmatch(r"\d+[bkmgBKMG]?", size):
-            raise OptionError(flag, f"{size!r} is not a size such as 512m or 2g")
+    for flag, size, minimum in (("--mem-limit", args.mem_limit, limits.MIN_MEMORY),
+                                ("--shm-size", args.shm_size, 1)):
+        problem = limits.size_problem(size, minimum)
+        if problem:
+            raise OptionError(flag, problem)
     user = args.container_user
-    if user is not None and user.split(":")[0] in ("root", "0"):
-        raise OptionError("--container-user", "visitor containers never run as root")
+    problem = users.early_problem(user) if user is not None else None
+    if problem:  # names are resolved in the image's /etc/passwd when serve starts
+        raise OptionError("--container-user", problem)
     admin_token = env.get("ADMIN_AUTH_TOKEN") or None
     if not _is_loopback(args.admin_ip) and not admin_token:
         raise OptionError("--admin-ip", f"{args.admin_ip} is not loopback: set ADMIN_AUTH_TOKEN "

@@ -51,6 +51,15 @@ def wait_for_the_xterm(page) -> int:
                     30, "the autostarted xterm painted on the canvas", 0.25)
 
 
+def derived_image(client, base: str, tag: str, lines: str) -> str:
+    """TAG: BASE with a few more Dockerfile LINES (the SDK's builder; no cache needed)."""
+    import io
+
+    client.images.build(fileobj=io.BytesIO(f"FROM {base}\n{lines}\n".encode()), tag=tag,
+                        rm=True, forcerm=True)
+    return tag
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

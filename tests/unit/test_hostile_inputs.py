@@ -196,6 +196,10 @@ CASES: List[Case] = [
          {"desktop.yml": "version: 1\nvnc:\n  command: 'Xtightvnc :{display:%s>%s} -auth {xauthority} "
                          "-localhost -rfbauth {rfbauth}'\n" % (ARABIC_0, ARABIC_2)},
          "", code=0, stdout="desktop.yml: OK\n"),
+    Case("format-width-in-serve-command", {},
+         f"repo2desktop: serve: --command: replacement field {{port}}: width {ARABIC_9 * 9} "
+         "(999999999) is too large (at most 200)",
+         argv=["serve", "img", "--command", f"jupyter lab --port={{port:>{ARABIC_9 * 9}}}"]),
     # The largest files allowed, of the kinds ruamel reads slowest: judged in time, and valid.
     Case("largest-comment", {"desktop.yml": "version: 1\n#" + "x" * (LIMIT - 13) + "\n"}, "",
          code=0, stdout="desktop.yml: OK\n"),
@@ -332,6 +336,35 @@ CASES: List[Case] = [
     Case("desktop-yml-path-not-utf-8", {"\udcff/desktop.yml": "version: 1\n"},
          "\\udcff/desktop.yml:1:1: the path of desktop.yml is not valid UTF-8",
          argv=["render", "\udcff", "--out", "out"]),
+    # Issue 16: every way Docker reads a user as root (checked against dockerd), refused
+    # before anything starts; names are resolved in the image when serve starts (tests/serve).
+    *[Case(f"serve-container-user-{name}", {},
+           f"repo2desktop: serve: --container-user: {user!r} {why}; visitor containers never run as root",
+           argv=["serve", "img", "--container-user", user])
+      for name, user, why in (
+          ("zeros", "00", "is root (uid 0) as Docker reads it"),
+          ("plus-zero", "+0", "is root (uid 0) as Docker reads it"),
+          ("minus-zero", "-0", "is root (uid 0) as Docker reads it"),
+          ("zeros-and-group", "00:00", "is root (uid 0) as Docker reads it"),
+          ("root-with-a-group", "0:1000", "is root (uid 0) as Docker reads it"),
+          ("group-only", ":1000", "names no user, so Docker runs it as root"),
+          ("colon", ":", "names no user, so Docker runs it as root"),
+          ("root-by-name", "root:users", "is root (uid 0) as Docker reads it"))],
+    # Issue 16: a size of 0 is "no limit" to Docker.
+    *[Case(f"serve-{flag[2:]}-{name}", {}, f"repo2desktop: serve: {flag}: {message}",
+           argv=["serve", "img", flag, size])
+      for flag, name, size, message in (
+          ("--mem-limit", "zero", "0", "'0' would mean no limit; give a size such as 512m or 2g"),
+          ("--mem-limit", "zero-gigabytes", "000g", "'000g' would mean no limit; give a size such as 512m or 2g"),
+          ("--mem-limit", "below-the-engines-minimum", "1m", "'1m' is less than the engine's minimum of 6m"),
+          ("--mem-limit", "arabic-indic-digits", f"{ARABIC_2}g",
+           f"'{ARABIC_2}g' is not a size such as 512m or 2g"),
+          ("--shm-size", "zero", "0", "'0' would mean no limit; give a size such as 512m or 2g"),
+          ("--shm-size", "zero-bytes", "0b", "'0b' would mean no limit; give a size such as 512m or 2g"))],
+    Case("serve-image-with-a-line-break", {},
+         "repo2desktop: serve: IMAGE: 'img\\n13:42:02 serve: fake' is not an image reference "
+         "(NAME[:TAG][@DIGEST], e.g. repo2desktop-demo:latest)",
+         argv=["serve", "img\n13:42:02 serve: fake"]),
     Case("desktop-yml-path-with-a-line-break", {"a\nb/desktop.yml": "version: 1\n"},
          "a\\nb/desktop.yml:1:1: the path of desktop.yml contains a control character",
          argv=["validate", "a\nb/desktop.yml"]),

@@ -50,8 +50,10 @@ def test_tmpnb_style_flags():
     (["img", "--pool-size", "5", "--max-containers", "2"],
      "serve: --max-containers: 2 is less than --pool-size 5"),
     (["img", "--command", "jupyter {nope}"], "serve: --command: unknown or malformed field 'nope'"),
-    (["img", "--container-user", "root"], "serve: --container-user: visitor containers never run as root"),
-    (["img", "--container-user", "0:0"], "serve: --container-user: visitor containers never run as root"),
+    (["img", "--container-user", "root"], "serve: --container-user: 'root' is root (uid 0) as Docker "
+     "reads it; visitor containers never run as root"),
+    (["img", "--container-user", "0:0"], "serve: --container-user: '0:0' is root (uid 0) as Docker "
+     "reads it; visitor containers never run as root"),
     (["img", "--admin-ip", "0.0.0.0"], "serve: --admin-ip: 0.0.0.0 is not loopback"),
     (["img", "--mem-limit", "lots"], "serve: --mem-limit: 'lots' is not a size"),
     (["img", "--extra-hosts", "db"], "serve: --extra-hosts: 'db' is not hostname:IP"),
