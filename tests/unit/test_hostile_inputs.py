@@ -361,6 +361,21 @@ CASES: List[Case] = [
            f"'{ARABIC_2}g' is not a size such as 512m or 2g"),
           ("--shm-size", "zero", "0", "'0' would mean no limit; give a size such as 512m or 2g"),
           ("--shm-size", "zero-bytes", "0b", "'0b' would mean no limit; give a size such as 512m or 2g"))],
+    # Issue 16: hub-config wrote its arguments into jupyterhub_config.py (Python) as they came.
+    Case("hub-config-image-adding-a-python-line", {},
+         "repo2desktop: hub-config: IMAGE: \"img:1\\nimport os; os.system('id') #\" is not an image "
+         "reference (NAME[:TAG][@DIGEST], e.g. repo2desktop-demo:latest)",
+         argv=["hub-config", "img:1\nimport os; os.system('id') #", "--out", "out"]),
+    Case("hub-config-network-with-a-quote", {},
+         "repo2desktop: hub-config: --network: \"x'\\nimport os\" is not a network name (letters, digits, "
+         "'_', '.', '-')",
+         argv=["hub-config", "img:1", "--network", "x'\nimport os", "--out", "out"]),
+    Case("hub-config-memory-zero", {},
+         "repo2desktop: hub-config: --mem-limit: '0' would mean no limit; give a size such as 512m or 2g",
+         argv=["hub-config", "img:1", "--mem-limit", "0", "--out", "out"]),
+    Case("hub-config-cpu-not-a-number", {},
+         "repo2desktop: hub-config: --cpu-limit: must be a number of CPUs > 0, got nan",
+         argv=["hub-config", "img:1", "--cpu-limit", "nan", "--out", "out"]),
     Case("serve-image-with-a-line-break", {},
          "repo2desktop: serve: IMAGE: 'img\\n13:42:02 serve: fake' is not an image reference "
          "(NAME[:TAG][@DIGEST], e.g. repo2desktop-demo:latest)",
