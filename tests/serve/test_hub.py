@@ -61,7 +61,9 @@ def hub(serve_image, tmp_path: Path):
     network = client.networks.create(NETWORK, driver="bridge", options=NO_ICC)
     network.reload()
     gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
-    config = write_config(serve_image, tmp_path, NETWORK, port, "--cull-timeout", "10",
+    # The culler counts from the server's start (the server reports activity every 300 s):
+    # 30 s leaves room for a start that takes 15-20 s on a loaded machine plus the checks.
+    config = write_config(serve_image, tmp_path, NETWORK, port, "--cull-timeout", "30",
                           "--cull-every", "5")
     # Only what a shared test machine needs: this host's own addresses, free ports, our
     # container names.
@@ -102,7 +104,7 @@ def _servers(client):
     return client.containers.list(all=True, filters={"name": NAME_PREFIX})
 
 
-def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, chromium, serve_image):
+def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, chromium):
     url, client, log_path = hub.url, hub.client, hub.log_path
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
     try:
@@ -139,10 +141,11 @@ def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, ch
              f"print('hub port', 'open' if s.connect_ex(({hub.gateway!r}, {hub.hub_port})) == 0 else 'closed')\n"
              f"print('api via proxy', urllib.request.urlopen({url + '/hub/api/'!r}, timeout=10).status)\n")
     for network in (NETWORK, "bridge"):
-        out = client.containers.run(serve_image, ["python3", "-c", probe], network=network,
+        # The server's image by its id: the tag may be rebuilt meanwhile by another session.
+        out = client.containers.run(server.attrs["Image"], ["python3", "-c", probe], network=network,
                                     remove=True).decode()
         assert out.splitlines() == ["hub port closed", "api via proxy 200"], (network, out)
-    # --cull-timeout 10 --cull-every 5: the culler stops the idle server; DockerSpawner removes it
+    # --cull-timeout 30 --cull-every 5: the culler stops the idle server; DockerSpawner removes it
     wait_for(lambda: not _servers(client), 90, "idle culler stopping the server", 1)
     assert re.search(r"IdleCuller.*Culling server", log_path.read_text())
 
