@@ -7,9 +7,7 @@ containers belong to visitors without any other state.
 """
 from __future__ import annotations
 
-import io
 import shlex
-import tarfile
 import threading
 from dataclasses import dataclass
 from typing import Callable, List, Optional
@@ -18,7 +16,7 @@ import docker
 import docker.errors
 
 from repo2desktop.errors import Repo2DesktopError
-from repo2desktop.serve import limits, users
+from repo2desktop.serve import hardening, users
 from repo2desktop.serve.options import CONTAINER_PORT, ServeOptions
 
 POOL_LABEL = "repo2desktop.serve.pool"
@@ -26,7 +24,6 @@ USER_LABEL = "repo2desktop.serve.user"
 CLAIMED_SUFFIX = "-claimed"
 # What makes a bridge network drop traffic between its containers.
 NO_ICC = {"com.docker.network.bridge.enable_icc": "false"}
-MAX_IMAGE_FILE = 1024 * 1024  # /etc/passwd of any sane image is far smaller
 
 
 class DockerError(Repo2DesktopError):
@@ -71,10 +68,10 @@ class Engine:
     def ensure_network(self) -> None:
         """Our private bridge without inter-container traffic (adopted if it exists)."""
         if not self.own_network:
-            if not networks_named(self.client, self.network_name):
-                raise DockerError(f"--docker-network: no network is named {self.network_name!r}")
+            self.client.networks.get(self.network_name)  # raises NotFound: a clear message
             return
-        existing = networks_named(self.client, self.network_name)
+        existing = self.client.networks.list(names=[self.network_name])
+        existing = [n for n in existing if n.name == self.network_name]  # names= matches parts
         for network in existing:
             if (network.attrs.get("Labels") or {}).get(POOL_LABEL) == self.pool:
                 return
@@ -99,8 +96,8 @@ class Engine:
             command=shlex.split(o.render_command(base_path, token)), detach=True,
             name=container_name(self.pool, user_id), labels={POOL_LABEL: self.pool, USER_LABEL: user_id},
             environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager"},
-            user=self.user, network=self.network_name,
-            **limits.hardening(o.mem_limit, o.pids_limit, o.shm_size),
+            user=self.user, network=self.network_name, mem_limit=o.mem_limit,
+            **hardening.host_config(o.mem_limit, o.pids_limit, o.shm_size),
             extra_hosts=dict(o.extra_hosts) or None,
             volumes={m.host: {"bind": m.container, "mode": m.mode} for m in o.host_directories} or None,
         )
@@ -207,9 +204,15 @@ def visitor_user(client, image_name: str, requested: Optional[str] = None, hint:
         raise DockerError(f"image {image_name!r}: USER {e}{hint}") from None
 
 
+MAX_IMAGE_FILE = 1024 * 1024  # /etc/passwd of any sane image is far smaller
+
+
 def _image_file(client, image_id: str, path: str) -> Optional[str]:
     """A small regular file of the image (its /etc/passwd), read from a container that is
     created and removed, never started; None when the image has no such file."""
+    import io
+    import tarfile
+
     container = client.containers.create(image_id, command=["true"], network_disabled=True)
     try:
         try:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from repo2desktop.errors import Repo2DesktopError
-from repo2desktop.serve import limits, names
+from repo2desktop.serve import hardening, names
 
 CONFIG_NAME = "jupyterhub_config.py"
 VALUES_NAME = "values.yaml"
@@ -60,7 +60,7 @@ def _problem(s: HubSettings) -> Optional[Tuple[str, str]]:
     checks = [
         ("IMAGE", names.image_problem(s.image)),
         ("--network", names.network_problem(s.network)),
-        ("--mem-limit", limits.size_problem(s.mem_limit, limits.MIN_MEMORY)),
+        ("--mem-limit", hardening.size_problem(s.mem_limit, hardening.MIN_MEMORY)),
         ("--cpu-limit", None if math.isfinite(s.cpu_limit) and s.cpu_limit > 0
          else f"must be a number of CPUs > 0, got {s.cpu_limit}"),
         ("--port", None if 1 <= s.hub_port <= 65535 else f"{s.hub_port} is not a TCP port"),
@@ -152,7 +152,7 @@ def render_config(s: HubSettings) -> str:
         "IMAGE": s.image, "NETWORK": s.network, "PORT": s.hub_port, "MAX_SERVERS": s.max_servers,
         "MEM_LIMIT": s.mem_limit, "CPU_LIMIT": s.cpu_limit, "DEFAULT_URL": s.default_url,
         "CULL_TIMEOUT": s.cull_timeout, "CULL_EVERY": s.cull_every, "CULL_MAX_AGE": s.cull_max_age,
-        "HOST_CONFIG": limits.hardening(s.mem_limit, s.pids_limit, s.shm_size),
+        "HOST_CONFIG": hardening.host_config(s.mem_limit, s.pids_limit, s.shm_size),
     }
     head = (
         "# jupyterhub_config.py for a repo2desktop image on one host, written by\n"

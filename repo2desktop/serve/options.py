@@ -14,7 +14,7 @@ from typing import Dict, Optional, Tuple
 
 from repo2desktop.config import formatspec
 from repo2desktop.errors import Repo2DesktopError
-from repo2desktop.serve import limits, names, users
+from repo2desktop.serve import hardening, names, users
 
 
 class OptionError(Repo2DesktopError):
@@ -250,9 +250,9 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
         raise OptionError("--pids-limit", "a desktop needs at least 16 processes")
     if not 4 <= args.user_length <= 64:
         raise OptionError("--user-length", "must be between 4 and 64")
-    for flag, size, minimum in (("--mem-limit", args.mem_limit, limits.MIN_MEMORY),
+    for flag, size, minimum in (("--mem-limit", args.mem_limit, hardening.MIN_MEMORY),
                                 ("--shm-size", args.shm_size, 1)):
-        problem = limits.size_problem(size, minimum)
+        problem = hardening.size_problem(size, minimum)
         if problem:
             raise OptionError(flag, problem)
     user = args.container_user

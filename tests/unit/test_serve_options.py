@@ -205,9 +205,9 @@ def test_hub_config_is_python_naming_the_stack_and_never_overwrites(tmp_path, ca
     values = _config_values(text)
     assert (values["IMAGE"], values["CULL_TIMEOUT"], values["MAX_SERVERS"]) == ("img:1", 10, 7)
     # serve's limits and hardening, and no swap beyond the memory limit
-    assert values["HOST_CONFIG"] == {
-        "mem_limit": "2G", "memswap_limit": "2G", "pids_limit": 1024, "shm_size": "256m",
-        "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
+    assert (values["MEM_LIMIT"], values["HOST_CONFIG"]) == ("2G", {
+        "memswap_limit": "2G", "pids_limit": 1024, "shm_size": "256m",
+        "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]})
     for needed in ('authenticator_class = "tmp"', 'spawner_class = "docker"', "jupyterhub_idle_culler",
                    "c.DockerSpawner.image = IMAGE", "c.JupyterHub.active_server_limit = MAX_SERVERS",
                    'c.JupyterHub.hub_ip = "127.0.0.1"', "hubstart.private_network(_client, NETWORK)",
@@ -289,9 +289,9 @@ def test_users_that_docker_runs_as_root_are_refused(spec, message):
 @pytest.mark.parametrize("text, bytes_", [("1g", 1024 ** 3), ("512m", 512 * 1024 ** 2), ("6M", 6 * 1024 ** 2),
                                           ("1048576", 1024 ** 2), ("2k", 2048), ("0", 0)])
 def test_sizes_read_as_docker_reads_them(text, bytes_):
-    from repo2desktop.serve import limits
+    from repo2desktop.serve import hardening
 
-    assert limits.size_bytes(text) == bytes_
+    assert hardening.size_bytes(text) == bytes_
 
 
 def test_lean_images_carry_jupyterhub_singleuser():

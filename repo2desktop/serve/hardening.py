@@ -1,9 +1,11 @@
-"""The limits and hardening of every visitor container, declared once.
+"""The hardening and limits of every visitor container, declared once.
 
 `serve` passes them to the Docker SDK (docker_adapter.Engine.run); `hub-config` writes the
 same mapping into DockerSpawner's ``extra_host_config`` (the SDK's host-config keywords are
-the same names). Sizes are checked here too: Docker reads a memory limit or /dev/shm size of
-0 as "none" (the engine's default), which is no limit at all for memory.
+the same names). The memory limit itself each sets by its own name (``mem_limit``: the SDK's
+keyword, DockerSpawner's setting); swap is bounded here from it. Sizes are checked here too:
+Docker reads a memory limit or /dev/shm size of 0 as "none" (the engine's default), which is
+no limit at all for memory.
 """
 from __future__ import annotations
 
@@ -36,10 +38,9 @@ def size_problem(text: str, minimum: int = 1) -> Optional[str]:
     return None
 
 
-def hardening(mem_limit: str, pids_limit: int, shm_size: str) -> Dict[str, Any]:
-    """Docker SDK host-config keywords every visitor container gets."""
+def host_config(mem_limit: str, pids_limit: int, shm_size: str) -> Dict[str, Any]:
+    """Docker SDK host-config keywords every visitor container gets beside MEM_LIMIT."""
     return {
-        "mem_limit": mem_limit,
         "memswap_limit": mem_limit,  # memory + swap = memory: no swap beyond the limit
         "pids_limit": pids_limit,
         "shm_size": shm_size,
