@@ -15,13 +15,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import docker
 import pytest
 import requests
 
 from repo2desktop.serve.docker_adapter import POOL_LABEL
+from repo2desktop.serve.lease import LEASE_LABEL
 from repo2desktop.serve.readiness import rfb_greeting
 from tests.polling import wait_for
 
@@ -95,6 +96,22 @@ class ServeProcess:
                  f"serve {self.pool_name} answering /api/stats")
         return self
 
+    def run_refused(self, timeout: float = 60) -> Tuple[int, str]:
+        """Start this serve expecting it to refuse: (exit code, its output). One still running
+        after TIMEOUT fails the test, after a SIGHUP (which leaves the pool's containers)."""
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(self.argv(), env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            cwd=REPO)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGHUP)
+            raise AssertionError(f"serve {self.pool_name} ({' '.join(self.args)}) did not refuse "
+                                 f"to start within {timeout:g} s:\n{self.log()[-3000:]}") from None
+        return code, self.log()
+
     def _alive(self) -> bool:
         if self.process.poll() is not None:
             raise AssertionError(f"serve {self.pool_name} exited ({self.process.returncode}):\n"
@@ -121,6 +138,8 @@ class ServeProcess:
                 self.process.wait()
         # Whatever a failed test left behind (labels say it is this pool's).
         for c in self.containers():
+            c.remove(force=True)
+        for c in self.client.containers.list(all=True, filters={"label": f"{LEASE_LABEL}={self.pool_name}"}):
             c.remove(force=True)
         for n in self.client.networks.list(filters={"label": f"{POOL_LABEL}={self.pool_name}"}):
             n.remove()

@@ -7,14 +7,16 @@ One serve ("integrity": 2 spares, at most 4) carries the module; it is stopped a
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import signal
 import time
 from typing import List
 
 import pytest
-import requests
 
 from repo2desktop.runtime.rfb import GREETING
+from repo2desktop.serve.lease import Lease
+from tests.polling import wait_for
 
 from .serving import ServeProcess
 
@@ -84,3 +86,80 @@ def test_a_visitor_never_gets_a_container_that_a_concurrent_drain_removes(integr
                 container.remove(force=True)
     # Not vacuous: in some round visitors got containers while the drain removed others.
     assert overlapped, "no round had claims and a drain together"
+    wait_for(lambda: serve.stats()["in_use"] == 0, 30, "the visitors' removed containers noticed")
+
+
+# -- one live serve per pool -------------------------------------------------------------------
+
+def _same_pool(serve: ServeProcess, name: str) -> ServeProcess:
+    """A second serve process of SERVE's pool, with its own ports and log."""
+    second = ServeProcess(serve.image, name, serve.args, {})
+    second.pool_name = serve.pool_name
+    return second
+
+
+def _pool_state(serve: ServeProcess):
+    return {c.id: c.name for c in serve.containers()}, set(serve.routes())
+
+
+def test_a_second_serve_of_the_same_pool_is_refused_and_touches_nothing(integrity_serve):
+    serve = integrity_serve
+    serve.wait_available(2, timeout=120)
+    assert serve.spawn().status_code == 200  # a visitor's session, which must survive
+    serve.wait_available(2, timeout=120)
+    before = _pool_state(serve)
+    code, output = _same_pool(serve, "integrity-second").run_refused()
+    assert code == 1, output
+    assert (f"serve: pool '{serve.pool_name}' is held by a live serve (pid {serve.process.pid} "
+            in output), output
+    assert f"docker rm -f r2d-serve-{serve.pool_name}.lease" in output
+    assert output.count("\n") == 1, output  # one line, no traceback
+    assert _pool_state(serve) == before
+    assert serve.stats()["in_use"] == 1 and serve.process.poll() is None
+
+
+def test_a_lost_lease_is_taken_again_by_its_serve(integrity_serve):
+    serve = integrity_serve
+    lease = serve.client.containers.get(f"r2d-serve-{serve.pool_name}.lease")
+    lease.remove(force=True)
+    wait_for(lambda: "was lost and taken again" in serve.log(), 30, "the lease taken again")
+    again = serve.client.containers.get(f"r2d-serve-{serve.pool_name}.lease")
+    assert again.id != lease.id and again.status == "running"
+    assert serve.stats()["available"] >= 1
+
+
+def test_a_hung_serve_is_taken_over_and_steps_down_without_removing_anything(integrity_serve):
+    """`docker rm -f` of the lease of a serve that does not answer (here: SIGSTOP) lets another
+    take the pool; when the first one wakes up it finds the pool held and steps down, leaving
+    the containers (visitors' sessions included) to the new holder."""
+    serve = integrity_serve
+    before = {c.id for c in serve.containers()}
+    user = serve.containers()[0].attrs["Config"]["User"]
+    serve.process.send_signal(signal.SIGSTOP)
+    other = Lease(serve.client, serve.pool_name, serve.image, user)  # the other serve, here
+    try:
+        serve.client.containers.get(f"r2d-serve-{serve.pool_name}.lease").remove(force=True)
+        other.acquire(on_lost=lambda: None)
+        serve.process.send_signal(signal.SIGCONT)
+        assert serve.process.wait(60) == 0
+        log = serve.log()
+        assert f"pool '{serve.pool_name}' is held by a live serve (pid {os.getpid()} " in log
+        assert "serve: stepping down; the containers stay for that serve" in log
+        assert {c.id for c in serve.containers()} == before
+    finally:
+        serve.process.send_signal(signal.SIGCONT)
+        other.release()
+    serve.start()  # the pool is free again: adopted, sessions kept
+    assert {c.id for c in serve.containers()} >= before
+    assert serve.stats()["in_use"] == 1
+
+
+def test_a_killed_serve_frees_its_pool_at_once_for_the_next_to_adopt(integrity_serve):
+    serve = integrity_serve
+    before = {c.id for c in serve.containers()}
+    serve.process.send_signal(signal.SIGKILL)
+    serve.process.wait(30)
+    serve.start()
+    assert {c.id for c in serve.containers()} >= before
+    assert serve.stats()["in_use"] == 1
+    assert "adopted, in use" in serve.log()
