@@ -87,6 +87,7 @@ class ServeOptions:
     host_directories: Tuple[Mount, ...] = ()
     extra_hosts: Tuple[Tuple[str, str], ...] = ()
     docker_network: Optional[str] = None
+    allow_host_access: bool = False  # no firewall between the pool's network and this host
     ip: str = "0.0.0.0"
     port: int = 8000
     admin_ip: str = "127.0.0.1"
@@ -139,6 +140,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra-hosts", default="", help="comma-separated hostname:IP entries")
     p.add_argument("--docker-network", help="use this existing network instead of a private one "
                    "(then inter-container traffic is as that network allows)")
+    p.add_argument("--allow-host-access", action="store_true",
+                   help="let visitors reach services listening on this host (by default serve "
+                        "closes the pool's network to the host with iptables, which needs root)")
     p.add_argument("--ip", default="0.0.0.0", help="public IP of the proxy (default all)")
     p.add_argument("--port", type=int, default=8000, help="public port of the proxy (default 8000)")
     p.add_argument("--admin-ip", default="127.0.0.1", help="admin API IP (loopback unless "
@@ -266,6 +270,7 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
         pids_limit=args.pids_limit, shm_size=args.shm_size, container_user=user,
         host_directories=_mounts(args.host_directories), extra_hosts=_extra_hosts(args.extra_hosts),
         docker_network=args.docker_network, ip=args.ip, port=args.port, admin_ip=args.admin_ip,
+        allow_host_access=args.allow_host_access,
         admin_port=args.admin_port, user_length=args.user_length,
         redirect_uri=_redirect(args.redirect_uri),
         cors=Cors(args.allow_origin, args.allow_methods, args.allow_headers,

@@ -2,9 +2,9 @@
 
 Start: find configurable-http-proxy (or say in one line how to install it), check the image,
 take the pool's lease (refused while another live serve holds this pool name), make (or adopt)
-the pool's private network, start the proxy, adopt this pool's running containers (claimed
-ones get their routes back at once), then keep spares warm.
-Stop: SIGINT/SIGTERM remove every container, route and network this pool made.
+the pool's private network and close it to this host (firewall.py), start the proxy, adopt this
+pool's running containers (claimed ones get their routes back at once), then keep spares warm.
+Stop: SIGINT/SIGTERM remove every container, route, network and firewall rule this pool made.
 SIGHUP exits but leaves the containers for the next `serve` with the same pool name to adopt
 (a restart in which no visitor loses their session). The lease goes last either way.
 """
@@ -19,6 +19,7 @@ from typing import Callable, Optional
 
 from repo2desktop.serve import culler
 from repo2desktop.serve.docker_adapter import Engine
+from repo2desktop.serve.firewall import HostFirewall, bridge_of
 from repo2desktop.serve.lease import Lease, PoolTaken
 from repo2desktop.serve.options import ServeOptions
 from repo2desktop.serve.pool import CLAIMED, STARTING, Pool, Slot
@@ -40,6 +41,8 @@ class Service:
         self.exit_mode = "stop"
         self.pool: Optional[Pool] = None
         self.proxy: Optional[Proxy] = None
+        self.firewall: Optional[HostFirewall] = None
+        self.started = False
         self.servers = []
 
     def start(self) -> None:
@@ -47,21 +50,33 @@ class Service:
         web_port = free_port()
         token = o.proxy_token or secrets.token_hex(32)
         self.lease.acquire(on_lost=self._lease_lost)  # before anything of the pool is touched
-        self.engine.ensure_network()
+        self._close_to_host(self.engine.ensure_network())  # before any container starts
         self.proxy = Proxy(self.executable, o.ip, o.port, f"http://127.0.0.1:{web_port}", token,
                            self.log, on_restart=lambda: self.pool and self.pool.reroute(),
                            api_port=o.proxy_api_port)
         self.proxy.start()
         self.pool = Pool(o, self.engine, self.proxy.client, self.log)
-        self.servers.append(serve_in_thread(PublicHandler, "127.0.0.1", web_port, o, self.pool))
-        self.servers.append(serve_in_thread(AdminHandler, o.admin_ip, o.admin_port, o, self.pool))
         self.engine.watch_deaths(self.pool.on_death, self.stopping)
         self._adopt()
+        # Only now the public side answers: a visitor of an adopted session who reloads never
+        # falls through to our 404 because their route is not back yet.
+        self.servers.append(serve_in_thread(PublicHandler, "127.0.0.1", web_port, o, self.pool))
+        self.servers.append(serve_in_thread(AdminHandler, o.admin_ip, o.admin_port, o, self.pool))
         culler.start(self.pool, o.cull_period, self.stopping, self.log)
         threading.Thread(target=self.pool.fill_forever, daemon=True, name="filler").start()
+        self.started = True
         self.log(f"serve: {o.image} at http://{o.ip}:{o.port}/ (pool '{o.pool_name}': "
                  f"{o.pool_size} spares, at most {o.max_containers}); admin API "
                  f"http://{o.admin_ip}:{o.admin_port}/api/pool; Ctrl-C stops and removes everything")
+
+    def _close_to_host(self, network: dict) -> None:
+        if self.options.allow_host_access:
+            self.log("serve: --allow-host-access: visitors can reach services listening on this host")
+            return
+        firewall = HostFirewall(bridge_of(network), self.options.pool_name,
+                                ipv6=bool(network.get("EnableIPv6")))
+        firewall.apply()
+        self.firewall = firewall
 
     def _adopt(self) -> None:
         for found in self.engine.list_own():
@@ -143,8 +158,13 @@ class Service:
         if self.proxy:
             self.proxy.stop()
         self.engine.remove_network()
+        if self.firewall:
+            self.firewall.remove()
+        if not self.started:
+            return  # the error that stopped the start is the one line to read
         self.log(f"serve: stopped; removed {removed} containers, their routes"
-                 + (f" and network {self.engine.network_name}" if self.engine.own_network else ""))
+                 + (f", network {self.engine.network_name}" if self.engine.own_network else "")
+                 + (f" and firewall rules on {self.firewall.bridge}" if self.firewall else ""))
 
 
 def run(options: ServeOptions) -> int:

@@ -21,7 +21,8 @@ import docker
 import pytest
 import requests
 
-from repo2desktop.serve.docker_adapter import POOL_LABEL
+from repo2desktop.serve.docker_adapter import POOL_LABEL, bridge_name
+from repo2desktop.serve.firewall import HostFirewall
 from repo2desktop.serve.lease import LEASE_LABEL
 from repo2desktop.serve.readiness import rfb_greeting
 from tests.polling import wait_for
@@ -75,10 +76,11 @@ class ServeProcess:
         self.process: Optional[subprocess.Popen] = None
         self.client = docker.from_env(timeout=60)
         self.starts = 0
+        self.wrapper: List[str] = []  # a command that runs serve (e.g. with fewer capabilities)
 
     # -- the process ---------------------------------------------------------------------
     def argv(self) -> List[str]:
-        return [sys.executable, "-m", "repo2desktop", "serve", self.image,
+        return [*self.wrapper, sys.executable, "-m", "repo2desktop", "serve", self.image,
                 "--pool-name", self.pool_name, "--ip", "127.0.0.1", "--port", str(self.port),
                 "--admin-port", str(self.admin_port), "--proxy-api-port", str(self.api_port),
                 *self.args]
@@ -141,6 +143,7 @@ class ServeProcess:
             c.remove(force=True)
         for c in self.client.containers.list(all=True, filters={"label": f"{LEASE_LABEL}={self.pool_name}"}):
             c.remove(force=True)
+        HostFirewall(bridge_name(self.pool_name), self.pool_name).remove()
         for n in self.client.networks.list(filters={"label": f"{POOL_LABEL}={self.pool_name}"}):
             n.remove()
 
