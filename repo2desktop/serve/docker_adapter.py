@@ -132,6 +132,9 @@ class Engine:
     def mark_claimed(self, container_id: str, user_id: str) -> None:
         self.client.containers.get(container_id).rename(container_name(self.pool, user_id, True))
 
+    def unmark_claimed(self, container_id: str, user_id: str) -> None:
+        self.client.containers.get(container_id).rename(container_name(self.pool, user_id))
+
     def log_tail(self, container_id: str, lines: int = 25) -> str:
         try:
             return self.client.containers.get(container_id).logs(tail=lines).decode(errors="replace")
