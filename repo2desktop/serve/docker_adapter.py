@@ -101,7 +101,10 @@ class Engine:
         kwargs = dict(
             command=shlex.split(o.render_command(base_path, token)), detach=True,
             name=container_name(self.pool, user_id), labels={POOL_LABEL: self.pool, USER_LABEL: user_id},
-            environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager"},
+            # eager: the desktop is up before a visitor arrives; SHARED_ORIGIN: every visitor
+            # is on this one host, so proxied pages are sandboxed (jupyter/shared_origin.py).
+            environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager",
+                         "REPO2DESKTOP_SHARED_ORIGIN": "1"},
             user=self.user, network=self.network_name, mem_limit=o.mem_limit,
             memswap_limit=o.mem_limit, pids_limit=o.pids_limit, shm_size=o.shm_size,
             cap_drop=["ALL"], security_opt=["no-new-privileges:true"],

@@ -1,6 +1,6 @@
 """`repo2desktop serve` against clients that are careless or hostile, for real (dockerd,
-configurable-http-proxy, the serve image): aborted and oversized requests, HEAD probes, one
-address taking every spare.
+configurable-http-proxy, the serve image, Chromium): aborted and oversized requests, HEAD
+probes, one address taking every spare, and one visitor's web page reading another's files.
 
 One serve ("rough": 2 spares, at most 6, at most 2 claims per address per minute) carries them
 all. Its claims come from distinct loopback source addresses (127.0.0.N): configurable-http-proxy
@@ -16,10 +16,11 @@ import time
 from typing import Dict, Optional, Tuple
 
 import pytest
+import requests
 
 from tests.polling import wait_for
 
-from .serving import ServeProcess
+from .serving import ServeProcess, open_desktop_page, wait_for_the_xterm
 
 pytestmark = pytest.mark.serve
 
@@ -187,3 +188,64 @@ def test_claims_per_address_are_capped_and_a_forged_forwarded_for_does_not_help(
     status, _, reply = request_from(rough, "127.0.0.3", "POST", "/api/spawn/")
     assert status == 200, reply
 
+
+# -- one origin for every visitor ---------------------------------------------------------------
+
+# A visitor's own web page, served through their Jupyter server's /proxy/9000/, that tries to
+# read another visitor's files with that visitor's login cookie (same origin, cookie path
+# /user/<B>/). Its title says what happened.
+THIEF_PAGE = """<!doctype html><title>waiting</title><script>
+fetch("/user/%s/api/contents", {credentials: "include"})
+  .then(r => r.ok ? r.text().then(t => "READ " + t.slice(0, 80)) : "STATUS " + r.status)
+  .catch(e => "BLOCKED " + e)
+  .then(s => { document.title = s; });
+</script>"""
+SERVE_THIEF_PAGE = """
+import http.server, os, sys
+os.makedirs("/tmp/site", exist_ok=True)
+with open("/tmp/site/x.html", "w") as f:
+    f.write(sys.argv[1])
+os.chdir("/tmp/site")
+http.server.ThreadingHTTPServer(("127.0.0.1", 9000), http.server.SimpleHTTPRequestHandler).serve_forever()
+"""
+
+
+def _claim_from(serve: ServeProcess, source: str) -> Tuple[str, str]:
+    status, _, reply = request_from(serve, source, "POST", "/api/spawn/")
+    assert status == 200, reply
+    answer = json.loads(reply)
+    return answer["url"].split("/")[2], answer["token"]
+
+
+def test_a_visitors_proxied_page_cannot_read_another_visitors_server(rough, chromium):
+    """Visitor A serves a page through jupyter-server-proxy; visitor B, logged in to their own
+    desktop, opens it. The page is sandboxed (an origin of its own), and the login cookies are
+    SameSite=Strict: B's files stay B's. B's desktop page itself still works."""
+    rough.wait_available(2)
+    a_id, a_token = _claim_from(rough, "127.0.0.6")
+    b_id, b_token = _claim_from(rough, "127.0.0.6")
+    (a,) = [c for c in rough.containers() if c.labels["repo2desktop.serve.user"] == a_id]
+    a.exec_run(["python3", "-c", SERVE_THIEF_PAGE, THIEF_PAGE % b_id], detach=True)
+    thief = rough.url(f"/user/{a_id}/proxy/9000/x.html?token={a_token}")
+    wait_for(lambda: requests.get(thief, timeout=10).status_code == 200, 30, "A's page served")
+    policy = requests.get(thief, timeout=10).headers.get("Content-Security-Policy", "")
+    assert "sandbox" in policy and "allow-same-origin" not in policy, policy
+    desktop = requests.get(rough.url(f"/user/{b_id}/desktop/?token={b_token}"), timeout=30)
+    assert desktop.status_code == 200
+    assert "sandbox" not in desktop.headers.get("Content-Security-Policy", "")
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    try:
+        page, _ = open_desktop_page(context, rough.url(f"/user/{b_id}/desktop/?token={b_token}"))
+        wait_for_the_xterm(page)  # B's desktop works under the new cookies and headers
+        cookies = [c for c in context.cookies() if c["path"].startswith(f"/user/{b_id}")]
+        assert cookies and all(c["sameSite"] == "Strict" for c in cookies), cookies
+        # Control: B's own page reads B's files with that cookie.
+        own = page.evaluate(f"""() => fetch("/user/{b_id}/api/contents").then(r => r.status)""")
+        assert own == 200
+        stolen = context.new_page()
+        stolen.goto(thief)
+        title = wait_for(lambda: (t := stolen.title()) != "waiting" and t, 30, "the page's fetch settled")
+        assert title.startswith("BLOCKED"), f"A's page read B's files: {title}"
+    finally:
+        context.close()

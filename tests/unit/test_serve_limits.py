@@ -1,14 +1,16 @@
 """`repo2desktop serve`'s pure rules against misbehaving clients: whose claim a request is
 (X-Forwarded-For only from the proxy, and only its last entry), the per-address cap with a
-clock in hand, the option, the page. The serve tier (tests/serve/test_misbehaving_clients.py)
-runs them for real."""
+clock in hand, the option, the page; and which paths a visitor container sandboxes. The
+serve tier (tests/serve/test_misbehaving_clients.py) runs them for real."""
 from __future__ import annotations
 
 import argparse
 
 import pytest
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
 from repo2desktop.cli import main
+from repo2desktop.jupyter import shared_origin
 from repo2desktop.serve import options, pages
 from repo2desktop.serve.limits import WINDOW, ClaimLimiter, client_key
 
@@ -81,3 +83,23 @@ def test_too_many_page_says_how_long_and_does_not_retry_by_itself():
     assert "Too many desktops" in page and "10 desktops" in page and "42 s" in page
     assert "http-equiv" not in page
 
+
+def _first_chunk_headers(transform_class, path: str) -> HTTPHeaders:
+    request = HTTPServerRequest(start_line=RequestStartLine("GET", path, "HTTP/1.1"),
+                                headers=HTTPHeaders({"Host": "x"}))
+    _, headers, _ = transform_class(request).transform_first_chunk(
+        200, HTTPHeaders({"Content-Type": "text/html"}), b"<p>", True)
+    return headers
+
+
+def test_sandboxed_paths_are_the_proxied_ones_but_the_desktop():
+    prefixes = shared_origin.proxied_prefixes("/user/abc/", ["desktop", "notes", "desktop"])
+    assert prefixes == ("/user/abc/proxy/", "/user/abc/notes/")
+    transform = type("T", (shared_origin.SandboxTransform,), {"prefixes": prefixes})
+    for path in ("/user/abc/proxy/9000/x.html", "/user/abc/proxy/absolute/9000/",
+                 "/user/abc/proxy/localhost:9000/a", "/user/abc/notes/index.html"):
+        policy = _first_chunk_headers(transform, path).get_list("Content-Security-Policy")
+        assert policy == [shared_origin.SANDBOX], path
+        assert "allow-same-origin" not in policy[0]
+    for path in ("/user/abc/desktop/", "/user/abc/lab", "/user/abc/notesX", "/user/abd/proxy/9000/"):
+        assert "Content-Security-Policy" not in _first_chunk_headers(transform, path), path
