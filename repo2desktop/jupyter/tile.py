@@ -21,6 +21,7 @@ from repo2desktop.config import discover, schema
 from repo2desktop.config.overrides import Override
 from repo2desktop.jupyter import nbnovnc
 from repo2desktop.jupyter import page
+from repo2desktop.jupyter import shared_origin
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import server_proxy_spec
 from repo2desktop.resources import templates_dir
@@ -81,7 +82,21 @@ def _starts_eagerly(config) -> bool:
     return config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager"
 
 
+def _protect_shared_origin() -> None:
+    """Under `repo2desktop serve` (REPO2DESKTOP_SHARED_ORIGIN=1) other visitors share this
+    server's origin: sandbox proxied pages, strict cookies (shared_origin.py)."""
+    if not shared_origin.wanted():
+        return
+    app = _running_server()
+    if app is None:
+        print(f"repo2desktop: {shared_origin.ENV}: no running Jupyter server to protect; proxied "
+              "pages are NOT sandboxed", file=sys.stderr)
+        return
+    shared_origin.install(app)
+
+
 def setup_desktop() -> dict:
+    _protect_shared_origin()  # first: whatever desktop.yml says, even when it is broken
     location = _config_location()
     overrides = nbnovnc.overrides()
     command = [sys.executable, "-m", "repo2desktop", "session", "--config", location]

@@ -110,7 +110,10 @@ class Engine:
         kwargs = dict(
             command=shlex.split(o.render_command(base_path, token)), detach=True,
             name=container_name(self.pool, user_id), labels={POOL_LABEL: self.pool, USER_LABEL: user_id},
-            environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager"},
+            # eager: the desktop is up before a visitor arrives; SHARED_ORIGIN: every visitor
+            # is on this one host, so proxied pages are sandboxed (jupyter/shared_origin.py).
+            environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager",
+                         "REPO2DESKTOP_SHARED_ORIGIN": "1"},
             user=self.user, network=self.network_name, mem_limit=o.mem_limit,
             memswap_limit=o.mem_limit, pids_limit=o.pids_limit, shm_size=o.shm_size,
             cap_drop=["ALL"], security_opt=["no-new-privileges:true"],
@@ -140,6 +143,9 @@ class Engine:
 
     def mark_claimed(self, container_id: str, user_id: str) -> None:
         self.client.containers.get(container_id).rename(container_name(self.pool, user_id, True))
+
+    def unmark_claimed(self, container_id: str, user_id: str) -> None:
+        self.client.containers.get(container_id).rename(container_name(self.pool, user_id))
 
     def log_tail(self, container_id: str, lines: int = 25) -> str:
         try:

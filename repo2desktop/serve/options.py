@@ -100,6 +100,7 @@ class ServeOptions:
     proxy_token: Optional[str] = None
     proxy_command: Optional[str] = None
     proxy_api_port: int = 0  # 0: a free loopback port
+    claims_per_minute: int = 10  # desktops one address may take per minute without API_AUTH_TOKEN; 0: no cap
 
     def render_command(self, base_path: str, token: str) -> str:
         return self.command.format(base_path=base_path, port=CONTAINER_PORT, ip="0.0.0.0",
@@ -157,6 +158,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-credentials", action="store_true", help="Access-Control-Allow-Credentials")
     p.add_argument("--expose-headers", help="Access-Control-Expose-Headers")
     p.add_argument("--max-age", type=int, help="Access-Control-Max-Age")
+    p.add_argument("--claims-per-minute", type=int, default=10,
+                   help="desktops one client address may take per minute (default 10; 0 = no cap; "
+                        "callers with API_AUTH_TOKEN are not capped). A class behind one NAT "
+                        "address needs more")
     p.add_argument("--proxy-api-port", type=int, default=0,
                    help="loopback port of the proxy's REST API (default: a free one)")
     p.add_argument("--proxy-command", help="configurable-http-proxy executable (default: found on "
@@ -258,6 +263,8 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
                        ("--proxy-api-port", args.proxy_api_port or 1)):
         if not 1 <= port <= 65535:
             raise OptionError(flag, f"{port} is not a TCP port")
+    if args.claims_per_minute < 0:
+        raise OptionError("--claims-per-minute", f"must be 0 (no cap) or more, got {args.claims_per_minute}")
     pool_name = args.pool_name or f"serve-{args.port}"
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,39}", pool_name):
         raise OptionError("--pool-name", f"{pool_name!r}: use 1-40 of a-z 0-9 _ . -")
@@ -277,4 +284,4 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
                   args.allow_credentials, args.expose_headers, args.max_age),
         api_token=env.get("API_AUTH_TOKEN") or None, admin_token=admin_token,
         proxy_token=env.get("CONFIGPROXY_AUTH_TOKEN") or None, proxy_command=args.proxy_command,
-        proxy_api_port=args.proxy_api_port)
+        proxy_api_port=args.proxy_api_port, claims_per_minute=args.claims_per_minute)

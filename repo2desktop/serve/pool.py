@@ -206,6 +206,22 @@ class Pool:
             self.log(f"pool: {slot.user_id} claimed {self._summary()}")
             return slot
 
+    def release(self, slot: Slot) -> None:
+        """Undo a claim whose visitor never got the reply (they left first): nobody has the
+        URL, so the container is a spare again, first in line. Unmarked on the engine before
+        it is handed out again; if that fails it is removed (the filler replaces it)."""
+        try:
+            self.engine.unmark_claimed(slot.container_id, slot.user_id)
+        except Exception as e:
+            self.remove(slot, f"could not be returned to the pool: {e}")
+            return
+        with self.lock:
+            if slot.gone or slot.state != CLAIMED:
+                return
+            slot.state, slot.claimed_at = READY, None
+            self.ready.appendleft(slot.user_id)
+        self.log(f"pool: {slot.user_id} returned (its visitor left before the reply) {self._summary()}")
+
     # -- leaving the pool ----------------------------------------------------------------------
     def _take_out(self, slot: Slot) -> bool:
         """Under the lock: SLOT is no longer in the pool (nobody can claim it); True the first
