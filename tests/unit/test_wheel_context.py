@@ -2,6 +2,8 @@
 different installs (two checkouts, two venvs) never hand each other's package to an image."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from repo2desktop.repo2docker import wheel
 
 
@@ -12,6 +14,6 @@ def test_different_packages_get_different_files_and_the_same_package_the_same(tm
     monkeypatch.setattr(wheel, "wheel_bytes", lambda: (name, b"checkout B"))
     b = wheel.build_wheel(str(tmp_path))
     assert a != b and a.endswith("/" + name) and b.endswith("/" + name)
-    assert open(a, "rb").read() == b"checkout A" and open(b, "rb").read() == b"checkout B"
+    assert Path(a).read_bytes() == b"checkout A" and Path(b).read_bytes() == b"checkout B"
     monkeypatch.setattr(wheel, "wheel_bytes", lambda: (name, b"checkout A"))
     assert wheel.build_wheel(str(tmp_path)) == a
