@@ -83,7 +83,7 @@ def cmd_session(args: argparse.Namespace) -> int:
 # pyproject.toml extra that installs them (a plain `pip install repo2desktop` has none).
 EXTRAS = {
     "build": (("repo2docker", "jupyter-repo2docker"), ("docker", "docker")),
-    "serve": (("docker", "docker"), ("requests", "requests")),
+    "serve": (("docker", "docker"), ("requests", "requests"), ("tornado", "tornado")),
 }
 
 

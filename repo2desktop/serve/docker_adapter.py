@@ -7,6 +7,7 @@ containers belong to visitors without any other state.
 """
 from __future__ import annotations
 
+import hashlib
 import shlex
 import threading
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ USER_LABEL = "repo2desktop.serve.user"
 CLAIMED_SUFFIX = "-claimed"
 # What makes a bridge network drop traffic between its containers.
 NO_ICC = {"com.docker.network.bridge.enable_icc": "false"}
+BRIDGE_NAME = "com.docker.network.bridge.name"
 
 
 class DockerError(Repo2DesktopError):
@@ -46,6 +48,12 @@ def container_name(pool: str, user_id: str, claimed: bool = False) -> str:
     return f"r2d-serve-{pool}-{user_id}" + (CLAIMED_SUFFIX if claimed else "")
 
 
+def bridge_name(pool: str) -> str:
+    """The host interface of the pool's own network: known in advance (the firewall names it)
+    and within Linux's 15 characters whatever the pool's name."""
+    return "r2d-" + hashlib.sha256(pool.encode()).hexdigest()[:11]
+
+
 class Engine:
     def __init__(self, options: ServeOptions):
         self.options = options
@@ -65,20 +73,21 @@ class Engine:
                             hint="; pass --container-user UID[:GID]")
 
     # -- the network -----------------------------------------------------------------------
-    def ensure_network(self) -> None:
-        """Our private bridge without inter-container traffic (adopted if it exists)."""
+    def ensure_network(self) -> dict:
+        """Our private bridge without inter-container traffic, on a known interface (adopted
+        if it exists). Returns the network's attributes (the firewall reads its bridge)."""
         if not self.own_network:
-            self.client.networks.get(self.network_name)  # raises NotFound: a clear message
-            return
+            return self.client.networks.get(self.network_name).attrs  # raises NotFound: a clear message
         existing = self.client.networks.list(names=[self.network_name])
         existing = [n for n in existing if n.name == self.network_name]  # names= matches parts
         for network in existing:
             if (network.attrs.get("Labels") or {}).get(POOL_LABEL) == self.pool:
-                return
+                return network.attrs
         if existing:
             raise DockerError(f"network {self.network_name} exists but is not this pool's")
-        self.client.networks.create(self.network_name, driver="bridge", options=NO_ICC,
-                                    labels={POOL_LABEL: self.pool})
+        return self.client.networks.create(
+            self.network_name, driver="bridge", options={**NO_ICC, BRIDGE_NAME: bridge_name(self.pool)},
+            labels={POOL_LABEL: self.pool}).attrs
 
     def remove_network(self) -> None:
         if not self.own_network:
@@ -95,7 +104,10 @@ class Engine:
         kwargs = dict(
             command=shlex.split(o.render_command(base_path, token)), detach=True,
             name=container_name(self.pool, user_id), labels={POOL_LABEL: self.pool, USER_LABEL: user_id},
-            environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager"},
+            # eager: the desktop is up before a visitor arrives; SHARED_ORIGIN: every visitor
+            # is on this one host, so proxied pages are sandboxed (jupyter/shared_origin.py).
+            environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager",
+                         "REPO2DESKTOP_SHARED_ORIGIN": "1"},
             user=self.user, network=self.network_name, mem_limit=o.mem_limit,
             **hardening.host_config(o.mem_limit, o.pids_limit, o.shm_size),
             extra_hosts=dict(o.extra_hosts) or None,
@@ -124,6 +136,9 @@ class Engine:
 
     def mark_claimed(self, container_id: str, user_id: str) -> None:
         self.client.containers.get(container_id).rename(container_name(self.pool, user_id, True))
+
+    def unmark_claimed(self, container_id: str, user_id: str) -> None:
+        self.client.containers.get(container_id).rename(container_name(self.pool, user_id))
 
     def log_tail(self, container_id: str, lines: int = 25) -> str:
         try:

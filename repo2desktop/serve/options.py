@@ -89,6 +89,7 @@ class ServeOptions:
     host_directories: Tuple[Mount, ...] = ()
     extra_hosts: Tuple[Tuple[str, str], ...] = ()
     docker_network: Optional[str] = None
+    allow_host_access: bool = False  # no firewall between the pool's network and this host
     ip: str = "0.0.0.0"
     port: int = 8000
     admin_ip: str = "127.0.0.1"
@@ -101,6 +102,7 @@ class ServeOptions:
     proxy_token: Optional[str] = None
     proxy_command: Optional[str] = None
     proxy_api_port: int = 0  # 0: a free loopback port
+    claims_per_minute: int = 10  # desktops one address may take per minute without API_AUTH_TOKEN; 0: no cap
 
     def render_command(self, base_path: str, token: str) -> str:
         return self.command.format(base_path=base_path, port=CONTAINER_PORT, ip="0.0.0.0",
@@ -144,6 +146,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra-hosts", default="", help="comma-separated hostname:IP entries")
     p.add_argument("--docker-network", help="use this existing network instead of a private one "
                    "(then inter-container traffic is as that network allows)")
+    p.add_argument("--allow-host-access", action="store_true",
+                   help="let visitors reach services listening on this host (by default serve "
+                        "closes the pool's network to the host with iptables, which needs root)")
     p.add_argument("--ip", default="0.0.0.0", help="public IP of the proxy (default all)")
     p.add_argument("--port", type=int, default=8000, help="public port of the proxy (default 8000)")
     p.add_argument("--admin-ip", default="127.0.0.1", help="admin API IP (loopback unless "
@@ -158,6 +163,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-credentials", action="store_true", help="Access-Control-Allow-Credentials")
     p.add_argument("--expose-headers", help="Access-Control-Expose-Headers")
     p.add_argument("--max-age", type=int, help="Access-Control-Max-Age")
+    p.add_argument("--claims-per-minute", type=int, default=10,
+                   help="desktops one client address may take per minute (default 10; 0 = no cap; "
+                        "callers with API_AUTH_TOKEN are not capped). A class behind one NAT "
+                        "address needs more")
     p.add_argument("--proxy-api-port", type=int, default=0,
                    help="loopback port of the proxy's REST API (default: a free one)")
     p.add_argument("--proxy-command", help="configurable-http-proxy executable (default: found on "
@@ -267,6 +276,8 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
                        ("--proxy-api-port", args.proxy_api_port or 1)):
         if not 1 <= port <= 65535:
             raise OptionError(flag, f"{port} is not a TCP port")
+    if args.claims_per_minute < 0:
+        raise OptionError("--claims-per-minute", f"must be 0 (no cap) or more, got {args.claims_per_minute}")
     pool_name = args.pool_name or f"serve-{args.port}"
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,39}", pool_name):
         raise OptionError("--pool-name", f"{pool_name!r}: use 1-40 of a-z 0-9 _ . -")
@@ -279,10 +290,11 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
         pids_limit=args.pids_limit, shm_size=args.shm_size, container_user=user,
         host_directories=_mounts(args.host_directories), extra_hosts=_extra_hosts(args.extra_hosts),
         docker_network=args.docker_network, ip=args.ip, port=args.port, admin_ip=args.admin_ip,
+        allow_host_access=args.allow_host_access,
         admin_port=args.admin_port, user_length=args.user_length,
         redirect_uri=_redirect(args.redirect_uri),
         cors=Cors(args.allow_origin, args.allow_methods, args.allow_headers,
                   args.allow_credentials, args.expose_headers, args.max_age),
         api_token=env.get("API_AUTH_TOKEN") or None, admin_token=admin_token,
         proxy_token=env.get("CONFIGPROXY_AUTH_TOKEN") or None, proxy_command=args.proxy_command,
-        proxy_api_port=args.proxy_api_port)
+        proxy_api_port=args.proxy_api_port, claims_per_minute=args.claims_per_minute)
