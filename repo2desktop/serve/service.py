@@ -40,6 +40,7 @@ class Service:
         self.stopping = threading.Event()
         self.exit_mode = "stop"
         self.pool: Optional[Pool] = None
+        self.filler: Optional[threading.Thread] = None
         self.proxy: Optional[Proxy] = None
         self.firewall: Optional[HostFirewall] = None
         self.started = False
@@ -63,7 +64,8 @@ class Service:
         self.servers.append(serve_in_thread(PublicHandler, "127.0.0.1", web_port, o, self.pool))
         self.servers.append(serve_in_thread(AdminHandler, o.admin_ip, o.admin_port, o, self.pool))
         culler.start(self.pool, o.cull_period, self.stopping, self.log)
-        threading.Thread(target=self.pool.fill_forever, daemon=True, name="filler").start()
+        self.filler = threading.Thread(target=self.pool.fill_forever, daemon=True, name="filler")
+        self.filler.start()
         self.started = True
         self.log(f"serve: {o.image} at http://{o.ip}:{o.port}/ (pool '{o.pool_name}': "
                  f"{o.pool_size} spares, at most {o.max_containers}); admin API "
@@ -148,6 +150,13 @@ class Service:
                  f"`serve --pool-name {self.options.pool_name}` to adopt")
 
     def _remove_everything(self) -> None:
+        if self.pool:
+            # A container the filler is creating right now would otherwise appear after the
+            # sweep below and keep the network busy ("has active endpoints"): let it finish
+            # (launch() removes what it made once it sees the pool stopping).
+            self.pool.stopping.set()
+            if self.filler is not None:
+                self.filler.join(120)
         removed = len(self.pool.snapshot()) if self.pool else 0
         if self.pool:
             self.pool.remove_all()
