@@ -83,7 +83,7 @@ def cmd_session(args: argparse.Namespace) -> int:
 # pyproject.toml extra that installs them (a plain `pip install repo2desktop` has none).
 EXTRAS = {
     "build": (("repo2docker", "jupyter-repo2docker"), ("docker", "docker")),
-    "serve": (("docker", "docker"), ("requests", "requests")),
+    "serve": (("docker", "docker"), ("requests", "requests"), ("tornado", "tornado")),
 }
 
 
@@ -147,7 +147,8 @@ def cmd_hub_config(args: argparse.Namespace) -> int:
 
     settings = HubSettings(args.image, cull_timeout=args.cull_timeout, cull_every=args.cull_every,
                            cull_max_age=args.cull_max_age, mem_limit=args.mem_limit,
-                           cpu_limit=args.cpu_limit, hub_port=args.port, network=args.network)
+                           cpu_limit=args.cpu_limit, hub_port=args.port, network=args.network,
+                           max_servers=args.max_servers)
     for path in write(settings, args.out, force=args.force):
         print(path)
     return 0
@@ -268,8 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cull-timeout", type=int, default=3600, help="stop servers idle this long (s)")
     p.add_argument("--cull-every", type=int, default=300, help="seconds between culler passes")
     p.add_argument("--cull-max-age", type=int, default=14400, help="stop servers older than this (s)")
-    p.add_argument("--mem-limit", default="1G")
-    p.add_argument("--cpu-limit", type=float, default=1.0)
+    p.add_argument("--max-servers", type=int, default=20,
+                   help="servers running at once, all visitors together (default 20)")
+    p.add_argument("--mem-limit", default="1G", help="memory per server, no swap (default 1G)")
+    p.add_argument("--cpu-limit", type=float, default=1.0, help="CPUs per server (default 1)")
     p.add_argument("--network", default="repo2desktop-hub",
                    help="Docker network for the servers (made without inter-container traffic)")
     p.set_defaults(func=cmd_hub_config)

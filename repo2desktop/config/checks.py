@@ -68,12 +68,24 @@ def text_problem(value: str, max_len: int = MAX_NAME) -> Optional[str]:
     return None
 
 
+def encoding_problem(value: str) -> Optional[str]:
+    """Text that cannot be written as UTF-8: lone surrogates (YAML's "\\ud800", a flag's
+    bytes that are not UTF-8). What validates must render, so they are refused here."""
+    found = repofiles.SURROGATE.search(value)
+    if found:
+        return (f"must be valid Unicode text (found the lone surrogate {repr(found.group())[1:-1]} "
+                f"at position {found.start() + 1}; it cannot be written as UTF-8)")
+    return None
+
+
 def suggest(word: str, choices: Sequence[str]) -> Optional[str]:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return close[0] if close else None
 
 
 def check(row: schema.Key, value: Any) -> Optional[str]:
+    if isinstance(value, str) and encoding_problem(value):
+        return encoding_problem(value)
     for refused, why in row.refuse:
         if value == refused and not isinstance(value, bool):
             return why

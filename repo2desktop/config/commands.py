@@ -6,17 +6,13 @@ desktop's protection. Both are checked here, located like every other problem.
 """
 from __future__ import annotations
 
-import re
 import shlex
 import string
 from typing import Optional
 
-from repo2desktop.config import vncargs
+from repo2desktop.config import formatspec, vncargs
 from repo2desktop.config.model import Vnc, Websockify
 from repo2desktop.config.reader import Section, pos_value
-
-# Widths and precisions in command templates ({display:>10}); a huge one is gigabytes.
-MAX_FORMAT_WIDTH = 200
 
 
 def read_vnc(s: Section) -> Vnc:
@@ -72,17 +68,12 @@ def _check_fields(section: Section, key: str, command: Optional[str]) -> None:
     if command is None:
         return
     fields = section.row(key).fields
-    try:
-        parsed = list(string.Formatter().parse(command))
-    except ValueError as e:
-        section.error(key, f"cannot be formatted: {e}")
+    # Specs first: the dry run below formats with them (a huge width is gigabytes).
+    problem = formatspec.template_problem(command)
+    if problem:
+        section.error(key, problem)
         return
-    used = {name for _, name, _, _ in parsed if name is not None}
-    for _, name, spec, _ in parsed:
-        problem = _format_spec_problem(name, spec or "")
-        if problem:
-            section.error(key, problem)
-            return
+    used = {name for _, name, _, _ in string.Formatter().parse(command) if name is not None}
     unknown = sorted(u for u in used if u not in fields)
     if unknown:
         section.error(key, f"unknown replacement field {{{unknown[0]}}} (known: "
@@ -96,15 +87,3 @@ def _check_fields(section: Section, key: str, command: Optional[str]) -> None:
         return
     if not words:
         section.error(key, "must name a program to run")
-
-
-def _format_spec_problem(name: Optional[str], spec: str) -> Optional[str]:
-    """Refuse format specs that would make formatting slow or huge ({display:>999999999})."""
-    if "{" in spec:
-        return f"replacement field {{{name}}}: nested fields in a format spec are not supported"
-    for number in re.findall(r"[0-9]+", spec):
-        if len(number) > 6 or int(number) > MAX_FORMAT_WIDTH:
-            shown = number if len(number) <= 12 else f"{number[:9]}... ({len(number)} digits)"
-            return (f"replacement field {{{name}}}: width or precision {shown} is too large "
-                    f"(at most {MAX_FORMAT_WIDTH})")
-    return None

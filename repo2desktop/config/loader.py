@@ -52,6 +52,9 @@ def read_text(path: str, root: Optional[str] = None) -> str:
     folder is refused without showing anything of it.
     """
     shown = shown_path(path)
+    if repofiles.SURROGATE.search(path):
+        # Bytes that are not UTF-8 in a folder's name: the generated files' header names it.
+        raise _problem(shown, 1, 1, "the path of desktop.yml is not valid UTF-8")
     if shown != (os.path.relpath(path) if not os.path.isabs(path) else path):
         raise _problem(shown, 1, 1, "the path of desktop.yml contains a control character")
     root = root if root is not None else repofiles.repo_root(os.path.dirname(os.path.abspath(path)))

@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ruamel.yaml.comments import CommentedSeq
 
 from repo2desktop.config import repofiles, schema
-from repo2desktop.config.checks import MAX_SHOWN_DIGITS, check, describe, int_text, suggest
+from repo2desktop.config.checks import (MAX_SHOWN_DIGITS, check, describe, encoding_problem,
+                                        int_text, suggest)
 from repo2desktop.config.schema import MAX_NAME
 from repo2desktop.errors import Problem
 
@@ -182,6 +183,8 @@ class Section:
             if not isinstance(item, str) or not item.strip() or "\0" in item:
                 self.ctx.add(pos_value(value, i), f"{join(self.path, key)}[{i}]",
                              f"expected a non-empty string, got {describe(item)}")
+            elif encoding_problem(item):
+                self.ctx.add(pos_value(value, i), f"{join(self.path, key)}[{i}]", encoding_problem(item))
             else:
                 items.append(str(item))
         return tuple(items)
@@ -205,6 +208,8 @@ class Section:
                     or "\0" in str(item):
                 self.ctx.add(pos_value(value, name), path,
                              f"expected a string or number, got {describe(item)}")
+            elif isinstance(item, str) and encoding_problem(item):
+                self.ctx.add(pos_value(value, name), path, encoding_problem(item))
             else:
                 text = str(item).lower() if isinstance(item, bool) else str(item)
                 pairs.append((str(name), text))

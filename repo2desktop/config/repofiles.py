@@ -20,6 +20,10 @@ BINDER_FOLDERS = ("binder", ".binder")
 # C0 and C1 control characters and Unicode's line/paragraph separators: none belongs in a
 # name, title, path or key (each ends up in a line of a generated file).
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Lone surrogates: what YAML's "\ud800" gives, and what Python makes of a flag's or a file
+# name's bytes that are not UTF-8. No file, page or terminal can be written with them.
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+UNSHOWABLE = re.compile(f"{CONTROL.pattern}|{SURROGATE.pattern}")
 OUTSIDE = "is outside the repository (a symlink pointing out of it); only files inside the repository are read"
 
 
@@ -28,8 +32,9 @@ class Refused(Exception):
 
 
 def escape_controls(text: str) -> str:
-    """TEXT with each control character written as a Python escape (\\n, \\x1b, ...)."""
-    return CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """TEXT with each control character and lone surrogate written as a Python escape
+    (\\n, \\x1b, \\udcff, ...)."""
+    return UNSHOWABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def repo_root(config_dir: str) -> str:

@@ -51,8 +51,8 @@ class DirectDesktop:
         self.config = config
         self.display = display
         self.private_dir = private_dir
-        # LOCK_HOLDER: the guard that holds the display's X lock for this server (jupyter.py);
-        # the session takes the display over from it just before the X server starts.
+        # LOCK_HOLDER: the process named by the X lock that reserves the display (this
+        # server, server_desktop.py); the session hands it over just before the X server starts.
         self.session = DesktopSession(config, listen="", display=display, xauthority=xauthority,
                                       display_lock_holder=lock_holder)
         # A fixed path in the server's private folder, known before the desktop starts; it

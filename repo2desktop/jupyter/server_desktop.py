@@ -30,10 +30,10 @@ from typing import Optional
 from repo2desktop.config import discover, schema
 from repo2desktop.config.overrides import Override
 from repo2desktop.errors import ConfigError
-from repo2desktop.jupyter import nbnovnc, page
+from repo2desktop.jupyter import nbnovnc, page, shared_origin
 from repo2desktop.render import server_proxy_spec
 from repo2desktop.resources import templates_dir
-from repo2desktop.runtime import allocate, guard
+from repo2desktop.runtime import allocate, guard, xsocket
 
 # The server extension's name in ServerApp.jpserver_extensions (the package's
 # jupyter_server_config.d entry enables it).
@@ -94,7 +94,20 @@ def starts_eagerly(config) -> bool:
     return config.start == "eager" or os.environ.get("REPO2DESKTOP_START") == "eager"
 
 
+def _protect_shared_origin(app) -> None:
+    """Under `repo2desktop serve` (REPO2DESKTOP_SHARED_ORIGIN=1) other visitors share this
+    server's origin: sandbox proxied pages, strict cookies (shared_origin.py)."""
+    if not shared_origin.wanted():
+        return
+    if app is None:
+        print(f"repo2desktop: {shared_origin.ENV}: no running Jupyter server to protect; proxied "
+              "pages are NOT sandboxed", file=sys.stderr)
+        return
+    shared_origin.install(app)
+
+
 def _prepare(app) -> ServerDesktop:
+    _protect_shared_origin(app)  # first: whatever desktop.yml says, even when it is broken
     location = _config_location()
     overrides = nbnovnc.overrides()
     command = [sys.executable, "-m", "repo2desktop", "session", "--config", location]
@@ -120,19 +133,22 @@ def _prepare(app) -> ServerDesktop:
     if config.display.number:
         display = config.display.number
     else:
-        reservation = allocate.reserve_display(schema.FIRST_DISPLAY, needs_vnc_port=config.vnc.uses_tcp_port)
+        reservation = allocate.reserve_display(
+            schema.FIRST_DISPLAY, needs_vnc_port=config.vnc.uses_tcp_port,
+            hold_abstract=not xsocket.config_server_binds_abstract_name(config))
         display = reservation.number
     # The X authority file lives in a private folder that exists before the desktop starts,
     # so kernels can be given XAUTHORITY as well as DISPLAY.
     private = tempfile.mkdtemp(prefix="repo2desktop-")
-    # The guard keeps the reservation (and an X lock naming itself, which other X servers
-    # respect) while this server runs, and removes both and the folder when it ends.
-    keeper = guard.start_guard(display=display, remove=[private], hold_x_lock=reservation is not None,
-                               lock_path=reservation.path if reservation else "",
-                               lock_fd=reservation.fd if reservation else None)
+    # The reservation (an X lock naming this server, which other X servers respect, and our
+    # own flock) is held by the guard too, which removes it and the folder when we end.
+    guard.start_guard(display=display, remove=[private],
+                      x_lock_pids=[reservation.x_lock_pid] if reservation else [],
+                      locks=reservation.lock_files if reservation else [],
+                      held_fds=reservation.held_fds if reservation else [])
+    lock_holder = reservation.x_lock_pid if reservation is not None else 0
     if reservation is not None:
-        os.close(reservation.fd)  # the guard holds the lock now
-    lock_holder = keeper.process.pid if reservation is not None else 0
+        reservation.close()  # the guard holds the lock now
     xauthority = os.path.join(private, "Xauthority")
     os.environ["DISPLAY"] = f":{display}"
     os.environ["XAUTHORITY"] = xauthority
@@ -146,7 +162,7 @@ def _prepare(app) -> ServerDesktop:
         return ServerDesktop(_launcher_only(config, location), direct)
 
     command += ["--xauthority", xauthority, *nbnovnc.as_arguments(overrides)]
-    if reservation is not None:
+    if lock_holder:
         command += ["--display-lock-holder", str(lock_holder)]
     spec = server_proxy_spec(config, tuple(command + ["--unix-socket", "{unix_socket}"]),
                              icon_path=_icon(config, location))

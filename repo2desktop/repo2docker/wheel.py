@@ -105,10 +105,15 @@ def wheel_bytes() -> Tuple[str, bytes]:
 
 
 def build_wheel(out_dir: str) -> str:
-    """Write the wheel into OUT_DIR (unless an identical one is there); return its path."""
+    """Write the wheel into a folder of OUT_DIR named after its content (unless an identical one
+    is there); return its path. Two builds at once from different installs (two checkouts, two
+    venvs) each get their own file: with one shared path, one build's image could get the other's
+    package. The same content keeps the same path, so Docker's layer cache still holds."""
     name, data = wheel_bytes()
     os.makedirs(out_dir, mode=0o700, exist_ok=True)
-    path = os.path.join(out_dir, name)
+    folder = os.path.join(out_dir, hashlib.sha256(data).hexdigest()[:16])
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, name)
     try:
         with open(path, "rb") as f:
             if f.read() == data:

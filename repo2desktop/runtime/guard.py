@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 MARKER = "REPO2DESKTOP_SESSION"
 
@@ -144,25 +144,34 @@ def socket_answers(path: str) -> bool:
             return True  # e.g. no permission: someone's live socket
 
 
+def _ours(path: str) -> bool:
+    return os.lstat(path).st_uid == os.getuid()
+
+
 def remove_stale_x_files(display: int, also_pids: Sequence[int] = ()) -> None:
     """Remove display's X lock and socket if they are ours and nobody uses them any more.
 
     A lock is stale when the process it names is gone (or is one of ALSO_PIDS, e.g. the
-    guard's own reservation); a socket when nothing accepts connections on it.
+    guard's own reservation); a socket when nothing accepts connections on it. Another
+    user's files stay, even for root: a lock handed over to a starting X server names no
+    live process but is not free (allocate.py).
     """
-    uid = os.getuid()
     pid = x_lock_pid(display)
     lock = x_lock_path(display)
     try:
-        if pid is not None and (pid in also_pids or (pid and not is_alive(pid))) \
-                and (uid == 0 or os.stat(lock).st_uid == uid):
+        if pid is not None and (pid in also_pids or (pid and not is_alive(pid))) and _ours(lock):
             os.unlink(lock)
     except OSError:
         pass
+    if not os.path.exists(lock):
+        remove_stale_x_socket(display)
+
+
+def remove_stale_x_socket(display: int) -> None:
+    """Remove display's X socket if it is ours and nothing accepts connections on it."""
     sock = x_socket_path(display)
     try:
-        if (uid == 0 or os.stat(sock).st_uid == uid) and not os.path.exists(lock) \
-                and not socket_answers(sock):
+        if _ours(sock) and not socket_answers(sock):
             os.unlink(sock)
     except OSError:
         pass
@@ -171,7 +180,7 @@ def remove_stale_x_files(display: int, also_pids: Sequence[int] = ()) -> None:
 # -- the whole clean-up -----------------------------------------------------------------
 
 def clean_up(session_id: str = "", display: Optional[int] = None, remove: Sequence[str] = (),
-             x_lock_pids: Sequence[int] = (), lock_path: str = "", lock_fd: Optional[int] = None) -> None:
+             x_lock_pids: Sequence[int] = (), locks: Sequence[Tuple[str, int]] = ()) -> None:
     """Everything an owner leaves: processes, X files, folders, the display reservation."""
     if session_id:
         end_session_processes(session_id)
@@ -179,8 +188,8 @@ def clean_up(session_id: str = "", display: Optional[int] = None, remove: Sequen
         remove_stale_x_files(display, x_lock_pids)
     for path in remove:
         shutil.rmtree(path, ignore_errors=True)
-    if lock_path and lock_fd is not None:
-        release_lock_file(lock_path, lock_fd)
+    for path, fd in locks:
+        release_lock_file(path, fd)
 
 
 def release_lock_file(path: str, fd: int) -> None:
@@ -222,10 +231,11 @@ class Guard:
 
 
 def start_guard(session_id: str = "", display: Optional[int] = None, remove: Sequence[str] = (),
-                x_lock_pids: Sequence[int] = (), hold_x_lock: bool = False,
-                lock_path: str = "", lock_fd: Optional[int] = None) -> Guard:
-    """Start a guard for the calling process. HOLD_X_LOCK: an X lock for DISPLAY naming the
-    guard is written (a Jupyter server's reservation); the guard removes it when it ends."""
+                x_lock_pids: Sequence[int] = (), locks: Sequence[Tuple[str, int]] = (),
+                held_fds: Sequence[int] = ()) -> Guard:
+    """Start a guard for the calling process. LOCKS: flock()ed reservation files (path, fd)
+    it holds too and removes at the end; HELD_FDS: descriptors it keeps open as long as it
+    lives (a bound abstract socket name); X_LOCK_PIDS: an X lock naming one of them is ours."""
     read_end, write_end = os.pipe()  # both non-inheritable: no other child holds the writer
     command = [sys.executable, "-m", "repo2desktop.runtime.guard"]
     if session_id:
@@ -236,31 +246,14 @@ def start_guard(session_id: str = "", display: Optional[int] = None, remove: Seq
         command += ["--remove", path]
     for pid in x_lock_pids:
         command += ["--x-lock-pid", str(pid)]
-    pass_fds = ()
-    if lock_path and lock_fd is not None:
-        command += ["--lock-path", lock_path, "--lock-fd", str(lock_fd)]
-        pass_fds = (lock_fd,)
+    for path, fd in locks:
+        command += ["--lock", f"{fd}:{path}"]
     # Not the session's marker: the guard must outlive the processes it kills.
     env = {k: v for k, v in os.environ.items() if k != MARKER}
     process = subprocess.Popen(command, stdin=read_end, stdout=subprocess.DEVNULL, env=env,
-                               pass_fds=pass_fds, start_new_session=True)
+                               pass_fds=(*[fd for _, fd in locks], *held_fds), start_new_session=True)
     os.close(read_end)
-    if hold_x_lock and display is not None:
-        # Written here, before anyone can start a session for DISPLAY, naming the guard:
-        # X servers treat a lock of a live process as "display in use".
-        write_x_lock(display, process.pid)
     return Guard(process, write_end)
-
-
-def write_x_lock(display: int, pid: int) -> bool:
-    remove_stale_x_files(display)  # a killed process's lock counts as free: replace it
-    try:
-        fd = os.open(x_lock_path(display), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
-    except OSError:
-        return False
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{pid:10d}\n")  # the X servers' own lock format
-    return True
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -269,8 +262,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--display", type=int)
     parser.add_argument("--remove", action="append", default=[])
     parser.add_argument("--x-lock-pid", type=int, action="append", default=[])
-    parser.add_argument("--lock-path", default="")
-    parser.add_argument("--lock-fd", type=int)
+    parser.add_argument("--lock", action="append", default=[], metavar="FD:PATH")
     args = parser.parse_args(argv)
     # A terminal's Ctrl-C or hang-up is for the owner, who then closes the pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -281,7 +273,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             pass
     except OSError:
         pass
-    clean_up(args.session, args.display, args.remove, own, args.lock_path, args.lock_fd)
+    locks = [(path, int(fd)) for fd, path in (lock.split(":", 1) for lock in args.lock)]
+    clean_up(args.session, args.display, args.remove, own, locks)
     return 0
 
 

@@ -25,7 +25,7 @@ from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import RuntimeStartError
 from repo2desktop.render import VIEWER_PAGES, Placement, render, viewer_page
 from repo2desktop.resources import viewer_files
-from repo2desktop.runtime import allocate, guard, probe, vncpasswd, xauth
+from repo2desktop.runtime import allocate, guard, occupancy, probe, vncpasswd, xauth, xsocket
 from repo2desktop.runtime.guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
 ESSENTIAL = ("x-session", "websockify")
 
@@ -66,31 +66,52 @@ class DesktopSession:
         self.session_id = os.urandom(8).hex()
         self._xauthority = xauthority
         self._pids_seen: Dict[str, set] = {}
-        # A Jupyter server's guard holds an X lock for our display until we start X.
+        # The process whose X lock reserves our display (a Jupyter server), until we start X.
         self._display_lock_holder = display_lock_holder
         self._reservation: Optional[allocate.Reservation] = None
+        self._held: list = []  # sockets held for the session's life (an abstract X socket name)
         self._guard: Optional[guard.Guard] = None
 
     # -- preparation ---------------------------------------------------------------
     def prepare(self) -> Placement:
         cfg = self.config
+        try:
+            # Before anything else: a folder of X sockets that another user controls would
+            # hand them the desktop (xsocket.py).
+            xsocket.check_socket_folder()
+        except xsocket.UnsafeXSocketFolder as e:
+            raise RuntimeStartError("x-session", str(e)) from e
+        binds_abstract = xsocket.config_server_binds_abstract_name(cfg)
+        held = []
         if self._display is not None:
             display = self._display
         elif cfg.display.number is not None:
             display = cfg.display.number
         else:
             try:
-                self._reservation = allocate.reserve_display(schema.FIRST_DISPLAY, needs_vnc_port=cfg.vnc.uses_tcp_port)
-            except RuntimeError as e:
+                self._reservation = allocate.reserve_display(
+                    schema.FIRST_DISPLAY, needs_vnc_port=cfg.vnc.uses_tcp_port, hold_abstract=not binds_abstract)
+            except allocate.DisplayUnavailable as e:
                 raise RuntimeStartError("x-session", str(e)) from e
             display = self._reservation.number
+        if not binds_abstract and not self._reservation and not self._display_lock_holder:
+            # A display chosen in desktop.yml: nobody reserved it, so its abstract X socket
+            # name is ours to hold (a Jupyter server's guard holds it for the display it gave).
+            name = xsocket.hold_abstract_name(display)
+            if name is None:
+                holder = occupancy.abstract_socket(display) or "held by another process"
+                raise RuntimeStartError("x-session", f"display :{display} is {holder} "
+                                        "(it would receive your X clients' connections)")
+            held.append(name)
         self.runtime_dir = tempfile.mkdtemp(prefix=f"repo2desktop-{os.getuid()}-", dir=self._runtime_root)
         # From here on something exists that must not outlive us, even if we are SIGKILLed.
         reservation = self._reservation
         self._guard = guard.start_guard(
             self.session_id, display, [self.runtime_dir],
-            lock_path=reservation.path if reservation else "",
-            lock_fd=reservation.fd if reservation else None)
+            x_lock_pids=[reservation.x_lock_pid] if reservation else [],
+            locks=reservation.lock_files if reservation else [],
+            held_fds=[*(reservation.held_fds if reservation else []), *[s.fileno() for s in held]])
+        self._held = held
         # "": no websockify (the Jupyter server relays the websocket itself, page.py).
         listen = self._listen if self._listen is not None else f"unix:{self.runtime_dir}/websockify.sock"
         password_file = None
@@ -186,10 +207,13 @@ class DesktopSession:
         env[MARKER] = self.session_id
         env["DISPLAY"] = f":{self.session.display}"
         supervisord = shutil.which("supervisord") or "/usr/bin/supervisord"
-        # A display reserved for us by the Jupyter server (jupyter.py) is released just
-        # before our X server needs it; what a killed X server left is removed.
-        allocate.release_x_lock(self.session.display, self._display_lock_holder)
-        guard.remove_stale_x_files(self.session.display)
+        # The X lock reserving our display (ours, or that of the Jupyter server that gave it
+        # to us) is handed over to our X server; what a killed X server left is removed.
+        holder = self._display_lock_holder or (self._reservation.x_lock_pid if self._reservation else 0)
+        if allocate.hand_over_x_lock(self.session.display, holder):
+            guard.remove_stale_x_socket(self.session.display)
+        else:
+            guard.remove_stale_x_files(self.session.display)
         self.process = subprocess.Popen(
             [supervisord, "--nodaemon", "--configuration",
              os.path.join(self.runtime_dir, "supervisord.conf")],
@@ -298,6 +322,8 @@ class DesktopSession:
                        [self.runtime_dir] if self.runtime_dir else [])
         if self._reservation is not None:
             self._reservation.release()
+        for sock in self._held:
+            sock.close()
         if self._guard is not None:
             self._guard.finish()
 

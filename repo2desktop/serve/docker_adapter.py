@@ -7,15 +7,17 @@ containers belong to visitors without any other state.
 """
 from __future__ import annotations
 
+import hashlib
 import shlex
 import threading
 from dataclasses import dataclass
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 import docker
 import docker.errors
 
 from repo2desktop.errors import Repo2DesktopError
+from repo2desktop.serve import hardening, users
 from repo2desktop.serve.options import CONTAINER_PORT, ServeOptions
 
 POOL_LABEL = "repo2desktop.serve.pool"
@@ -23,6 +25,7 @@ USER_LABEL = "repo2desktop.serve.user"
 CLAIMED_SUFFIX = "-claimed"
 # What makes a bridge network drop traffic between its containers.
 NO_ICC = {"com.docker.network.bridge.enable_icc": "false"}
+BRIDGE_NAME = "com.docker.network.bridge.name"
 
 
 class DockerError(Repo2DesktopError):
@@ -45,6 +48,12 @@ def container_name(pool: str, user_id: str, claimed: bool = False) -> str:
     return f"r2d-serve-{pool}-{user_id}" + (CLAIMED_SUFFIX if claimed else "")
 
 
+def bridge_name(pool: str) -> str:
+    """The host interface of the pool's own network: known in advance (the firewall names it)
+    and within Linux's 15 characters whatever the pool's name."""
+    return "r2d-" + hashlib.sha256(pool.encode()).hexdigest()[:11]
+
+
 class Engine:
     def __init__(self, options: ServeOptions):
         self.options = options
@@ -60,31 +69,25 @@ class Engine:
 
     # -- the image and its user ------------------------------------------------------------
     def _visitor_user(self) -> str:
-        try:
-            image = self.client.images.get(self.options.image)
-        except docker.errors.ImageNotFound:
-            raise DockerError(f"image {self.options.image!r} not found on this engine "
-                              "(build it with `repo2desktop build REPO --image-name NAME`)") from None
-        user = self.options.container_user or (image.attrs.get("Config") or {}).get("User") or ""
-        if user.split(":")[0] in ("", "root", "0"):
-            raise DockerError(f"image {self.options.image!r} runs as root; visitor containers "
-                              "never do: pass --container-user UID[:GID]")
-        return user
+        return visitor_user(self.client, self.options.image, self.options.container_user,
+                            hint="; pass --container-user UID[:GID]")
 
     # -- the network -----------------------------------------------------------------------
-    def ensure_network(self) -> None:
-        """Our private bridge without inter-container traffic (adopted if it exists)."""
+    def ensure_network(self) -> dict:
+        """Our private bridge without inter-container traffic, on a known interface (adopted
+        if it exists). Returns the network's attributes (the firewall reads its bridge)."""
         if not self.own_network:
-            self.client.networks.get(self.network_name)  # raises NotFound: a clear message
-            return
+            return self.client.networks.get(self.network_name).attrs  # raises NotFound: a clear message
         existing = self.client.networks.list(names=[self.network_name])
+        existing = [n for n in existing if n.name == self.network_name]  # names= matches parts
         for network in existing:
             if (network.attrs.get("Labels") or {}).get(POOL_LABEL) == self.pool:
-                return
+                return network.attrs
         if existing:
             raise DockerError(f"network {self.network_name} exists but is not this pool's")
-        self.client.networks.create(self.network_name, driver="bridge", options=NO_ICC,
-                                    labels={POOL_LABEL: self.pool})
+        return self.client.networks.create(
+            self.network_name, driver="bridge", options={**NO_ICC, BRIDGE_NAME: bridge_name(self.pool)},
+            labels={POOL_LABEL: self.pool}).attrs
 
     def remove_network(self) -> None:
         if not self.own_network:
@@ -101,10 +104,12 @@ class Engine:
         kwargs = dict(
             command=shlex.split(o.render_command(base_path, token)), detach=True,
             name=container_name(self.pool, user_id), labels={POOL_LABEL: self.pool, USER_LABEL: user_id},
-            environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager"},
+            # eager: the desktop is up before a visitor arrives; SHARED_ORIGIN: every visitor
+            # is on this one host, so proxied pages are sandboxed (jupyter/shared_origin.py).
+            environment={"JUPYTER_TOKEN": token, "REPO2DESKTOP_START": "eager",
+                         "REPO2DESKTOP_SHARED_ORIGIN": "1"},
             user=self.user, network=self.network_name, mem_limit=o.mem_limit,
-            memswap_limit=o.mem_limit, pids_limit=o.pids_limit, shm_size=o.shm_size,
-            cap_drop=["ALL"], security_opt=["no-new-privileges:true"],
+            **hardening.host_config(o.mem_limit, o.pids_limit, o.shm_size),
             extra_hosts=dict(o.extra_hosts) or None,
             volumes={m.host: {"bind": m.container, "mode": m.mode} for m in o.host_directories} or None,
         )
@@ -131,6 +136,9 @@ class Engine:
 
     def mark_claimed(self, container_id: str, user_id: str) -> None:
         self.client.containers.get(container_id).rename(container_name(self.pool, user_id, True))
+
+    def unmark_claimed(self, container_id: str, user_id: str) -> None:
+        self.client.containers.get(container_id).rename(container_name(self.pool, user_id))
 
     def log_tail(self, container_id: str, lines: int = 25) -> str:
         try:
@@ -183,6 +191,59 @@ class Engine:
                 stream.close()
             except Exception:
                 pass
+
+
+def networks_named(client, name: str) -> list:
+    """The networks whose name is NAME. The engine's `names` filter matches any part of a
+    name ('r2d-serve-x' finds 'old-r2d-serve-x-icc' too), so the exact name is checked here."""
+    return [n for n in client.networks.list(names=[name]) if n.name == name]
+
+
+def visitor_user(client, image_name: str, requested: Optional[str] = None, hint: str = "") -> str:
+    """The user visitor containers of IMAGE_NAME run as: REQUESTED (--container-user) or the
+    image's USER, resolved as Docker resolves it (names in the image's own /etc/passwd) and
+    pinned as 'UID[:GROUP]'. DockerError when that is root or cannot be resolved (HINT
+    added when the image's USER is the problem)."""
+    try:
+        image = client.images.get(image_name)
+    except docker.errors.ImageNotFound:
+        raise DockerError(f"image {image_name!r} not found on this engine "
+                          "(build it with `repo2desktop build REPO --image-name NAME`)") from None
+    spec = requested if requested is not None else (image.attrs.get("Config") or {}).get("User") or ""
+    try:
+        passwd = _image_file(client, image.id, "/etc/passwd") if users.needs_passwd(spec) else None
+        return users.pinned(spec, passwd)
+    except users.Refused as e:
+        if requested is not None:
+            raise DockerError(f"--container-user: {e}") from None
+        raise DockerError(f"image {image_name!r}: USER {e}{hint}") from None
+
+
+MAX_IMAGE_FILE = 1024 * 1024  # /etc/passwd of any sane image is far smaller
+
+
+def _image_file(client, image_id: str, path: str) -> Optional[str]:
+    """A small regular file of the image (its /etc/passwd), read from a container that is
+    created and removed, never started; None when the image has no such file."""
+    import io
+    import tarfile
+
+    container = client.containers.create(image_id, command=["true"], network_disabled=True)
+    try:
+        try:
+            stream, stat = container.get_archive(path)
+        except docker.errors.NotFound:
+            return None
+        if stat.get("size", 0) > MAX_IMAGE_FILE or stat.get("linkTarget"):
+            raise users.Refused(f"the image's {path} is a link or larger than {MAX_IMAGE_FILE} bytes")
+        data = b"".join(stream)
+    finally:
+        container.remove(force=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        member = archive.next()
+        if member is None or not member.isfile():
+            raise users.Refused(f"the image's {path} is not a regular file")
+        return archive.extractfile(member).read().decode("utf-8", "replace")
 
 
 def _timestamp(text: str) -> float:

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
+from repo2desktop.config import formatspec
 from repo2desktop.errors import Repo2DesktopError
+from repo2desktop.serve import hardening, names, users
 
 
 class OptionError(Repo2DesktopError):
@@ -87,6 +89,7 @@ class ServeOptions:
     host_directories: Tuple[Mount, ...] = ()
     extra_hosts: Tuple[Tuple[str, str], ...] = ()
     docker_network: Optional[str] = None
+    allow_host_access: bool = False  # no firewall between the pool's network and this host
     ip: str = "0.0.0.0"
     port: int = 8000
     admin_ip: str = "127.0.0.1"
@@ -99,6 +102,7 @@ class ServeOptions:
     proxy_token: Optional[str] = None
     proxy_command: Optional[str] = None
     proxy_api_port: int = 0  # 0: a free loopback port
+    claims_per_minute: int = 10  # desktops one address may take per minute without API_AUTH_TOKEN; 0: no cap
 
     def render_command(self, base_path: str, token: str) -> str:
         return self.command.format(base_path=base_path, port=CONTAINER_PORT, ip="0.0.0.0",
@@ -127,18 +131,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds between culling passes (default 600)")
     p.add_argument("--cull-max", type=float, default=14400.0,
                    help="remove any claimed container older than this, busy or not (default 14400; 0 = never)")
-    p.add_argument("--mem-limit", default="1g", help="memory limit per container (default 1g)")
+    p.add_argument("--mem-limit", default="1g", help="memory limit per container, no swap "
+                   "(default 1g; 0 is refused: it would mean none)")
     p.add_argument("--cpu-shares", type=int, default=None, help="relative CPU weight")
     p.add_argument("--cpu-quota", type=int, default=100000,
                    help="CPU microseconds per 100 ms (default 100000 = one core; 0 = none)")
     p.add_argument("--pids-limit", type=int, default=1024, help="processes+threads per container")
-    p.add_argument("--shm-size", default="256m", help="/dev/shm size (browsers in the desktop need it)")
-    p.add_argument("--container-user", help="user to run as (default: the image's user; never root)")
+    p.add_argument("--shm-size", default="256m", help="/dev/shm size (browsers in the desktop need it; "
+                   "default 256m)")
+    p.add_argument("--container-user", help="USER[:GROUP] to run as (default: the image's user); "
+                   "resolved as Docker does, in the image's /etc/passwd: never root")
     p.add_argument("--host-directories", default="",
                    help="comma-separated HOST[:CONTAINER][:ro|rw] mounts (default rw)")
     p.add_argument("--extra-hosts", default="", help="comma-separated hostname:IP entries")
     p.add_argument("--docker-network", help="use this existing network instead of a private one "
                    "(then inter-container traffic is as that network allows)")
+    p.add_argument("--allow-host-access", action="store_true",
+                   help="let visitors reach services listening on this host (by default serve "
+                        "closes the pool's network to the host with iptables, which needs root)")
     p.add_argument("--ip", default="0.0.0.0", help="public IP of the proxy (default all)")
     p.add_argument("--port", type=int, default=8000, help="public port of the proxy (default 8000)")
     p.add_argument("--admin-ip", default="127.0.0.1", help="admin API IP (loopback unless "
@@ -153,6 +163,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-credentials", action="store_true", help="Access-Control-Allow-Credentials")
     p.add_argument("--expose-headers", help="Access-Control-Expose-Headers")
     p.add_argument("--max-age", type=int, help="Access-Control-Max-Age")
+    p.add_argument("--claims-per-minute", type=int, default=10,
+                   help="desktops one client address may take per minute (default 10; 0 = no cap; "
+                        "callers with API_AUTH_TOKEN are not capped). A class behind one NAT "
+                        "address needs more")
     p.add_argument("--proxy-api-port", type=int, default=0,
                    help="loopback port of the proxy's REST API (default: a free one)")
     p.add_argument("--proxy-command", help="configurable-http-proxy executable (default: found on "
@@ -218,6 +232,11 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
         raise OptionError("IMAGE", "name the image to serve (`repo2desktop serve IMAGE`)")
     if args.image and args.image_arg and args.image != args.image_arg:
         raise OptionError("--image", f"two different images given: {args.image_arg!r} and {args.image!r}")
+    if names.image_problem(image):
+        raise OptionError("IMAGE", names.image_problem(image))
+    problem = formatspec.template_problem(args.command)
+    if problem:  # before the dry run below: a huge width is gigabytes
+        raise OptionError("--command", problem)
     try:
         args.command.format(**{name: "x" for name in COMMAND_FIELDS})
     except (KeyError, IndexError, ValueError) as e:
@@ -240,12 +259,15 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
         raise OptionError("--pids-limit", "a desktop needs at least 16 processes")
     if not 4 <= args.user_length <= 64:
         raise OptionError("--user-length", "must be between 4 and 64")
-    for flag, size in (("--mem-limit", args.mem_limit), ("--shm-size", args.shm_size)):
-        if not re.fullmatch(r"\d+[bkmgBKMG]?", size):
-            raise OptionError(flag, f"{size!r} is not a size such as 512m or 2g")
+    for flag, size, minimum in (("--mem-limit", args.mem_limit, hardening.MIN_MEMORY),
+                                ("--shm-size", args.shm_size, 1)):
+        problem = hardening.size_problem(size, minimum)
+        if problem:
+            raise OptionError(flag, problem)
     user = args.container_user
-    if user is not None and user.split(":")[0] in ("root", "0"):
-        raise OptionError("--container-user", "visitor containers never run as root")
+    problem = users.early_problem(user) if user is not None else None
+    if problem:  # names are resolved in the image's /etc/passwd when serve starts
+        raise OptionError("--container-user", problem)
     admin_token = env.get("ADMIN_AUTH_TOKEN") or None
     if not _is_loopback(args.admin_ip) and not admin_token:
         raise OptionError("--admin-ip", f"{args.admin_ip} is not loopback: set ADMIN_AUTH_TOKEN "
@@ -254,6 +276,8 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
                        ("--proxy-api-port", args.proxy_api_port or 1)):
         if not 1 <= port <= 65535:
             raise OptionError(flag, f"{port} is not a TCP port")
+    if args.claims_per_minute < 0:
+        raise OptionError("--claims-per-minute", f"must be 0 (no cap) or more, got {args.claims_per_minute}")
     pool_name = args.pool_name or f"serve-{args.port}"
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,39}", pool_name):
         raise OptionError("--pool-name", f"{pool_name!r}: use 1-40 of a-z 0-9 _ . -")
@@ -266,10 +290,11 @@ def from_args(args: argparse.Namespace, environ: Optional[Dict[str, str]] = None
         pids_limit=args.pids_limit, shm_size=args.shm_size, container_user=user,
         host_directories=_mounts(args.host_directories), extra_hosts=_extra_hosts(args.extra_hosts),
         docker_network=args.docker_network, ip=args.ip, port=args.port, admin_ip=args.admin_ip,
+        allow_host_access=args.allow_host_access,
         admin_port=args.admin_port, user_length=args.user_length,
         redirect_uri=_redirect(args.redirect_uri),
         cors=Cors(args.allow_origin, args.allow_methods, args.allow_headers,
                   args.allow_credentials, args.expose_headers, args.max_age),
         api_token=env.get("API_AUTH_TOKEN") or None, admin_token=admin_token,
         proxy_token=env.get("CONFIGPROXY_AUTH_TOKEN") or None, proxy_command=args.proxy_command,
-        proxy_api_port=args.proxy_api_port)
+        proxy_api_port=args.proxy_api_port, claims_per_minute=args.claims_per_minute)

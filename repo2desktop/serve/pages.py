@@ -1,5 +1,5 @@
-"""The two HTML pages of `serve`: "no vacancy" (retries by itself) and /info (the pool,
-refreshing itself). Plain HTML, no scripts; nothing secret in them (ids are shortened)."""
+"""The HTML pages of `serve`: "no vacancy" (retries by itself), "too many desktops" (one
+address's cap reached) and /info (the pool, refreshing itself). Plain HTML, no scripts; nothing secret in them (ids are shortened)."""
 from __future__ import annotations
 
 import html
@@ -40,6 +40,19 @@ def no_vacancy(counts: Dict[str, int], retry_path: str = "/") -> str:
 <body><h1>No vacancy</h1>
 <p>All desktops are taken right now. {why}</p>
 <p>This page tries again by itself every {RETRY_SECONDS} seconds.</p>
+</body></html>
+"""
+
+
+def too_many(per_minute: int, retry_seconds: int) -> str:
+    """One address took its --claims-per-minute: no automatic retry (a tab left open would
+    take another desktop each time)."""
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Too many desktops</title>
+<style>{_STYLE}</style></head>
+<body><h1>Too many desktops</h1>
+<p>Your address has started {per_minute} desktop{'s' if per_minute != 1 else ''} in the last
+minute, the most it may. <a href="/">Try again</a> in {retry_seconds} s.</p>
 </body></html>
 """
 

@@ -161,10 +161,13 @@ class Pool:
                 self._fail(slot, f"proxy route: {e}")
                 return
             with self.lock:
-                if slot.gone:
-                    return
-                slot.state, slot.ready_at = READY, time.time()
-                self.ready.append(slot.user_id)
+                gone = slot.gone
+                if not gone:
+                    slot.state, slot.ready_at = READY, time.time()
+                    self.ready.append(slot.user_id)
+            if gone:  # removed (drained, died) while its route was being added: no orphan route
+                self._delete_route(slot)
+                return
             self.consecutive_failures = 0
             self.wake.set()  # a start slot is free (--max-dock-workers)
             self.log(f"pool: {slot.user_id} ready in {time.monotonic() - began:.1f} s {self._summary()}")
@@ -203,25 +206,51 @@ class Pool:
             self.log(f"pool: {slot.user_id} claimed {self._summary()}")
             return slot
 
-    # -- leaving the pool ----------------------------------------------------------------------
-    def remove(self, slot: Slot, why: Optional[str]) -> None:
-        """Route, container and slot gone; WHY (if any) is logged."""
+    def release(self, slot: Slot) -> None:
+        """Undo a claim whose visitor never got the reply (they left first): nobody has the
+        URL, so the container is a spare again, first in line. Unmarked on the engine before
+        it is handed out again; if that fails it is removed (the filler replaces it)."""
+        try:
+            self.engine.unmark_claimed(slot.container_id, slot.user_id)
+        except Exception as e:
+            self.remove(slot, f"could not be returned to the pool: {e}")
+            return
         with self.lock:
-            first = not slot.gone
-            slot.gone = True
-            self.slots.pop(slot.user_id, None)
+            if slot.gone or slot.state != CLAIMED:
+                return
+            slot.state, slot.claimed_at = READY, None
+            self.ready.appendleft(slot.user_id)
+        self.log(f"pool: {slot.user_id} returned (its visitor left before the reply) {self._summary()}")
+
+    # -- leaving the pool ----------------------------------------------------------------------
+    def _take_out(self, slot: Slot) -> bool:
+        """Under the lock: SLOT is no longer in the pool (nobody can claim it); True the first
+        time only."""
+        first = not slot.gone
+        slot.gone = True
+        self.slots.pop(slot.user_id, None)
+        return first
+
+    def remove(self, slot: Slot, why: Optional[str], taken_out: bool = False) -> None:
+        """Route, container and slot gone; WHY (if any) is logged. TAKEN_OUT: the caller has
+        already taken the slot out of the pool under the lock."""
+        with self.lock:
+            first = taken_out or self._take_out(slot)
         if first and why:
             self.log(f"pool: {slot.user_id} removed ({why}) {self._summary()}")
-        try:
-            self.proxy.delete_route(slot.route)
-        except Exception:
-            pass  # the proxy may be restarting; routes are re-created from slots anyway
+        self._delete_route(slot)
         if slot.container_id:
             try:
                 self.engine.remove(slot.container_id)
             except Exception as e:
                 self.log(f"pool: could not remove container {slot.container_id[:12]}: {e}")
         self.wake.set()
+
+    def _delete_route(self, slot: Slot) -> None:
+        try:
+            self.proxy.delete_route(slot.route)
+        except Exception:
+            pass  # the proxy may be restarting; routes are re-created from slots anyway
 
     def on_death(self, container_id: str) -> None:
         """The engine says one of our containers died (events stream)."""
@@ -233,11 +262,17 @@ class Pool:
         self.remove(slot, f"died while {slot.state}; refilling")
 
     def drain(self) -> int:
-        """Remove every spare (ready or starting), never a claimed one; the filler refills."""
+        """Remove every spare (ready or starting), never a claimed one; the filler refills.
+
+        The spares leave the pool under the lock, in the same step that finds them: a visitor
+        claiming at that moment gets one before (and it is not drained) or none after, never
+        one that is being removed. The slow part (route, container) happens outside it."""
         with self.lock:
-            idle = [s for s in self.slots.values() if s.state in (READY, STARTING)]
+            idle = [s for s in self.slots.values() if s.state in (READY, STARTING) and not s.gone]
+            for slot in idle:
+                self._take_out(slot)
         for slot in idle:
-            self.remove(slot, "drained")
+            self.remove(slot, "drained", taken_out=True)
         return len(idle)
 
     def cull(self, now: Optional[float] = None) -> List[Tuple[str, str]]:

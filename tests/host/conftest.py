@@ -19,21 +19,26 @@ LOGS = re.compile(r"logs:\s+(\S+)")
 class UpProcess:
     """`python -m repo2desktop up` as a user runs it, read through its printed output."""
 
-    def __init__(self, path: str, *extra: str):
+    def __init__(self, path: str, *extra: str, prefix=(), python: str = sys.executable, **popen):
+        """PREFIX: a command that runs `up` (e.g. in another mount namespace); PYTHON and
+        POPEN (user=, env=...): to run it as another account."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "repo2desktop", "up", path, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [*prefix, python, "-m", "repo2desktop", "up", path, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
         self.port = 0
         self.password = ""
         self.runtime_dir = ""
         self.output = []
+        self.errors = ""
 
     def wait_ready(self, timeout: float = 60.0) -> "UpProcess":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if not line:
-                raise AssertionError(f"up exited ({self.proc.wait()}): {self.proc.stderr.read()}")
+                code = self.proc.wait()
+                self.errors += self.proc.stderr.read()
+                raise AssertionError(f"up exited ({code}): {self.errors}")
             self.output.append(line)
             if m := URL.search(line):
                 self.port, self.password = int(m.group(1)), m.group(2)
@@ -57,7 +62,7 @@ class UpProcess:
         code = self.proc.wait(timeout)
         self.output += self.proc.stdout.readlines()
         self.proc.stdout.close()
-        self.errors = self.proc.stderr.read()
+        self.errors += self.proc.stderr.read()
         self.proc.stderr.close()
         return code
 

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import socket
@@ -43,12 +44,19 @@ def display_files(display: int, ours: Set[int]) -> List[str]:
     sock = guard.x_socket_path(display)
     if os.path.lexists(sock) and not guard.socket_answers(sock):
         left.append(f"{sock} (nobody answers)")
-    reservation = allocate.reservation_path(display)
-    if os.path.exists(reservation):
-        held = allocate.lock_display(display)
-        if held is not None:
-            left.append(f"{reservation} (held by nobody)")
-            held.release()
+    for reservation in (allocate.reservation_path(display), allocate.legacy_reservation_path(display)):
+        if os.path.exists(reservation) and os.stat(reservation).st_uid == os.getuid():
+            try:
+                fd = os.open(reservation, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                left.append(f"{reservation} (held by nobody)")
+            except BlockingIOError:
+                pass  # another session's, which took the number after us
+            finally:
+                os.close(fd)
     return left
 
 
@@ -80,7 +88,7 @@ def test_every_way_a_jupyter_server_ends_ends_its_desktop(tmp_path, how, opened)
         keeper = wait_for(lambda: guard_of(server.proc.pid), 10, "no guard")
         display, folder = keeper["display"], keeper["folder"]
         assert os.path.isdir(folder)
-        assert guard.x_lock_pid(display) == keeper["pid"], "the display is reserved by an X lock"
+        assert guard.x_lock_pid(display) == server.proc.pid, "the display is reserved by an X lock"
         ours = {server.proc.pid, keeper["pid"]}
         markers, variables = [folder], []
         if opened:
@@ -188,7 +196,7 @@ def test_a_dead_processes_x_lock_and_socket_do_not_cost_a_display(tmp_path):
         reservation = allocate.reserve_display(display, needs_vnc_port=True)
         assert reservation.number == display
         # Held: nobody else gets it, not even this process through a second descriptor.
-        assert allocate.lock_display(display) is None
+        assert allocate.lock_display(display)[0] is None
         reservation.release()
         assert not os.path.exists(allocate.reservation_path(display))
         guard.remove_stale_x_files(display)

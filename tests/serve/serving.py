@@ -15,13 +15,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import docker
 import pytest
 import requests
 
-from repo2desktop.serve.docker_adapter import POOL_LABEL
+from repo2desktop.serve.docker_adapter import POOL_LABEL, bridge_name
+from repo2desktop.serve.firewall import HostFirewall
+from repo2desktop.serve.lease import LEASE_LABEL
 from repo2desktop.serve.readiness import rfb_greeting
 from tests.polling import wait_for
 
@@ -53,6 +55,15 @@ def wait_for_the_xterm(page) -> int:
                     30, "the autostarted xterm painted on the canvas", 0.25)
 
 
+def derived_image(client, base: str, tag: str, lines: str) -> str:
+    """TAG: BASE with a few more Dockerfile LINES (the SDK's builder; no cache needed)."""
+    import io
+
+    client.images.build(fileobj=io.BytesIO(f"FROM {base}\n{lines}\n".encode()), tag=tag,
+                        rm=True, forcerm=True)
+    return tag
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -76,10 +87,11 @@ class ServeProcess:
         self.process: Optional[subprocess.Popen] = None
         self.client = docker.from_env(timeout=60)
         self.starts = 0
+        self.wrapper: List[str] = []  # a command that runs serve (e.g. with fewer capabilities)
 
     # -- the process ---------------------------------------------------------------------
     def argv(self) -> List[str]:
-        return [sys.executable, "-m", "repo2desktop", "serve", self.image,
+        return [*self.wrapper, sys.executable, "-m", "repo2desktop", "serve", self.image,
                 "--pool-name", self.pool_name, "--ip", "127.0.0.1", "--port", str(self.port),
                 "--admin-port", str(self.admin_port), "--proxy-api-port", str(self.api_port),
                 *self.args]
@@ -96,6 +108,22 @@ class ServeProcess:
         wait_for(lambda: self._alive() and self._answers(), 60,
                  f"serve {self.pool_name} answering /api/stats")
         return self
+
+    def run_refused(self, timeout: float = 60) -> Tuple[int, str]:
+        """Start this serve expecting it to refuse: (exit code, its output). One still running
+        after TIMEOUT fails the test, after a SIGHUP (which leaves the pool's containers)."""
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(self.argv(), env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            cwd=REPO)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGHUP)
+            raise AssertionError(f"serve {self.pool_name} ({' '.join(self.args)}) did not refuse "
+                                 f"to start within {timeout:g} s:\n{self.log()[-3000:]}") from None
+        return code, self.log()
 
     def _alive(self) -> bool:
         if self.process.poll() is not None:
@@ -124,6 +152,9 @@ class ServeProcess:
         # Whatever a failed test left behind (labels say it is this pool's).
         for c in self.containers():
             c.remove(force=True)
+        for c in self.client.containers.list(all=True, filters={"label": f"{LEASE_LABEL}={self.pool_name}"}):
+            c.remove(force=True)
+        HostFirewall(bridge_name(self.pool_name), self.pool_name).remove()
         for n in self.client.networks.list(filters={"label": f"{POOL_LABEL}={self.pool_name}"}):
             n.remove()
 

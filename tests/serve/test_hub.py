@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -18,49 +19,77 @@ import pytest
 import requests
 
 from repo2desktop.runtime.rfb import GREETING
+from repo2desktop.serve.docker_adapter import NO_ICC
 from repo2desktop.serve.readiness import rfb_greeting
 from tests.host.browser import screenshot
 from tests.polling import wait_for
 
-from .serving import CHP_LOCAL, LOG_DIR, REPO, SESSION, free_port, open_desktop_page, wait_for_the_xterm
+from .serving import (CHP_LOCAL, LOG_DIR, REPO, SESSION, derived_image, free_port, open_desktop_page,
+                      wait_for_the_xterm)
 
 pytestmark = pytest.mark.serve
 
 NETWORK = f"r2d-test-hub-{SESSION}"
 NAME_PREFIX = f"r2d-test-hub-{SESSION}-"
+HUB_ENV = {"PATH": f"{CHP_LOCAL}:{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"}
+
+
+@dataclass
+class Hub:
+    url: str  # the public proxy, bound to this host's address on NETWORK
+    client: docker.DockerClient
+    log_path: Path
+    gateway: str
+    hub_port: int
+
+
+def networks_named(client, name: str) -> list:
+    """Networks named exactly NAME (the engine's names filter matches parts of names)."""
+    return [n for n in client.networks.list(names=[name]) if n.name == name]
+
+
+def write_config(image: str, out: Path, network: str, port: int, *more: str) -> Path:
+    subprocess.run([sys.executable, "-m", "repo2desktop", "hub-config", image, "--out", str(out),
+                    "--port", str(port), "--network", network, *more], check=True, cwd=REPO)
+    return out / "jupyterhub_config.py"
 
 
 @pytest.fixture
 def hub(serve_image, tmp_path: Path):
     port, hub_port, api_port = free_port(), free_port(), free_port()
-    subprocess.run([sys.executable, "-m", "repo2desktop", "hub-config", serve_image, "--out",
-                    str(tmp_path), "--port", str(port), "--network", NETWORK,
-                    "--cull-timeout", "10", "--cull-every", "5"], check=True, cwd=REPO)
-    config = tmp_path / "jupyterhub_config.py"
-    # Only what a shared test machine needs: loopback, free ports, our container names.
+    client = docker.from_env()
+    # Made here (as the config would make it) so that the test knows this host's address on
+    # it before the hub starts: the proxy listens there, where the servers reach it.
+    network = client.networks.create(NETWORK, driver="bridge", options=NO_ICC)
+    network.reload()
+    gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
+    # The culler counts from the server's start (the server reports activity every 300 s):
+    # 30 s leaves room for a start that takes 15-20 s on a loaded machine plus the checks.
+    config = write_config(serve_image, tmp_path, NETWORK, port, "--cull-timeout", "30",
+                          "--cull-every", "5")
+    # Only what a shared test machine needs: this host's own addresses, free ports, our
+    # container names.
     config.write_text(config.read_text() + f"""
-c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
+c.JupyterHub.bind_url = "http://{gateway}:{port}"
 c.JupyterHub.hub_port = {hub_port}
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
 c.DockerSpawner.name_template = "{NAME_PREFIX}{{username}}"
 """)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = LOG_DIR / "jupyterhub.log"
-    env = {"PATH": f"{CHP_LOCAL}:{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin"}
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)],
-                                   cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   cwd=tmp_path, env=HUB_ENV, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
-    client = docker.from_env()
     try:
         def up():
             assert process.poll() is None, log_path.read_text()[-3000:]
             try:
-                return requests.get(f"http://127.0.0.1:{port}/hub/health", timeout=3).ok
+                return requests.get(f"http://{gateway}:{port}/hub/health", timeout=3).ok
             except requests.RequestException:
                 return False
         wait_for(up, 60, "JupyterHub answering /hub/health")
-        yield f"http://127.0.0.1:{port}", client, log_path
+        yield Hub(f"http://{gateway}:{port}", client, log_path, gateway, hub_port)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -69,7 +98,7 @@ c.DockerSpawner.name_template = "{NAME_PREFIX}{{username}}"
             process.kill()
         for c in client.containers.list(all=True, filters={"name": NAME_PREFIX}):
             c.remove(force=True)
-        for n in client.networks.list(names=[NETWORK]):
+        for n in networks_named(client, NETWORK):
             n.remove()
 
 
@@ -78,7 +107,7 @@ def _servers(client):
 
 
 def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, chromium):
-    url, client, log_path = hub
+    url, client, log_path = hub.url, hub.client, hub.log_path
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
     try:
         began = time.monotonic()
@@ -119,8 +148,99 @@ def test_temporary_user_reaches_the_desktop_and_the_idle_culler_stops_it(hub, ch
     assert GREETING.fullmatch(greeting + "\n")
     with pytest.raises(ConnectionError, match="refused"):  # without the hub's login
         rfb_greeting(desktop + "websockify", {}, timeout=10)
-    assert server.attrs["Config"]["User"] not in ("", "root", "0")
-    assert "ALL" in server.attrs["HostConfig"]["CapDrop"]
-    # --cull-timeout 10 --cull-every 5: the culler stops the idle server; DockerSpawner removes it
+    assert server.attrs["Config"]["User"] == "1000"  # the image's USER, resolved and pinned
+    host = server.attrs["HostConfig"]
+    assert "ALL" in host["CapDrop"] and host["SecurityOpt"] == ["no-new-privileges:true"]
+    assert host["Memory"] == host["MemorySwap"] == 1024 ** 3  # 1G, no swap beyond it
+    # The hub's own port is on loopback: no container reaches it, on the hub's network or on
+    # another; the servers reach the hub's API through the public proxy, as browsers do.
+    probe = (f"import socket, urllib.request\n"
+             f"s = socket.socket()\ns.settimeout(5)\n"
+             f"print('hub port', 'open' if s.connect_ex(({hub.gateway!r}, {hub.hub_port})) == 0 else 'closed')\n"
+             f"print('api via proxy', urllib.request.urlopen({url + '/hub/api/'!r}, timeout=10).status)\n")
+    for network in (NETWORK, "bridge"):
+        # The server's image by its id: the tag may be rebuilt meanwhile by another session.
+        out = client.containers.run(server.attrs["Image"], ["python3", "-c", probe], network=network,
+                                    remove=True).decode()
+        assert out.splitlines() == ["hub port closed", "api via proxy 200"], (network, out)
+    # --cull-timeout 30 --cull-every 5: the culler stops the idle server; DockerSpawner removes it
     wait_for(lambda: not _servers(client), 90, "idle culler stopping the server", 1)
     assert re.search(r"IdleCuller.*Culling server", log_path.read_text())
+
+
+# -- the generated config, loaded by JupyterHub against the real engine ----------------------
+
+def load_config(path: Path):
+    """PATH read as `jupyterhub -f PATH` reads it (the config talks to the engine)."""
+    from jupyterhub.app import JupyterHub
+
+    app = JupyterHub()
+    app.load_config_file(str(path))
+    return app.config
+
+
+def test_generated_config_loads_in_jupyterhub_with_limits_user_and_its_exact_network(serve_image, tmp_path):
+    client = docker.from_env()
+    network = f"r2d-test-hubcfg-{SESSION}"
+    # A network whose name contains the hub's (the engine's names filter matches parts of
+    # names), with inter-container traffic on: it must not be taken for the hub's.
+    decoy = client.networks.create(f"{network}-icc", driver="bridge")
+    try:
+        config = load_config(write_config(serve_image, tmp_path, network, 8000, "--max-servers", "5"))
+        (made,) = networks_named(client, network)
+        assert made.attrs["Options"].items() >= NO_ICC.items()
+        made.reload()
+        gateway = made.attrs["IPAM"]["Config"][0]["Gateway"]
+        assert config.JupyterHub.active_server_limit == 5
+        assert config.JupyterHub.hub_ip == "127.0.0.1"
+        assert config.DockerSpawner.hub_connect_url == f"http://{gateway}:8000"
+        assert config.DockerSpawner.network_name == network
+        assert config.DockerSpawner.extra_create_kwargs == {"user": "1000"}  # jovyan, pinned
+        host = config.DockerSpawner.extra_host_config
+        assert host["memswap_limit"] == config.DockerSpawner.mem_limit == "1G"  # no swap
+        assert host["cap_drop"] == ["ALL"] and host["pids_limit"] == 1024
+    finally:
+        decoy.remove()
+        for n in networks_named(client, network):
+            n.remove()
+
+
+def test_an_exact_network_that_lets_containers_talk_stops_the_hub(serve_image, tmp_path):
+    client = docker.from_env()
+    network = f"r2d-test-hubicc-{SESSION}"
+    open_network = client.networks.create(network, driver="bridge")  # ICC on: the default
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            load_config(write_config(serve_image, tmp_path, network, 8000))
+        assert stopped.value.code == (
+            f"jupyterhub_config.py: network {network!r} exists and lets containers reach each "
+            "other (not a bridge with com.docker.network.bridge.enable_icc=false); remove it or "
+            "choose another with `hub-config --network`")
+    finally:
+        open_network.remove()
+
+
+def test_the_hub_does_not_start_for_an_image_docker_runs_as_root(serve_image, tmp_path):
+    client = docker.from_env()
+    tag = derived_image(client, serve_image, f"r2d-test-hub-user00-{SESSION}", "USER 00")
+    network = f"r2d-test-hubroot-{SESSION}"
+    config = write_config(tag, tmp_path, network, free_port())
+    config.write_text(config.read_text() + f"c.JupyterHub.hub_port = {free_port()}\n"
+                      f'c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{free_port()}"\n')
+    process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=tmp_path,
+                               env=HUB_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, text=True)
+    try:
+        out, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=60)
+        pytest.fail(f"the hub started for an image whose USER is 00 (root):\n{out[-2000:]}")
+    finally:
+        client.images.remove(tag, force=True)
+        for n in networks_named(client, network):
+            n.remove()
+    assert process.returncode != 0
+    assert out.strip().splitlines()[-1] == (
+        f"jupyterhub_config.py: image {tag!r}: USER '00' is root (uid 0) as Docker reads it; "
+        "visitor containers never run as root")

@@ -11,9 +11,12 @@ Tests run in file order and share the two serves (module scope); each says what 
 from __future__ import annotations
 
 import concurrent.futures
+import ipaddress
 import os
 import re
 import signal
+import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -92,16 +95,58 @@ def test_visitor_containers_are_confined(open_serve):
     assert network.attrs["Options"]["com.docker.network.bridge.enable_icc"] == "false"
 
 
+# Run in a visitor's container: connect to HOST:PORT, say "open" or "blocked <why>".
+PROBE = ("import socket,sys\n"
+         "try:\n socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close(); print('open')\n"
+         "except OSError as e: print('blocked', e)\n")
+
+
 def test_one_visitor_cannot_reach_another_visitors_server(open_serve):
     a, b = open_serve.containers()[:2]
     b_ip = b.attrs["NetworkSettings"]["Networks"][f"r2d-serve-{open_serve.pool_name}"]["IPAddress"]
-    probe = ("import socket,sys\n"
-             "try:\n socket.create_connection((sys.argv[1], 8888), timeout=3).close(); print('open')\n"
-             "except OSError as e: print('blocked', e)\n")
-    own = a.exec_run(["python3", "-c", probe, "127.0.0.1"]).output.decode()
+    own = a.exec_run(["python3", "-c", PROBE, "127.0.0.1", "8888"]).output.decode()
     assert own.startswith("open"), own  # the probe works: A's own server answers
-    other = a.exec_run(["python3", "-c", probe, b_ip]).output.decode()
+    other = a.exec_run(["python3", "-c", PROBE, b_ip, "8888"]).output.decode()
     assert other.startswith("blocked"), f"{a.name} reached {b.name} at {b_ip}:8888: {other}"
+
+
+def _host_addresses() -> list:
+    """This host's IPv4 addresses outside loopback (a container's 127.0.0.1 is its own)."""
+    out = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True,
+                         check=True).stdout
+    found = [line.split()[3].split("/")[0] for line in out.splitlines()]
+    return [a for a in found if not ipaddress.ip_address(a).is_loopback]
+
+
+def test_visitors_cannot_reach_services_listening_on_the_host(open_serve):
+    """A service of this host on all interfaces (here the test's own listener, bound to
+    0.0.0.0) is not reachable from a visitor's container, neither at the network's gateway nor
+    at any other address of the host; the desktops still answer through the proxy."""
+    network = open_serve.client.networks.get(f"r2d-serve-{open_serve.pool_name}")
+    gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
+    container = open_serve.containers()[0]
+    with socket.socket() as listener:
+        listener.bind(("0.0.0.0", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        addresses = [gateway] + [a for a in _host_addresses() if a != gateway]
+        for address in addresses:  # the listener answers there (from the host itself)
+            socket.create_connection((address, port), timeout=3).close()
+        with concurrent.futures.ThreadPoolExecutor(len(addresses)) as ex:  # 3 s each when blocked
+            replies = ex.map(lambda a: container.exec_run(["python3", "-c", PROBE, a, str(port)]),
+                             addresses)
+            for address, reply in zip(addresses, replies):
+                assert reply.output.decode().startswith("blocked"), (
+                    f"{container.name} reached the host's {address}:{port}: {reply.output!r}")
+    bridge = network.attrs["Options"]["com.docker.network.bridge.name"]
+    rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True,
+                           check=True).stdout
+    tag = f'-m comment --comment "r2d-serve:{open_serve.pool_name}"'
+    assert (f"-A INPUT -i {bridge} -m conntrack --ctstate RELATED,ESTABLISHED {tag} -j ACCEPT\n"
+            f"-A INPUT -i {bridge} {tag} -j DROP\n") in rules, rules  # in this order
+    for container in open_serve.containers():
+        greeting = open_serve.desktop_through_proxy(_base(container), open_serve.token_of(container))
+        assert GREETING.fullmatch(greeting + "\n"), greeting
 
 
 def test_tokens_guard_each_container_the_proxy_api_and_the_admin_api(open_serve):
@@ -148,6 +193,33 @@ def test_tokens_never_reach_the_log(open_serve):
     assert secret not in log
     for container in open_serve.containers():
         assert open_serve.token_of(container) not in log
+
+
+def test_a_serve_that_cannot_close_its_network_to_the_host_stops_with_the_way_out(serve_image, serves):
+    """Without the capability iptables needs (root without CAP_NET_ADMIN here; a user
+    without root elsewhere), serve refuses to start in one line naming --allow-host-access and
+    leaves nothing; with --allow-host-access it starts and says what that means."""
+    no_net_admin = ["setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"]
+    refused = ServeProcess(serve_image, "no-firewall", [], {})
+    refused.wrapper = no_net_admin
+    serves.append(refused)
+    code, output = refused.run_refused()
+    assert code == 1, output
+    assert re.fullmatch(r"repo2desktop: serve: \S*iptables -w 10 -\S INPUT.*: .*Permission denied.* "
+                        r"\(closing the pool's network to this host needs root; --allow-host-access "
+                        r"runs without it, letting visitors reach services listening on this host\)\n",
+                        output), output
+    assert refused.containers() == []
+    assert refused.client.containers.list(all=True, filters={"name": refused.pool_name}) == []
+    assert refused.client.networks.list(filters={"label": f"repo2desktop.serve.pool={refused.pool_name}"}) == []
+    opted_out = ServeProcess(serve_image, "allow-host-access", ["--pool-size", "1", "--max-containers", "1",
+                                                                 "--allow-host-access"], {})
+    opted_out.wrapper = no_net_admin
+    serves.append(opted_out)
+    opted_out.start()
+    assert ("serve: --allow-host-access: visitors can reach services listening on this host"
+            in opted_out.log())
+    assert opted_out.signal(signal.SIGTERM) == 0
 
 
 # -- a visitor -------------------------------------------------------------------------------
@@ -354,6 +426,9 @@ def test_stop_leaves_no_container_network_or_route(open_serve):
     assert open_serve.signal(signal.SIGTERM) == 0
     assert open_serve.containers() == []
     assert open_serve.client.networks.list(names=[network]) == []
+    rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True,
+                           check=True).stdout
+    assert f"r2d-serve:{open_serve.pool_name}" not in rules, rules
     with pytest.raises(requests.ConnectionError):  # the proxy, with its routes, is gone
         requests.get(f"http://127.0.0.1:{open_serve.api_port}/api/routes", timeout=5)
     with pytest.raises(requests.ConnectionError):

@@ -181,7 +181,7 @@ def test_desktop_layer_lines_in_order(name, tmp_path, monkeypatch, no_network, p
     assert lines[wheel_copy].startswith("COPY ") and lines[wheel_copy].endswith("-py3-none-any.whl")
     i_wheel = first(lines, "python -m pip install --no-cache-dir /tmp/repo2desktop-")
     assert "${NB_PYTHON_PREFIX}/bin/python" in lines[i_wheel]
-    assert list(private_cache.glob("repo2desktop/build-context/repo2desktop-*.whl")), "no wheel in the context"
+    assert list(private_cache.glob("repo2desktop/build-context/*/repo2desktop-*.whl")), "no wheel in the context"
     venv = [i for i, line in enumerate(lines) if "-m venv ${NB_PYTHON_PREFIX}" in line]
     if issubclass(case.base, CondaBuildPack):
         assert venv == [], "a conda environment needs no venv"

@@ -42,6 +42,11 @@ HUGE_HEX = "0x" + "f" * 4000  # 4817 decimal digits: more than Python will print
 HUGE_OCT = "0o" + "7" * 5000
 HUGE_BIN = "0b" + "1" * 15000
 
+# Decimal digits str.format reads in widths: ARABIC-INDIC (U+0660..), FULLWIDTH, DEVANAGARI.
+ARABIC_0, ARABIC_2, ARABIC_9 = "\u0660", "\u0662", "\u0669"
+FULLWIDTH_9, DEVANAGARI_9 = "\uff19", "\u096f"
+SURROGATE = "must be valid Unicode text (found the lone surrogate \\%s at position %d; it cannot be written as UTF-8)"
+
 # A file entry: text/bytes, or ("symlink", target), ("fifo",), ("dir",).
 Entry = Union[str, bytes, Tuple[str, ...]]
 SECRET_LINK = ("symlink", "{secret}")
@@ -136,20 +141,65 @@ CASES: List[Case] = [
         "desktop.yml:2:12: autostart[0]: expected a non-empty string, got null\n"
         "desktop.yml:3:21: environment.X: duplicate key (the mapping starts at line 3)"),
     yml("format-width-vnc-command", "version: 1\nvnc:\n  command: 'Xvnc {display:>999999999}'\n",
-        "desktop.yml:3:12: vnc.command: replacement field {display}: width or precision 999999999 "
-        "is too large (at most 200)"),
+        "desktop.yml:3:12: vnc.command: replacement field {display}: width 999999999 is too large "
+        "(at most 200)"),
     yml("format-precision-websockify", "version: 1\nwebsockify:\n  command: 'ws {port:.999999999}'\n",
-        "desktop.yml:3:12: websockify.command: replacement field {port}: width or precision "
-        "999999999 is too large (at most 200)"),
-    yml("format-width-of-5000-digits", "version: 1\nvnc:\n  command: 'Xvnc {display:>" + "9" * 5000 + "}'\n",
-        "desktop.yml:3:12: vnc.command: replacement field {display}: width or precision "
-        "999999999... (5000 digits) is too large (at most 200)"),
-    yml("format-zero-fill-width", "version: 1\nvnc:\n  command: 'Xvnc :{display:0>201}'\n",
-        "desktop.yml:3:12: vnc.command: replacement field {display}: width or precision 201 is "
+        "desktop.yml:3:12: websockify.command: replacement field {port}: precision 999999999 is "
         "too large (at most 200)"),
+    yml("format-width-of-5000-digits", "version: 1\nvnc:\n  command: 'Xvnc {display:>" + "9" * 5000 + "}'\n",
+        "desktop.yml:3:12: vnc.command: replacement field {display}: width 999999999... (5000 "
+        "digits) is too large (at most 200)"),
+    yml("format-zero-fill-width", "version: 1\nvnc:\n  command: 'Xvnc :{display:0>201}'\n",
+        "desktop.yml:3:12: vnc.command: replacement field {display}: width 201 is too large "
+        "(at most 200)"),
     yml("format-nested-field", "version: 1\nvnc:\n  command: 'Xvnc :{display:>{depth}}'\n",
         "desktop.yml:3:12: vnc.command: replacement field {display}: nested fields in a format "
         "spec are not supported"),
+    # Issue 16: str.format reads any Unicode decimal digit as a width or precision, after a
+    # fill character that may be a digit itself; judged as str.format parses the spec.
+    yml("format-width-arabic-indic-digits",
+        f"version: 1\nvnc:\n  command: 'Xvnc {{display:>{ARABIC_9 * 9}}}'\n",
+        f"desktop.yml:3:12: vnc.command: replacement field {{display}}: width {ARABIC_9 * 9} "
+        "(999999999) is too large (at most 200)"),
+    yml("format-width-two-million-arabic-indic",
+        f"version: 1\nvnc:\n  command: 'Xvnc {{display:>{ARABIC_2}{ARABIC_0 * 6}}}'\n",
+        f"desktop.yml:3:12: vnc.command: replacement field {{display}}: width {ARABIC_2}{ARABIC_0 * 6} "
+        "(2000000) is too large (at most 200)"),
+    yml("format-precision-fullwidth-digits",
+        f"version: 1\nwebsockify:\n  command: 'ws {{port:.{FULLWIDTH_9 * 9}}}'\n",
+        f"desktop.yml:3:12: websockify.command: replacement field {{port}}: precision "
+        f"{FULLWIDTH_9 * 9} (999999999) is too large (at most 200)"),
+    yml("format-digit-fill-before-a-huge-width",
+        f"version: 1\nvnc:\n  command: 'Xvnc {{display:{ARABIC_9}>{ARABIC_9 * 9}}}'\n",
+        f"desktop.yml:3:12: vnc.command: replacement field {{display}}: width {ARABIC_9 * 9} "
+        "(999999999) is too large (at most 200)"),
+    yml("format-zero-flag-and-devanagari-width",
+        f"version: 1\nvnc:\n  command: 'Xvnc {{display:0{DEVANAGARI_9 * 5}}}'\n",
+        f"desktop.yml:3:12: vnc.command: replacement field {{display}}: width {DEVANAGARI_9 * 5} "
+        "(99999) is too large (at most 200)"),
+    yml("format-width-of-5000-arabic-indic-digits",
+        f"version: 1\nvnc:\n  command: 'Xvnc {{display:>{ARABIC_9 * 5000}}}'\n",
+        f"desktop.yml:3:12: vnc.command: replacement field {{display}}: width {ARABIC_9 * 9}... "
+        "(5000 digits) is too large (at most 200)"),
+    yml("format-nested-field-in-precision", "version: 1\nwebsockify:\n  command: 'ws {port:.{port}}'\n",
+        "desktop.yml:3:12: websockify.command: replacement field {port}: nested fields in a format "
+        "spec are not supported"),
+    Case("format-width-in-vnc-command-flag", {"desktop.yml": "version: 1\n"},
+         f"--vnc-command: vnc.command: replacement field {{display}}: width {ARABIC_9 * 9} "
+         "(999999999) is too large (at most 200)",
+         argv=["validate", ".", "--vnc-command", f"Xvnc :{{display:>{ARABIC_9 * 9}}}"]),
+    Case("format-width-in-nbnovnc-vnc-command", {"desktop.yml": "version: 1\n"},
+         f"c.NBNoVNC.vnc_command: vnc.command: replacement field {{display}}: width "
+         f"{ARABIC_9 * 9} (999999999) is too large (at most 200)",
+         argv=["validate", ".", "--from-nbnovnc", "--vnc-command", f"Xvnc :{{display:>{ARABIC_9 * 9}}}"]),
+    Case("format-small-unicode-width-is-read-as-str-format-reads-it",
+         {"desktop.yml": "version: 1\nvnc:\n  command: 'Xtightvnc :{display:%s>%s} -auth {xauthority} "
+                         "-localhost -rfbauth {rfbauth}'\n" % (ARABIC_0, ARABIC_2)},
+         "", code=0, stdout="desktop.yml: OK\n"),
+    Case("format-width-in-serve-command", {},
+         f"repo2desktop: serve: --command: replacement field {{port}}: width {ARABIC_9 * 9} "
+         "(999999999) is too large (at most 200)",
+         argv=["serve", "img", "--command", f"jupyter lab --port={{port:>{ARABIC_9 * 9}}}"]),
     # The largest files allowed, of the kinds ruamel reads slowest: judged in time, and valid.
     Case("largest-comment", {"desktop.yml": "version: 1\n#" + "x" * (LIMIT - 13) + "\n"}, "",
          code=0, stdout="desktop.yml: OK\n"),
@@ -263,6 +313,73 @@ CASES: List[Case] = [
         "desktop.yml:4:13: home[0].target: has a path component longer than 255 bytes"),
     yml("wallpaper-line-separator", 'version: 1\nwallpaper: "a\\u2028b.png"\n',
         "desktop.yml:2:12: wallpaper: must not contain control characters (found \\u2028 at position 2)"),
+    # Issue 16: lone surrogates validated, then broke render (UnicodeEncodeError); refused
+    # wherever a string is read.
+    yml("surrogate-novnc-title", 'version: 1\nnovnc:\n  title: "Desk\\ud800top"\n',
+        f"desktop.yml:3:10: novnc.title: {SURROGATE % ('ud800', 5)}"),
+    yml("surrogate-launcher-name", 'version: 1\nlaunchers:\n  - name: "Te\\udc00rm"\n    command: xterm\n',
+        f"desktop.yml:3:11: launchers[0].name: {SURROGATE % ('udc00', 3)}"),
+    yml("surrogate-environment-value", 'version: 1\nenvironment:\n  LANG: "C\\udfff"\n',
+        f"desktop.yml:3:9: environment.LANG: {SURROGATE % ('udfff', 2)}"),
+    yml("surrogate-autostart-entry", 'version: 1\nautostart: ["xterm \\ud800"]\n',
+        f"desktop.yml:2:13: autostart[0]: {SURROGATE % ('ud800', 7)}"),
+    yml("surrogate-program-command", 'version: 1\nprograms:\n  app:\n    command: "run \\udcff"\n',
+        f"desktop.yml:4:14: programs.app.command: {SURROGATE % ('udcff', 5)}"),
+    yml("surrogate-program-directory",
+        'version: 1\nprograms:\n  app:\n    command: x\n    directory: "/srv/\\udc80"\n',
+        f"desktop.yml:5:16: programs.app.directory: {SURROGATE % ('udc80', 6)}"),
+    Case("surrogate-render-writes-nothing", {"desktop.yml": 'version: 1\nnovnc:\n  title: "Desk\\ud800top"\n'},
+         f"desktop.yml:3:10: novnc.title: {SURROGATE % ('ud800', 5)}", argv=["render", ".", "--out", "out"]),
+    Case("surrogate-from-a-flag-of-bytes-not-utf-8", {"desktop.yml": "version: 1\n"},
+         f"--vnc-command: vnc.command: {SURROGATE % ('udcff', 7)}",
+         argv=["validate", ".", "--vnc-command", "Xvnc :\udcff{display}"]),
+    Case("desktop-yml-path-not-utf-8", {"\udcff/desktop.yml": "version: 1\n"},
+         "\\udcff/desktop.yml:1:1: the path of desktop.yml is not valid UTF-8",
+         argv=["render", "\udcff", "--out", "out"]),
+    # Issue 16: every way Docker reads a user as root (checked against dockerd), refused
+    # before anything starts; names are resolved in the image when serve starts (tests/serve).
+    *[Case(f"serve-container-user-{name}", {},
+           f"repo2desktop: serve: --container-user: {user!r} {why}; visitor containers never run as root",
+           argv=["serve", "img", "--container-user", user])
+      for name, user, why in (
+          ("zeros", "00", "is root (uid 0) as Docker reads it"),
+          ("plus-zero", "+0", "is root (uid 0) as Docker reads it"),
+          ("minus-zero", "-0", "is root (uid 0) as Docker reads it"),
+          ("zeros-and-group", "00:00", "is root (uid 0) as Docker reads it"),
+          ("root-with-a-group", "0:1000", "is root (uid 0) as Docker reads it"),
+          ("group-only", ":1000", "names no user, so Docker runs it as root"),
+          ("colon", ":", "names no user, so Docker runs it as root"),
+          ("root-by-name", "root:users", "is root (uid 0) as Docker reads it"))],
+    # Issue 16: a size of 0 is "no limit" to Docker.
+    *[Case(f"serve-{flag[2:]}-{name}", {}, f"repo2desktop: serve: {flag}: {message}",
+           argv=["serve", "img", flag, size])
+      for flag, name, size, message in (
+          ("--mem-limit", "zero", "0", "'0' would mean no limit; give a size such as 512m or 2g"),
+          ("--mem-limit", "zero-gigabytes", "000g", "'000g' would mean no limit; give a size such as 512m or 2g"),
+          ("--mem-limit", "below-the-engines-minimum", "1m", "'1m' is less than the engine's minimum of 6m"),
+          ("--mem-limit", "arabic-indic-digits", f"{ARABIC_2}g",
+           f"'{ARABIC_2}g' is not a size such as 512m or 2g"),
+          ("--shm-size", "zero", "0", "'0' would mean no limit; give a size such as 512m or 2g"),
+          ("--shm-size", "zero-bytes", "0b", "'0b' would mean no limit; give a size such as 512m or 2g"))],
+    # Issue 16: hub-config wrote its arguments into jupyterhub_config.py (Python) as they came.
+    Case("hub-config-image-adding-a-python-line", {},
+         "repo2desktop: hub-config: IMAGE: \"img:1\\nimport os; os.system('id') #\" is not an image "
+         "reference (NAME[:TAG][@DIGEST], e.g. repo2desktop-demo:latest)",
+         argv=["hub-config", "img:1\nimport os; os.system('id') #", "--out", "out"]),
+    Case("hub-config-network-with-a-quote", {},
+         "repo2desktop: hub-config: --network: \"x'\\nimport os\" is not a network name (letters, digits, "
+         "'_', '.', '-')",
+         argv=["hub-config", "img:1", "--network", "x'\nimport os", "--out", "out"]),
+    Case("hub-config-memory-zero", {},
+         "repo2desktop: hub-config: --mem-limit: '0' would mean no limit; give a size such as 512m or 2g",
+         argv=["hub-config", "img:1", "--mem-limit", "0", "--out", "out"]),
+    Case("hub-config-cpu-not-a-number", {},
+         "repo2desktop: hub-config: --cpu-limit: must be a number of CPUs > 0, got nan",
+         argv=["hub-config", "img:1", "--cpu-limit", "nan", "--out", "out"]),
+    Case("serve-image-with-a-line-break", {},
+         "repo2desktop: serve: IMAGE: 'img\\n13:42:02 serve: fake' is not an image reference "
+         "(NAME[:TAG][@DIGEST], e.g. repo2desktop-demo:latest)",
+         argv=["serve", "img\n13:42:02 serve: fake"]),
     Case("desktop-yml-path-with-a-line-break", {"a\nb/desktop.yml": "version: 1\n"},
          "a\\nb/desktop.yml:1:1: the path of desktop.yml contains a control character",
          argv=["validate", "a\nb/desktop.yml"]),

@@ -99,18 +99,37 @@ def test_entry_runs_the_session_on_a_private_socket_with_the_nbnovnc_settings(se
     # authority file is the server's own.
     assert os.path.basename(private).startswith("repo2desktop-")
     assert os.stat(private).st_mode & 0o777 == 0o700
-    # The guard holds the display: its X lock names it, its reservation is taken.
+    # The server holds the display: its X lock names the server (the session hands it over
+    # to the X server), its own reservation is taken, by its guard too.
+    assert holder == server.process.pid
     assert guard.x_lock_pid(display) == holder
-    assert guard.is_alive(holder)
-    assert allocate.lock_display(display) is None, "the display reservation is not held"
+    assert allocate.lock_display(display)[0] is None, "the display reservation is not held"
     assert not allocate.display_is_free(display, needs_vnc_port=False)
+    # (The process table may list the guard's command line a moment after it started.)
+    keeper = wait_for(lambda: guard_of(private), 5, "no guard holds the display")
+    assert guard.is_alive(keeper)
+    reservation = allocate.reservation_path(display)
+    assert os.path.exists(reservation)
 
     # The server ends: its guard removes the folder, the X lock and the reservation.
     server.stop()
     wait_for(lambda: not os.path.exists(private), 10, f"{private} outlived the server")
     wait_for(lambda: guard.x_lock_pid(display) != holder, 10, "the X lock outlived the server")
-    wait_for(lambda: not guard.is_alive(holder), 10, "the guard outlived the server")
-    assert not os.path.exists(allocate.reservation_path(display))
+    wait_for(lambda: not guard.is_alive(keeper), 10, "the guard outlived the server")
+    assert not os.path.exists(reservation)
+
+
+def guard_of(private: str) -> int:
+    """The pid of the guard that removes PRIVATE (0: none)."""
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"repo2desktop.runtime.guard" in argv and private.encode() in argv:
+            return int(name)
+    return 0
 
 
 def test_a_broken_desktop_yml_keeps_the_tile_and_logs_the_located_error(servers):

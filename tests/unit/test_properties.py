@@ -231,3 +231,56 @@ def test_valid_documents_load_and_render(desktop_yml: Path, document: dict):
         seen, directories = run_script_head(text, sorted(expected))
         assert seen == expected
         assert directories == ([program.directory] if program.directory else [])
+
+
+# --- (c) what validates renders: text no file can hold is refused (issue 16) ---------------
+# Any character, lone surrogates included (YAML's "\ud800"; hypothesis leaves them out unless
+# asked); NUL is refused for its own reason.
+any_text = st.text(st.characters(exclude_characters="\x00", exclude_categories=()),
+                   min_size=1, max_size=12).filter(str.strip)
+surrogate_text = st.builds(lambda a, s, b: a + s + b, st.text(max_size=4),
+                           st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), st.text(max_size=4))
+
+
+@settings(SETTINGS, max_examples=100)
+@given(st.fixed_dictionaries({}, optional={
+    "novnc": st.fixed_dictionaries({"title": any_text | surrogate_text}),
+    "autostart": st.lists(any_text | surrogate_text, max_size=2),
+    "environment": st.dictionaries(st.sampled_from(["A", "B"]), any_text | surrogate_text, max_size=2),
+    "programs": st.dictionaries(st.sampled_from(["app"]), st.fixed_dictionaries(
+        {"command": any_text | surrogate_text}, optional={"directory": any_text | surrogate_text}),
+        max_size=1),
+    "launchers": st.lists(st.fixed_dictionaries({"name": any_text | surrogate_text,
+                                                 "command": st.just("xterm")}), max_size=1),
+}))
+def test_what_validates_renders_into_utf8_files(desktop_yml: Path, document: dict):
+    desktop_yml.write_text(dump({"version": 1, **document}), encoding="utf-8")
+    try:
+        config = discover.load(str(desktop_yml))
+    except ConfigError as e:
+        assert all(p.line >= 1 for p in e.problems)
+        str(e).encode("utf-8")  # the message itself can be printed anywhere
+        return
+    for path, rendered in render(config, SESSION).items():
+        rendered.text.encode("utf-8")  # no UnicodeEncodeError when the session writes it
+
+
+# A format spec is accepted only if formatting with it stays small, whatever digits (any
+# script), fill, flags and precision it holds (issue 16: str.format reads '٩' as 9).
+DIGITS = "0123456789\u0660\u0669\u0662\uff19\u096f\U0001d7d7"
+spec_chars = st.sampled_from(list(DIGITS) + list("<>=^+- z#0,_.sdxX%") + ["\u0669", "x"])
+
+
+@SETTINGS
+@given(st.lists(spec_chars, max_size=14).map("".join))
+def test_accepted_format_specs_format_small(spec: str):
+    from repo2desktop.config.formatspec import MAX_FORMAT_WIDTH, spec_problem
+
+    if spec_problem(spec) is not None:
+        return
+    for value in ("1", 8888, 1.5):
+        try:
+            formatted = format(value, spec)
+        except ValueError:
+            continue
+        assert len(formatted) <= MAX_FORMAT_WIDTH + 32, (spec, value)

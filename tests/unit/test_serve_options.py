@@ -50,8 +50,10 @@ def test_tmpnb_style_flags():
     (["img", "--pool-size", "5", "--max-containers", "2"],
      "serve: --max-containers: 2 is less than --pool-size 5"),
     (["img", "--command", "jupyter {nope}"], "serve: --command: unknown or malformed field 'nope'"),
-    (["img", "--container-user", "root"], "serve: --container-user: visitor containers never run as root"),
-    (["img", "--container-user", "0:0"], "serve: --container-user: visitor containers never run as root"),
+    (["img", "--container-user", "root"], "serve: --container-user: 'root' is root (uid 0) as Docker "
+     "reads it; visitor containers never run as root"),
+    (["img", "--container-user", "0:0"], "serve: --container-user: '0:0' is root (uid 0) as Docker "
+     "reads it; visitor containers never run as root"),
     (["img", "--admin-ip", "0.0.0.0"], "serve: --admin-ip: 0.0.0.0 is not loopback"),
     (["img", "--mem-limit", "lots"], "serve: --mem-limit: 'lots' is not a size"),
     (["img", "--extra-hosts", "db"], "serve: --extra-hosts: 'db' is not hostname:IP"),
@@ -140,6 +142,8 @@ def test_cull_rule_idle_timeout_and_max_age_claimed_only():
 # so this table is the check: a renamed or mistyped key fails here.
 Z2JH_KEYS = {
     "hub.config.JupyterHub.authenticator_class": str,
+    # hub.config passes any JupyterHub setting through to jupyterhub_config.py
+    "hub.config.JupyterHub.active_server_limit": int,
     "singleuser.image.name": str, "singleuser.image.tag": str,
     "singleuser.cmd": (str, list), "singleuser.defaultUrl": str,
     "singleuser.extraEnv": dict, "singleuser.uid": int,
@@ -180,19 +184,114 @@ def test_z2jh_values_use_only_chart_keys_with_their_types(tmp_path):
     assert leaves["singleuser.defaultUrl"] == "/desktop/"
 
 
-def test_hub_config_is_python_naming_the_stack_and_never_overwrites(tmp_path, capsys):
+def _config_values(text: str) -> dict:
+    """The module-level NAME = literal assignments of a generated jupyterhub_config.py."""
     import ast
 
-    assert main(["hub-config", "img:1", "--out", str(tmp_path), "--cull-timeout", "10"]) == 0
+    found = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass  # an expression (get_config(), ...), not a value
+    return found
+
+
+def test_hub_config_is_python_naming_the_stack_and_never_overwrites(tmp_path, capsys):
+    assert main(["hub-config", "img:1", "--out", str(tmp_path), "--cull-timeout", "10",
+                 "--max-servers", "7", "--mem-limit", "2G"]) == 0
     text = (tmp_path / "jupyterhub_config.py").read_text()
-    ast.parse(text)
+    values = _config_values(text)
+    assert (values["IMAGE"], values["CULL_TIMEOUT"], values["MAX_SERVERS"]) == ("img:1", 10, 7)
+    # serve's limits and hardening, and no swap beyond the memory limit
+    assert (values["MEM_LIMIT"], values["HOST_CONFIG"]) == ("2G", {
+        "memswap_limit": "2G", "pids_limit": 1024, "shm_size": "256m",
+        "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]})
     for needed in ('authenticator_class = "tmp"', 'spawner_class = "docker"', "jupyterhub_idle_culler",
-                   "--timeout=10", 'c.DockerSpawner.image = \'img:1\'', "enable_icc",
-                   'cmd = ["jupyterhub-singleuser"]', '"cap_drop": ["ALL"]'):
+                   "c.DockerSpawner.image = IMAGE", "c.JupyterHub.active_server_limit = MAX_SERVERS",
+                   'c.JupyterHub.hub_ip = "127.0.0.1"', "hubstart.private_network(_client, NETWORK)",
+                   'c.DockerSpawner.extra_create_kwargs = {"user": SERVER_USER}',
+                   "c.DockerSpawner.extra_host_config = HOST_CONFIG", 'cmd = ["jupyterhub-singleuser"]'):
         assert needed in text, needed
     capsys.readouterr()
     assert main(["hub-config", "img:1", "--out", str(tmp_path)]) == 2
     assert "exists; pass --force to replace" in capsys.readouterr().err
+
+
+def test_hub_config_writes_arguments_only_as_values_of_one_block(tmp_path):
+    """Everything after the values block is the same text whatever the arguments: no
+    argument is spliced into code or comments."""
+    from repo2desktop.serve.hubconfig import HubSettings, render_config
+
+    one = render_config(HubSettings("img:1"))
+    other = render_config(HubSettings("registry.example:5000/team/desktop@sha256:" + "a" * 64,
+                                      network="n.2", hub_port=443, max_servers=3, mem_limit="6m",
+                                      cpu_limit=0.5, cull_timeout=1, cull_every=2, cull_max_age=3))
+    assert one.split("c = get_config()", 1)[1] == other.split("c = get_config()", 1)[1]
+    head_one, head_other = (text.split("IMAGE = ", 1)[0] for text in (one, other))
+    assert head_one == head_other
+    assert _config_values(other)["IMAGE"] == "registry.example:5000/team/desktop@sha256:" + "a" * 64
+
+
+def test_hub_config_refuses_bad_arguments_and_writes_nothing(tmp_path, capsys):
+    assert main(["hub-config", "img:1\nimport os #", "--out", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+# -- the user a visitor container runs as (serve/users.py) -------------------------------------
+
+# Lines of an image's /etc/passwd; what dockerd 20.10 ran each as was checked by hand with
+# `docker run --user NAME IMAGE id` (tests/serve checks USER 00 and a uid-0 name for real).
+PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
+          "jovyan:x:1000:1000::/home/jovyan:/bin/bash\n"
+          "badnum:x:abc:1000::/tmp:/bin/sh\n"     # uid field not a number: Docker runs uid 0
+          "toor:x:0:0::/root:/bin/sh\n"
+          "zeros:x:000:0::/tmp:/bin/sh\n"
+          "empty:x::1000::/tmp:/bin/sh\n"
+          "plus:x:+1000:1000::/tmp:/bin/sh\n"
+          "dup:x:1002:1002::/tmp:/bin/sh\n"
+          "dup:x:0:0::/tmp:/bin/sh\n")           # the first line of a name counts
+
+
+@pytest.mark.parametrize("spec, pinned", [
+    ("jovyan", "1000"), ("jovyan:users", "1000:users"), ("1000", "1000"), ("01000", "1000"),
+    ("+1000:100", "1000:100"), ("plus", "1000"), ("dup", "1002"), ("4242", "4242"),
+])
+def test_users_pinned_as_docker_resolves_them(spec, pinned):
+    from repo2desktop.serve import users
+
+    assert users.pinned(spec, PASSWD) == pinned
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("00", "'00' is root (uid 0) as Docker reads it"),
+    ("+0", "'+0' is root (uid 0) as Docker reads it"),
+    ("-0:1000", "'-0:1000' is root (uid 0) as Docker reads it"),
+    (":1000", "':1000' names no user, so Docker runs it as root"),
+    ("", "'' names no user, so Docker runs it as root"),
+    ("toor", "'toor' is root (uid 0) in the image's /etc/passwd"),
+    ("badnum", "'badnum' is root (uid 0) in the image's /etc/passwd"),
+    ("zeros:100", "'zeros:100' is root (uid 0) in the image's /etc/passwd"),
+    ("empty", "'empty' is root (uid 0) in the image's /etc/passwd"),
+    ("nosuch", "'nosuch': no user 'nosuch' in the image's /etc/passwd (Docker could not start it)"),
+    ("-5", "'-5' is not a uid Docker accepts (0 to 2147483647)"),
+])
+def test_users_that_docker_runs_as_root_are_refused(spec, message):
+    from repo2desktop.serve import users
+
+    with pytest.raises(users.Refused) as info:
+        users.pinned(spec, PASSWD)
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize("text, bytes_", [("1g", 1024 ** 3), ("512m", 512 * 1024 ** 2), ("6M", 6 * 1024 ** 2),
+                                          ("1048576", 1024 ** 2), ("2k", 2048), ("0", 0)])
+def test_sizes_read_as_docker_reads_them(text, bytes_):
+    from repo2desktop.serve import hardening
+
+    assert hardening.size_bytes(text) == bytes_
 
 
 def test_lean_images_carry_jupyterhub_singleuser():
