@@ -12,7 +12,7 @@ problems=()
 bash scripts/install-host-packages.bash --check >/dev/null 2>/tmp/r2d-prereq.$$ ||
   problems+=("$(cat /tmp/r2d-prereq.$$)")
 rm -f /tmp/r2d-prereq.$$
-for command in Xtightvnc Xtigervnc xinit supervisord openbox xfce4-session dbus-launch chromium iptables; do
+for command in Xtightvnc Xtigervnc xinit supervisord openbox xfce4-session dbus-launch chromium iptables autocutsel xclip; do
   command -v "$command" >/dev/null || problems+=("command $command not found (bash scripts/install-host-packages.bash)")
 done
 if ! "$docker" info >/dev/null 2>&1; then

@@ -145,6 +145,7 @@ class DesktopConfig:
     programs: Tuple[Program, ...]
     environment: Pairs
     start: str  # "lazy" | "eager"
+    clipboard: str  # "both" | "to-browser" | "to-desktop" | "off"
     launcher: JupyterTile
     qt: bool  # install the X client libraries Qt applications need
     python: str  # "repo2docker" | "venv": requirements.txt into the notebook venv
@@ -153,6 +154,23 @@ class DesktopConfig:
     wallpaper: Optional[str]  # relative to the folder of desktop.yml
     base_dir: str = "."  # the folder of desktop.yml: relative paths above start there
     warnings: Tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def clipboard_to_browser(self) -> bool:
+        """May text copied in the desktop reach the browser's clipboard?"""
+        return self.clipboard in ("both", "to-browser")
+
+    @property
+    def clipboard_to_desktop(self) -> bool:
+        """May text copied in the browser be pasted in the desktop?"""
+        return self.clipboard in ("both", "to-desktop")
+
+    @property
+    def bridges_clipboard(self) -> bool:
+        """Does the session run autocutsel? TightVNC 1.3 only exchanges the X cut buffer,
+        which Ctrl-C in today's apps never sets: the bridge copies the CLIPBOARD and PRIMARY
+        selections to it and back. TigerVNC handles both selections itself."""
+        return self.clipboard != "off" and self.vnc.server == "tightvnc"
 
     @property
     def launcher_place(self) -> str:

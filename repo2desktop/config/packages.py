@@ -84,4 +84,6 @@ def apt_packages(config: "DesktopConfig") -> Tuple[str, ...]:
         names.add(SVG_ICONS)  # launcher icons are often SVG (ours is)
     if config.uses_feh:
         names.add("feh")
+    if config.bridges_clipboard:
+        names.add("autocutsel")  # TightVNC's clipboard bridge (clipboard.sh.j2)
     return tuple(sorted(names))

@@ -31,7 +31,7 @@ GEOMETRY = re.compile(r"([1-9][0-9]{2,4})x([1-9][0-9]{2,4})")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 # The desktop's own supervisord programs: desktop.yml's programs may not take their names.
-RESERVED_PROGRAMS = ("x-session", "websockify")
+RESERVED_PROGRAMS = ("x-session", "websockify", "clipboard")
 # Replacement fields each command override may use (nbnovnc's names, plus a few).
 VNC_FIELDS = ("display", "geometry", "depth", "vnc_port", "rfbauth", "unix_socket", "xauthority")
 WEBSOCKIFY_FIELDS = ("port", "listen", "target", "vnc_port", "novnc_directory", "web", "heartbeat")
@@ -116,6 +116,9 @@ TABLE: Tuple[Key, ...] = (
     K("novnc.resize", "choice", "fit the desktop to the window (remote resize needs tigervnc)",
       default="scale", choices=("off", "scale", "remote")),
     K("novnc.title", "str", "page and VNC desktop name", default="Desktop", max_len=MAX_NAME),
+    K("clipboard", "choice", "copy and paste with the browser; to-browser: out of the desktop "
+      "only, to-desktop: into it only (see \"Using the desktop\")",
+      default="both", choices=("both", "to-browser", "to-desktop", "off")),
     K("window_manager", "choice", "the desktop (see \"Desktops\")", default="openbox",
       choices=("openbox", "xfce4", "mate", "icewm", "none")),
     K("autostart", "strings", "shell commands started in the session", default=("xterm",)),

@@ -139,6 +139,11 @@ def x_session_command(config: DesktopConfig, session: Placement) -> str:
             args += ["-SecurityTypes", "VncAuth", "-PasswordFile", session.password_file]
         else:
             args += ["-SecurityTypes", "None"]
+        # desktop.yml's clipboard: enforced by the server, not only by the page.
+        if not config.clipboard_to_browser:
+            args += ["-SendCutText=0", "-SendPrimary=0"]
+        if not config.clipboard_to_desktop:
+            args += ["-AcceptCutText=0", "-SetPrimary=0"]
     args += list(config.vnc.args)
     return " ".join(shlex.quote(a) for a in ["/usr/bin/xinit", xinitrc, "--"] + args)
 
@@ -204,6 +209,7 @@ def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]
         # No listen address: the Jupyter server relays the websocket to the VNC server itself.
         "supervised": [Supervised("x-session", "bin/x-session.sh", 10, True)]
                       + ([Supervised("websockify", "bin/websockify.sh", 20, True)] if session.listen else [])
+                      + ([Supervised("clipboard", "bin/clipboard.sh", 25, True)] if config.bridges_clipboard else [])
                       + [Supervised(p.name, f"bin/program-{p.name}.sh", 30, p.autorestart)
                          for p in config.programs],
     }
@@ -219,6 +225,8 @@ def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]
             "name": "x-session", "directory": None, "command": context["x_session_command"],
             "environment": (("XINITRC", f"{session.runtime_dir}/xinitrc"),)}),
     }
+    if config.bridges_clipboard:
+        files["bin/clipboard.sh"] = ("clipboard.sh.j2", 0o700, {})
     if session.listen:
         files["bin/websockify.sh"] = ("program.sh.j2", 0o700, {
             "name": "websockify", "directory": None, "command": context["websockify_command"],

@@ -7,13 +7,22 @@
 //   the desktop with one long poll of session.json (started the moment the page was asked
 //   for), show what fails, connect, and after a disconnect ask again before reconnecting;
 // - desktop.html with noVNC vnc.html's parameters (?path=...&resize=...&reconnect=1
-//   &reconnect_delay=MS, password in the fragment #&password=..., which browsers never send).
+//   &reconnect_delay=MS&clipboard=...&max=WxH, password in the fragment #&password=..., which
+//   browsers never send).
+// Around the connection: the toolbar (toolbar.js), the clipboard (clipboard.js), fitting the
+// window (resize.js) and, behind Jupyter, file upload (upload.js).
 import RFB from "@novnc/novnc";
+import { ClipboardSync } from "./clipboard.js";
+import { fitToWindow } from "./resize.js";
+import { createToolbar } from "./toolbar.js";
+import { enableUpload } from "./upload.js";
 
 const query = new URLSearchParams(window.location.search);
 const fragment = new URLSearchParams(window.location.hash.replace(/^#&?/, ""));
 const configTag = document.getElementById("desktop-config");
-const config = configTag ? JSON.parse(configTag.textContent) : {};
+// desktop-features: what the served page adds from desktop.yml (clipboard, max, upload).
+const featuresTag = document.getElementById("desktop-features");
+const config = configTag ? { ...JSON.parse(configTag.textContent), ...JSON.parse(featuresTag ? featuresTag.textContent : "{}") } : {};
 const screen = document.getElementById("screen");
 const status = document.getElementById("status");
 
@@ -49,7 +58,16 @@ function showFailure(failed) {
 const resize = option("resize", "scale");
 const reconnect = option("reconnect", "1") !== "0";
 const delay = Number(option("reconnect_delay", "1000")) || 1000;
+// display.geometry: the start size, and the largest size remote resize asks for.
+const [maxWidth, maxHeight] = String(option("max", "8192x8192")).split("x").map(Number);
 let password = option("password", "");
+let current = null; // the RFB connection of the moment (one per connect)
+
+const toolbar = createToolbar(() => current);
+const clipboard = new ClipboardSync(option("clipboard", "both"), toolbar.clipboardBox, toolbar.clipboardNote);
+clipboard.watch(screen);
+if (config.upload) enableUpload(toolbar, config.upload);
+else document.getElementById("r2d-upload-button").hidden = true;
 
 // JupyterHub accepts its login cookie on a script's request only with the XSRF token that
 // the page's own response set as the _xsrf cookie (JupyterLab sends it the same way); a
@@ -76,7 +94,7 @@ async function desktopState() {
 async function connect() {
   if (configTag) {
     const state = await desktopState();
-    if (state.state === "failed") { showFailure(state.failed); return; }
+    if (state.state === "failed") { showFailure(state.failed); toolbar.state("Failed", "failed"); return; }
     password = state.password || password;
   }
   const rfb = new RFB(screen, websocketUrl(), {
@@ -84,13 +102,14 @@ async function connect() {
     shared: true,
     wsProtocols: ["binary"],
   });
-  rfb.scaleViewport = resize === "scale";
-  rfb.resizeSession = resize === "remote";
-  rfb.clipViewport = false;
+  current = rfb;
   rfb.background = "#2e3440";
+  fitToWindow(rfb, resize, maxWidth || 8192, maxHeight || 8192);
+  clipboard.attach(rfb);
+  toolbar.released();
   // noVNC's own page marks the connection the same way (scripts and tests look for it).
   const connected = (yes) => document.documentElement.classList.toggle("noVNC_connected", yes);
-  rfb.addEventListener("connect", () => { say(""); connected(true); rfb.focus(); });
+  rfb.addEventListener("connect", () => { say(""); connected(true); toolbar.state("Connected", "connected"); rfb.focus(); });
   rfb.addEventListener("desktopname", (e) => { document.title = e.detail.name; });
   rfb.addEventListener("credentialsrequired", () => {
     // Without a password in the link, ask once (a `repo2desktop up` URL always has one).
@@ -99,11 +118,13 @@ async function connect() {
   });
   rfb.addEventListener("securityfailure", (e) => {
     say(`The desktop refused the connection: ${e.detail.reason || "authentication failed"}`);
+    toolbar.state("Refused", "failed");
   });
   rfb.addEventListener("disconnect", () => {
     connected(false);
-    if (!reconnect) { say("Disconnected."); return; }
+    if (!reconnect) { say("Disconnected."); toolbar.state("Disconnected", "failed"); return; }
     say("Disconnected; reconnecting\u2026");
+    toolbar.state("Reconnecting");
     window.setTimeout(connect, delay);
   });
   window.desktop = rfb; // for the browser's console and the tests

@@ -69,7 +69,8 @@ class ScenarioSpec:
 SCENARIOS: Dict[str, ScenarioSpec] = {
     # Nothing but the version: every default (tightvnc, password, openbox, xterm).
     "defaults-tightvnc": ScenarioSpec("version: 1\n", UNIX_LISTEN, PASSWORD_FILE),
-    # TigerVNC on a private unix socket, no VNC password (the socket's mode protects it).
+    # TigerVNC on a private unix socket, no VNC password (the socket's mode protects it);
+    # the clipboard only out of the desktop (the server refuses the browser's text).
     "tigervnc-auth-none": ScenarioSpec(
         "version: 1\n"
         "display:\n"
@@ -82,6 +83,7 @@ SCENARIOS: Dict[str, ScenarioSpec] = {
         "novnc:\n"
         "  page: lite\n"
         "  resize: remote\n"
+        "clipboard: to-browser\n"
         "launcher:\n"
         "  title: Linux desktop\n",
         UNIX_LISTEN, None),
@@ -167,10 +169,12 @@ SCENARIOS: Dict[str, ScenarioSpec] = {
         "    command: mate-terminal\n"
         "    icon: utilities-terminal\n",
         UNIX_LISTEN, None),
-    # IceWM: its own config folder (ICEWM_PRIVCFG) with startup, look and a launcher toolbar.
+    # IceWM: its own config folder (ICEWM_PRIVCFG) with startup, look and a launcher toolbar;
+    # no clipboard, so TightVNC runs no clipboard bridge.
     "icewm-launchers": ScenarioSpec(
         "version: 1\n"
         "window_manager: icewm\n"
+        "clipboard: 'off'\n"
         "wallpaper: desktop/bg.png\n"
         "launchers:\n"
         "  - name: Say \"hi\"\n"

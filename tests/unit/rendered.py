@@ -20,12 +20,14 @@ SCRIPT_MODE = 0o700
 
 def program_names(config: DesktopConfig) -> List[str]:
     """The supervisord programs of a desktop, in the order of supervisord.conf."""
-    return ["x-session", "websockify", *(p.name for p in config.programs)]
+    # clipboard: TightVNC's bridge between the X selections and its cut buffer.
+    bridge = ["clipboard"] if config.vnc.server == "tightvnc" and config.clipboard != "off" else []
+    return ["x-session", "websockify", *bridge, *(p.name for p in config.programs)]
 
 
 def script_of(program: str) -> str:
     """The generated script of supervisord program PROGRAM, relative to the runtime dir."""
-    own = {"x-session": "bin/x-session.sh", "websockify": "bin/websockify.sh"}
+    own = {"x-session": "bin/x-session.sh", "websockify": "bin/websockify.sh", "clipboard": "bin/clipboard.sh"}
     return own.get(program, f"bin/program-{program}.sh")
 
 

@@ -164,7 +164,7 @@ def test_render_without_desktop_yml_writes_the_default_session(tmp_path, monkeyp
     assert cli.main(["render", "repo", "--out", "out"]) == 0
     written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")
                      if p.is_file())
-    assert written == ["autostart.sh", "bin/websockify.sh", "bin/x-session.sh", "supervisord.conf",
+    assert written == ["autostart.sh", "bin/clipboard.sh", "bin/websockify.sh", "bin/x-session.sh", "supervisord.conf",
                        "web/index.html", "web/repo2desktop-reconnect.js", "xinitrc"]
     assert capsys.readouterr().out.split() == [str(tmp_path / "out" / p) for p in written]
     xinitrc = (tmp_path / "out" / "xinitrc").read_text()

@@ -477,7 +477,7 @@ def test_a_misspelt_attribute_fails_too():
 def test_every_template_needs_its_context():
     env = render_module._environment()
     names = [n for n in env.list_templates() if n.endswith(".j2")]
-    assert sorted(names) == ["autostart.sh.j2", "desktop.html.j2", "icewm-preferences.j2",
+    assert sorted(names) == ["autostart.sh.j2", "clipboard.sh.j2", "desktop.html.j2", "icewm-preferences.j2",
                             "icewm-startup.j2", "icewm-toolbar.j2", "index.html.j2",
                             "launcher.desktop.j2", "program.sh.j2", "reconnect.js.j2",
                             "supervisord.conf.j2", "tint2rc.j2",

@@ -16,7 +16,7 @@ from repo2desktop import cli
 from repo2desktop.config import discover
 from repo2desktop.errors import ConfigError
 
-TOP_KEYS = ("version, display, vnc, websockify, novnc, window_manager, autostart, packages, "
+TOP_KEYS = ("version, display, vnc, websockify, novnc, clipboard, window_manager, autostart, packages, "
             "programs, environment, start, launcher, home, launchers, wallpaper, qt, python")
 VNC_FIELDS = "{depth}, {display}, {geometry}, {rfbauth}, {unix_socket}, {vnc_port}, {xauthority}"
 WEBSOCKIFY_FIELDS = "{heartbeat}, {listen}, {novnc_directory}, {port}, {target}, {vnc_port}, {web}"

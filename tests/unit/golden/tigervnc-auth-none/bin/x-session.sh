@@ -4,4 +4,4 @@
 export DISPLAY=:1
 export XAUTHORITY=/run/r2d/Xauthority
 export XINITRC=/run/r2d/xinitrc
-exec /usr/bin/xinit /run/r2d/xinitrc -- /usr/bin/Xtigervnc :1 -auth /run/r2d/Xauthority -geometry 1920x1080 -depth 16 -desktop Desktop -nolisten tcp -rfbunixpath /run/r2d/vnc.sock -rfbunixmode 0600 -rfbport -1 -AlwaysShared -BlacklistTimeout 0 -SecurityTypes None -dpi 96
+exec /usr/bin/xinit /run/r2d/xinitrc -- /usr/bin/Xtigervnc :1 -auth /run/r2d/Xauthority -geometry 1920x1080 -depth 16 -desktop Desktop -nolisten tcp -rfbunixpath /run/r2d/vnc.sock -rfbunixmode 0600 -rfbport -1 -AlwaysShared -BlacklistTimeout 0 -SecurityTypes None -AcceptCutText=0 -SetPrimary=0 -dpi 96
