@@ -6,7 +6,10 @@
 const HTML = `
 <style>
   #r2d-toolbar { position: fixed; top: 0; left: 50%; transform: translateX(-50%); z-index: 10;
-    font: 13px/1.4 system-ui, sans-serif; color: #eceff4; text-align: center; }
+    width: max-content; max-width: 96vw; font: 13px/1.4 system-ui, sans-serif; color: #eceff4;
+    text-align: center; }
+  /* display: flex below would otherwise show what the hidden attribute hides */
+  #r2d-toolbar [hidden], #r2d-drop[hidden] { display: none !important; }
   #r2d-handle { display: block; margin: 0 auto; width: 56px; height: 14px; padding: 0; border: 0;
     border-radius: 0 0 6px 6px; background: rgba(59, 66, 82, .55); color: #d8dee9; font-size: 10px;
     line-height: 14px; cursor: pointer; }

@@ -8,6 +8,7 @@ as a kernel would; the browser side with navigator.clipboard in the page.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -194,3 +195,116 @@ def test_clipboard_key_restricts(servers, browser_context, vnc, mode):
             page.evaluate("() => window.desktop.clipboardPasteFrom('sent around the page')")
             time.sleep(2)
             assert selection(session, "clipboard") != "sent around the page"
+
+
+# -- the desktop follows the window ------------------------------------------------------
+
+def screen_size(session) -> tuple:
+    out = x_client(session, "xdpyinfo").stdout
+    width, height = re.search(r"dimensions:\s+(\d+)x(\d+) pixels", out).groups()
+    return int(width), int(height)
+
+
+def test_tigervnc_follows_the_window_and_its_pixel_ratio(servers, browser_context):
+    # display.geometry is the start size and the upper bound.
+    server = servers(desktop_yml("tigervnc", "display: {geometry: 1920x1200}\nnovnc: {resize: remote}\n"))
+    page, session = open_desktop(server, browser_context(server, viewport={"width": 1280, "height": 800}))
+    for width, height in ((1280, 800), (1000, 700), (1600, 1000)):
+        page.set_viewport_size({"width": width, "height": height})
+        wait_for(lambda: screen_size(session) == (width, height), 2, f"an X screen of {width}x{height}", 0.05)
+    # Larger than display.geometry: the largest size of the window's shape within it.
+    page.set_viewport_size({"width": 2000, "height": 1300})
+    wait_for(lambda: screen_size(session) == (1846, 1200), 2, "an X screen within 1920x1200", 0.05)
+
+    # A HiDPI screen (device pixel ratio 2): a desktop of twice the CSS size, drawn sharp.
+    hidpi, _ = open_desktop(server, browser_context(server, viewport={"width": 800, "height": 500},
+                                                    device_scale_factor=2))
+    wait_for(lambda: screen_size(session) == (1600, 1000), 2, "an X screen of 2x 800x500", 0.05)
+    canvas = hidpi.evaluate("() => { const c = document.querySelector('canvas'); const r = c.getBoundingClientRect();"
+                            " return [c.width, c.height, Math.round(r.width), Math.round(r.height)]; }")
+    assert canvas == [1600, 1000, 800, 500], canvas
+
+
+def test_tightvnc_scales(servers, browser_context):
+    """TightVNC cannot resize: with resize: remote the page scales its fixed desktop."""
+    server = servers(desktop_yml("tightvnc", "novnc: {resize: remote}\n"))
+    page, session = open_desktop(server, browser_context(server, viewport={"width": 1000, "height": 700}))
+    time.sleep(1)
+    assert screen_size(session) == (1280, 800)
+    shown = page.evaluate("() => { const r = document.querySelector('canvas').getBoundingClientRect();"
+                          " return [Math.round(r.width), Math.round(r.height)]; }")
+    assert shown == [1000, 625], shown
+
+
+# -- keys and text -----------------------------------------------------------------------
+
+def windows(session) -> str:
+    """The display's window tree (xdotool crashes on TightVNC, which lacks XTEST)."""
+    return x_client(session, "xwininfo", "-root", "-tree").stdout
+
+
+def recorded(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+@pytest.mark.parametrize("vnc", SERVERS)
+def test_toolbar_keys_reach_the_x_server(servers, browser_context, tmp_path, vnc):
+    keys = tmp_path / f"keys-{vnc}.txt"
+    server = servers(desktop_yml(vnc, autostart=f"['stdbuf -oL xev -event keyboard > {keys}']"))
+    page, session = open_desktop(server, browser_context(server))
+    wait_for(lambda: "Event Tester" in windows(session), 10, "xev's window", 0.1)
+    # Unobtrusive: only the handle shows until it is clicked.
+    assert page.locator("#r2d-bar").is_hidden() and page.locator("#r2d-drop").is_hidden()
+    page.click("#r2d-handle")
+    assert page.locator("#r2d-bar").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"toolbar-{vnc}.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 160})
+    page.click("text=Esc")
+    wait_for(lambda: "(keysym 0xff1b, Escape)" in recorded(keys), 2, "Escape in xev", 0.05)
+    page.click("text=Ctrl-Alt-Del")
+    wait_for(lambda: all(k in recorded(keys) for k in ("Control_L", "Alt_L", "(keysym 0xffff, Delete)")), 2,
+             "Ctrl-Alt-Del in xev", 0.05)
+    page.click("text=Tab")
+    wait_for(lambda: "(keysym 0xff09, Tab)" in recorded(keys), 2, "Tab in xev", 0.05)
+
+
+@pytest.mark.parametrize("vnc", SERVERS)
+def test_accents_reach_the_app(servers, browser_context, tmp_path, vnc):
+    """é ü ß typed on a layout that has them (key events carrying those characters), and the same
+    text inserted without key presses (an input method, an on-screen keyboard) into the
+    toolbar's text field, land in an xterm."""
+    typed = tmp_path / f"typed-{vnc}.txt"
+    server = servers(desktop_yml(vnc, "environment: {LANG: C.UTF-8}\n",
+                                 autostart=f"[\"xterm -u8 -e sh -c 'cat > {typed}'\"]"))
+    page, session = open_desktop(server, browser_context(server))
+    wait_for(lambda: '"xterm"' in windows(session), 10, "the xterm", 0.1)
+    page.locator("canvas").first.click()
+    # A German/French layout's keys: key events whose key is the character itself.
+    cdp = page.context.new_cdp_session(page)
+
+    def type_keys(keys):
+        for ch, code in keys:
+            for kind in ("keyDown", "keyUp"):
+                cdp.send("Input.dispatchKeyEvent", {"type": kind, "key": ch, "code": code,
+                                                     **({"text": ch} if kind == "keyDown" else {})})
+        page.keyboard.press("Enter")
+
+    first = ""
+    if vnc == "tigervnc":
+        # The known limit (README: Using the desktop): TigerVNC adds a key for a character its
+        # keymap lacks, and the app's first such key press arrives before the app has read the
+        # new keymap, so it is lost. A first line takes that loss.
+        type_keys([("ß", "Minus")])
+        wait_for(lambda: recorded(typed).endswith("\n"), 3, "the first line", 0.05)
+        first = recorded(typed)
+    type_keys([("é", "Digit2"), (" ", "Space"), ("ü", "BracketLeft"), (" ", "Space"), ("ß", "Minus")])
+    try:
+        wait_for(lambda: recorded(typed) == first + "é ü ß\n", 3, "é ü ß from key events in the xterm", 0.05)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; the xterm got {recorded(typed)!r}") from None
+
+    page.click("#r2d-handle")
+    page.locator("#r2d-type").focus()
+    page.keyboard.insert_text("ça über Straße")  # no key events at all
+    page.locator("#r2d-type").press("Enter")
+    wait_for(lambda: recorded(typed) == first + "é ü ß\nça über Straße\n", 3, "inserted text in the xterm", 0.05)
