@@ -308,3 +308,68 @@ def test_accents_reach_the_app(servers, browser_context, tmp_path, vnc):
     page.keyboard.insert_text("ça über Straße")  # no key events at all
     page.locator("#r2d-type").press("Enter")
     wait_for(lambda: recorded(typed) == first + "é ü ß\nça über Straße\n", 3, "inserted text in the xterm", 0.05)
+
+
+# -- files into ~/Desktop ----------------------------------------------------------------
+
+def test_upload_into_desktop_folder(servers, chromium):
+    """Logged in as a person is (the login cookie, so Jupyter's XSRF check applies), files go
+    through the toolbar and a drop into ~/Desktop byte for byte; names with ../ and a missing
+    XSRF token are refused; a clash is not overwritten unless confirmed."""
+    server = servers(desktop_yml("tightvnc"))
+    desktop = server.folder / "home" / "Desktop"
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(server.url("login"))
+        page.fill("#password_input", server.token)
+        page.click("#login_submit")
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(server.url("desktop/"))
+        page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=50)
+
+        data = os.urandom(300_000)
+        page.click("#r2d-handle")
+        page.set_input_files("#r2d-files", files=[{"name": "report é.bin", "mimeType": "application/octet-stream",
+                                                    "buffer": data}])
+        page.wait_for_function("() => document.getElementById('r2d-upload-status').textContent.startsWith('Uploaded')")
+        assert page.text_content("#r2d-upload-status") == "Uploaded 1 file to ~/Desktop."
+        assert (desktop / "report é.bin").read_bytes() == data
+
+        # A synthetic drop of a second file; the same name again is a clash (the confirm
+        # dialog is declined: nothing is replaced).
+        page.on("dialog", lambda dialog: dialog.dismiss())
+        page.evaluate("""() => {
+            const t = new DataTransfer();
+            t.items.add(new File(['dropped'], 'dropped.txt'));
+            t.items.add(new File(['other'], 'report é.bin'));
+            for (const type of ['dragenter', 'dragover', 'drop'])
+                window.dispatchEvent(new DragEvent(type, {dataTransfer: t, bubbles: true, cancelable: true}));
+        }""")
+        page.wait_for_function("() => document.getElementById('r2d-upload-status').textContent.startsWith('Uploaded 1 of 2')")
+        assert page.text_content("#r2d-upload-status") == (
+            "Uploaded 1 of 2 to ~/Desktop. Not uploaded: report é.bin: ~/Desktop/report é.bin exists already")
+        assert (desktop / "dropped.txt").read_bytes() == b"dropped"
+        assert (desktop / "report é.bin").read_bytes() == data
+
+        answers = page.evaluate("""async () => {
+            const info = await (await fetch('upload')).json();
+            const put = async (name, headers) => {
+                const r = await fetch('upload?name=' + encodeURIComponent(name), {method: 'PUT', body: 'evil', headers});
+                return [r.status, (await r.json().catch(() => ({}))).message || ''];
+            };
+            return [await put('../evil.txt', {'X-XSRFToken': info.xsrf}),
+                    await put('sub/evil.txt', {'X-XSRFToken': info.xsrf}),
+                    await put('no-xsrf.txt', {})];
+        }""")
+        assert answers[0] == [400, "'../evil.txt' is not a file name (no folders, no '..')"]
+        assert answers[1] == [400, "'sub/evil.txt' is not a file name (no folders, no '..')"]
+        assert answers[2][0] == 403
+        assert sorted(os.listdir(desktop)) == ["dropped.txt", "report é.bin"]
+        assert not (server.folder / "home" / "evil.txt").exists()
+    finally:
+        context.close()
+
+    # Without the login: refused.
+    anonymous = server.get("desktop/upload?name=x.txt", auth=False)
+    assert anonymous.status_code in (302, 403), anonymous.status_code
