@@ -144,7 +144,7 @@ class DesktopConfig:
     packages: Tuple[str, ...]
     programs: Tuple[Program, ...]
     environment: Pairs
-    start: str  # "lazy" | "eager"
+    start: str  # "lazy" | "visit" | "eager" (jupyter/extras.py)
     clipboard: str  # "both" | "to-browser" | "to-desktop" | "off"
     launcher: JupyterTile
     qt: bool  # install the X client libraries Qt applications need

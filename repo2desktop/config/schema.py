@@ -133,8 +133,9 @@ TABLE: Tuple[Key, ...] = (
     K("programs.<name>.directory", "str", "its working directory", nullable=True, max_len=MAX_PATH),
     K("environment", "env", "variables for the session and every program", default=(),
       example={"LANG": "C.UTF-8"}),
-    K("start", "choice", "lazy: on the first visit to /desktop/; eager: with the Jupyter server",
-      default="lazy", choices=("lazy", "eager")),
+    K("start", "choice", "lazy: on the first visit to /desktop/, or when a notebook is opened or "
+      "a kernel starts; visit: only on the first visit; eager: with the Jupyter server",
+      default="lazy", choices=("lazy", "visit", "eager")),
     K("launcher", "section", "the Jupyter launcher tile"),
     K("launcher.title", "str", "the tile's title", default="Desktop", max_len=MAX_NAME),
     K("launcher.icon", "str", "an SVG path relative to desktop.yml (null: a monitor icon)",

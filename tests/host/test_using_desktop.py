@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.polling import wait_for
 
@@ -373,3 +374,88 @@ def test_upload_into_desktop_folder(servers, chromium):
     # Without the login: refused.
     anonymous = server.get("desktop/upload?name=x.txt", auth=False)
     assert anonymous.status_code in (302, 403), anonymous.status_code
+
+
+# -- windows from notebooks before the Desktop tab ---------------------------------------
+
+def run_in_kernel(server: JupyterServer, kernel_id: str, code: str) -> dict:
+    from jupyter_client import BlockingKernelClient
+
+    client = BlockingKernelClient(connection_file=str(server.folder / "jupyter-runtime" / f"kernel-{kernel_id}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        outputs = []
+        reply = client.execute_interactive(code, timeout=60, output_hook=lambda msg: outputs.append(msg["content"]))
+        return {"status": reply["content"]["status"], "outputs": outputs,
+                "error": reply["content"].get("evalue", "")}
+    finally:
+        client.stop_channels()
+
+
+TK_AND_QT = """\
+%matplotlib tk
+import matplotlib.pyplot as plt
+plt.plot([1, 3, 2]); plt.title("from a kernel"); plt.show(block=False); plt.pause(0.5)
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication.instance() or QApplication([])
+label = QLabel("a Qt window from a kernel"); label.setWindowTitle("qt-from-kernel"); label.resize(320, 80)
+label.show(); app.processEvents()
+"""
+
+
+def test_notebook_windows_before_the_desktop_tab(servers, browser_context):
+    """start: lazy (the default): a notebook opened and its kernel started without anyone opening
+    the Desktop tab; a cell opens a Tk (matplotlib) and a Qt window; both are on the desktop
+    when the tab is opened afterwards."""
+    server = servers(desktop_yml("tigervnc"))
+    (server.folder / "windows.ipynb").write_text(
+        '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    assert server.get("api/contents/windows.ipynb").status_code == 200  # what opening it does
+    kernel = server.session_post("api/kernels", json={"name": "python3"}).json()["id"]
+    result = run_in_kernel(server, kernel, TK_AND_QT)
+    assert result["status"] == "ok", result
+    session = server.session()  # the desktop runs, though /desktop/ was never asked for
+    wait_for(lambda: all(name in windows(session) for name in ('"Figure 1"', '"qt-from-kernel"')), 5,
+             "the kernel's Tk and Qt windows on the display", 0.1)
+
+    page, _ = open_desktop(server, browser_context(server))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "notebook-windows.png"))
+    assert '"Figure 1"' in windows(session) and '"qt-from-kernel"' in windows(session)
+    # The kernel goes before the server: stopped with the server, the desktop ends first, the
+    # kernel dies with its X connection, and jupyter_client's restarter then races the server's
+    # shutdown (InvalidStateError: the server never exits; see the report of issue 17).
+    shutdown_kernel(server, kernel)
+
+
+def shutdown_kernel(server: JupyterServer, kernel: str) -> None:
+    response = requests.delete(server.url(f"api/kernels/{kernel}"), headers=server.headers, timeout=60)
+    assert response.status_code == 204, response.text
+
+
+def test_start_visit_waits_for_the_tab(servers):
+    """start: visit keeps a server whose notebooks never open windows free of a desktop."""
+    server = servers(desktop_yml("tightvnc", "start: visit\n"))
+    (server.folder / "plain.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    assert server.get("api/contents/plain.ipynb").status_code == 200
+    kernel = server.session_post("api/kernels", json={"name": "python3"}).json()["id"]
+    assert run_in_kernel(server, kernel, "1 + 1")["status"] == "ok"
+    time.sleep(2)
+    assert find_session(server.proc.pid) is None
+    shutdown_kernel(server, kernel)
+    server.start_desktop()
+    assert server.session().x_server_pid
+
+
+@pytest.mark.parametrize("vnc", SERVERS)
+def test_a_kernel_alone_finds_the_display(servers, vnc):
+    """No notebook opened (a console, a script run through the API): the kernel's start starts
+    the desktop, and its first X connection right after finds it."""
+    server = servers(desktop_yml(vnc))
+    kernel = server.session_post("api/kernels", json={"name": "python3"}).json()["id"]
+    result = run_in_kernel(server, kernel, "import tkinter\nroot = tkinter.Tk(); root.title('tk-at-once'); root.update()\n")
+    assert result["status"] == "ok", result
+    assert '"tk-at-once"' in windows(server.session())
+    shutdown_kernel(server, kernel)

@@ -242,11 +242,11 @@ BAD = [
     case("window-manager-list", "version: 1\nwindow_manager: [openbox]\n",
          "desktop.yml:2:17: window_manager: expected one of: openbox, xfce4, mate, icewm, none; got a list"),
     case("start-unknown", "version: 1\nstart: now\n",
-         "desktop.yml:2:8: start: 'now' is not one of: lazy, eager"),
+         "desktop.yml:2:8: start: 'now' is not one of: lazy, visit, eager"),
     case("start-capitalised", "version: 1\nstart: Lazy\n",
-         "desktop.yml:2:8: start: 'Lazy' is not one of: lazy, eager; did you mean 'lazy'?"),
+         "desktop.yml:2:8: start: 'Lazy' is not one of: lazy, visit, eager; did you mean 'lazy'?"),
     case("start-bool", "version: 1\nstart: true\n",
-         "desktop.yml:2:8: start: expected one of: lazy, eager; got a boolean (true)"),
+         "desktop.yml:2:8: start: expected one of: lazy, visit, eager; got a boolean (true)"),
     case("auth-none-with-tightvnc", "version: 1\nvnc:\n  auth: none\n",
          "desktop.yml:3:9: vnc.auth: 'none' needs 'server: tigervnc': tightvnc listens on a TCP "
          "port that every local user can reach, so it must use a password"),
@@ -380,7 +380,7 @@ BAD = [
          "desktop.yml:14:3: programs.x-session: 'x-session' is reserved for the desktop's own program",
          "desktop.yml:16:3: programs.clock.command: required key is missing",
          "desktop.yml:18:3: environment.9LIVES: is not a valid variable name",
-         "desktop.yml:19:8: start: 'later' is not one of: lazy, eager; did you mean 'eager'?"),
+         "desktop.yml:19:8: start: 'later' is not one of: lazy, visit, eager; did you mean 'eager'?"),
     case("errors-and-warnings-only-errors-reported",
          "version: 1\nnovnc:\n  resize: remote\ndisplay:\n  depth: 7\n",
          "desktop.yml:5:10: display.depth: expected one of 8, 16, 24, 32; got an integer (7)"),
@@ -479,7 +479,7 @@ def test_cli_validate_finds_desktop_yml_in_binder_folder(tmp_path, monkeypatch, 
     (tmp_path / "binder" / "desktop.yml").write_text("version: 1\nstart: now\n")
     (tmp_path / "desktop.yml").write_text("version: 1\n")  # binder/ wins, as in repo2docker
     assert cli.main(["validate", "."]) == 2
-    assert capsys.readouterr().err == "binder/desktop.yml:2:8: start: 'now' is not one of: lazy, eager\n"
+    assert capsys.readouterr().err == "binder/desktop.yml:2:8: start: 'now' is not one of: lazy, visit, eager\n"
 
 
 # --- valid files ----------------------------------------------------------------------------
