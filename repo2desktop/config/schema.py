@@ -113,7 +113,8 @@ TABLE: Tuple[Key, ...] = (
       nullable=True, max_len=MAX_PATH, flag="--novnc-directory", trait="novnc_directory"),
     K("novnc.page", "choice", "with a directory: full (vnc.html) or lite (vnc_lite.html)",
       default="full", choices=("full", "lite")),
-    K("novnc.resize", "choice", "fit the desktop to the window (remote resize needs tigervnc)",
+    K("novnc.resize", "choice", "fit the desktop to the window; remote: the desktop takes the "
+      "window's size in device pixels, up to display.geometry (tigervnc; tightvnc scales)",
       default="scale", choices=("off", "scale", "remote")),
     K("novnc.title", "str", "page and VNC desktop name", default="Desktop", max_len=MAX_NAME),
     K("clipboard", "choice", "copy and paste with the browser; to-browser: out of the desktop "

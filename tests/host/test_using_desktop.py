@@ -459,3 +459,28 @@ def test_a_kernel_alone_finds_the_display(servers, vnc):
     assert result["status"] == "ok", result
     assert '"tk-at-once"' in windows(server.session())
     shutdown_kernel(server, kernel)
+
+
+# -- the same page under `repo2desktop up` (websockify, settings in the query) ------------
+
+def test_clipboard_through_up(start_up, write_config, chromium):
+    from types import SimpleNamespace
+
+    up = start_up(write_config(desktop_yml("tightvnc")))
+    display = int(re.search(r"Starting display :(\d+)", "".join(up.output)).group(1))
+    session = SimpleNamespace(display=display, xauthority=os.path.join(up.runtime_dir, "Xauthority"))
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=f"http://127.0.0.1:{up.port}")
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{up.port}/#&password={up.password}")
+        page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=50)
+        assert "clipboard=both" in page.url and "max=1280x800" in page.url
+        set_selection(session, "clipboard", "copied under up")
+        wait_for(lambda: browser_clipboard(page) == "copied under up", 2, "the desktop's text in the browser", 0.05)
+        page.evaluate("() => navigator.clipboard.writeText('pasted under up')")
+        paste(page)
+        wait_for(lambda: selection(session, "clipboard") == "pasted under up", 2, "the browser's text in the desktop", 0.05)
+        assert page.locator("#r2d-upload-button").is_hidden()  # no Jupyter server to take files
+    finally:
+        context.close()

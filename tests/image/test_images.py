@@ -36,7 +36,7 @@ class Expected:
     """What each fixture's desktop.yml should give in the running container."""
 
     server: str  # "tightvnc" | "tigervnc"
-    programs: Tuple[str, ...]  # supervisord's programs
+    programs: Tuple[str, ...]  # supervisord's programs (TightVNC's include the clipboard bridge)
     on_display: Tuple[str, ...]  # processes of the X session (window manager, autostart)
     app: Tuple[str, str]  # WM_CLASS (instance, class) of the window the screenshot must show
     title: str = "Desktop"
@@ -47,17 +47,17 @@ class Expected:
 
 XTERM = ("xterm", "XTerm")
 EXPECTED: Dict[str, Expected] = {
-    "desktop-only": Expected("tightvnc", ("x-session",), ("openbox", "xterm"), XTERM),
-    "apt-autostart": Expected("tightvnc", ("x-session",), ("openbox", "xeyes"),
+    "desktop-only": Expected("tightvnc", ("x-session", "clipboard"), ("openbox", "xterm"), XTERM),
+    "apt-autostart": Expected("tightvnc", ("x-session", "clipboard"), ("openbox", "xeyes"),
                               ("xeyes", "XEyes"), title="Eyes"),
-    "own-start": Expected("tightvnc", ("x-session", "marker"), ("openbox", "xterm"), XTERM),
+    "own-start": Expected("tightvnc", ("x-session", "clipboard", "marker"), ("openbox", "xterm"), XTERM),
     "tigervnc": Expected("tigervnc", ("x-session",), ("openbox", "xterm"), XTERM),
     "xfce4": Expected("tigervnc", ("x-session",),
                       ("xfce4-session", "xfwm4", "xfce4-panel", "xfdesktop"), ("xfce4-panel", "Xfce4-panel"),
                       white=0.02),
     "mate": Expected("tigervnc", ("x-session",),
                      ("mate-session", "marco", "mate-panel", "caja", "xterm"), XTERM),
-    "icewm": Expected("tightvnc", ("x-session",), ("icewm-session", "xterm"), XTERM),
+    "icewm": Expected("tightvnc", ("x-session", "clipboard"), ("icewm-session", "xterm"), XTERM),
     "lean-python": Expected("tigervnc", ("x-session",), ("xterm",), XTERM),
 }
 DESKTOPS = list(EXPECTED)
@@ -333,7 +333,9 @@ def test_rendered_files_and_modes(desktop: Container, shared: SharedDesktop):
         check(folder, 0o700, "directory")
     scripts = ["xinitrc", "autostart.sh", "bin/x-session.sh"]
     scripts += [f"bin/program-{name}.sh" for name in shared.expected.programs
-                if name not in ("x-session",)]
+                if name not in ("x-session", "clipboard")]
+    if "clipboard" in shared.expected.programs:
+        scripts.append("bin/clipboard.sh")  # TightVNC's clipboard bridge (autocutsel, in the image)
     for script in scripts:
         check(script, 0o700)
     for private in ("supervisord.conf", "web/index.html", "web/repo2desktop-reconnect.js", "web/session.json"):
