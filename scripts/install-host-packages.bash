@@ -13,6 +13,8 @@ packages=(
   x11-xserver-utils x11-utils xdotool tint2 feh mesa-utils
   # the clipboard: TightVNC's bridge (autocutsel), and what the tests read and set it with
   autocutsel xclip xsel
+  # real idleness: the X server's idle time (libXss), read by repo2desktop/jupyter/idle.py
+  libxss1
   # window_manager: xfce4 on the host (the quick benchmark's TigerVNC + xfce4 round, tests)
   xfce4-session xfwm4 xfce4-panel xfdesktop4 xfce4-terminal dbus-x11 thunar librsvg2-common
   # what Qt applications need to open windows (desktop.yml qt: true, the default)

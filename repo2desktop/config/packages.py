@@ -86,4 +86,6 @@ def apt_packages(config: "DesktopConfig") -> Tuple[str, ...]:
         names.add("feh")
     if config.bridges_clipboard:
         names.add("autocutsel")  # TightVNC's clipboard bridge (clipboard.sh.j2)
+    if config.vnc.server == "tigervnc":
+        names.add("libxss1")  # the X server's idle time, read by jupyter/idle.py
     return tuple(sorted(names))

@@ -2,6 +2,9 @@
 ``install`` once, with the handlers it registers):
 
 - ``<base>/desktop/upload`` (upload.py): files into ~/Desktop;
+- real idleness (idle.py): with TigerVNC, the desktop's last keyboard or mouse input (the X
+  server's idle time) is Jupyter activity, and a program holds the server alive with
+  ``xset s reset``;
 - with ``start: lazy``, the desktop starts as soon as a notebook may open a window: when a
   notebook is opened (the contents API reads a ``.ipynb``) or a kernel starts, not only on the
   first visit to /desktop/. Kernels are told ``DISPLAY`` from the start, so a cell running
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from repo2desktop.jupyter import upload
+from repo2desktop.jupyter import idle, upload
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
@@ -41,9 +44,11 @@ def start_with_notebooks(event_logger, start: Callable[[], None]) -> None:
 
 
 def install(web_app, prefix: str, desktop) -> None:
-    """Add the upload handler under PREFIX (<base>/desktop/) and, with start: lazy, start
-    DESKTOP (page.DirectDesktop) with the first notebook or kernel."""
+    """Add the upload handler under PREFIX (<base>/desktop/); with start: lazy, start DESKTOP
+    (page.DirectDesktop) with the first notebook or kernel; with TigerVNC, watch its input."""
     web_app.add_handlers(".*$", upload.handlers(prefix))
     event_logger = web_app.settings.get("event_logger")
     if desktop.config.start == "lazy" and event_logger is not None:
         start_with_notebooks(event_logger, desktop.ensure_started)
+    if desktop.config.vnc.server == "tigervnc" and desktop.config.vnc.command is None:
+        idle.watch(web_app.settings, f":{desktop.display}", lambda: desktop.status.get("state") == "ready")

@@ -484,3 +484,36 @@ def test_clipboard_through_up(start_up, write_config, chromium):
         assert page.locator("#r2d-upload-button").is_hidden()  # no Jupyter server to take files
     finally:
         context.close()
+
+
+# -- real idleness -----------------------------------------------------------------------
+
+def last_activity(server: JupyterServer) -> str:
+    return server.get("api/status").json()["last_activity"]
+
+
+def test_idleness_follows_input_not_the_open_tab(servers, browser_context):
+    """TigerVNC: an open tab nobody touches leaves Jupyter's last_activity still; input on the
+    desktop, or a program that holds the server alive with `xset s reset`, moves it."""
+    from datetime import datetime, timezone
+
+    def age(stamp: str) -> float:
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
+
+    server = servers(desktop_yml("tigervnc", autostart="[xterm]"))
+    page, session = open_desktop(server, browser_context(server))
+    time.sleep(7)  # one poll after the page's own start-up requests
+    still = last_activity(server)
+    time.sleep(8)
+    assert last_activity(server) == still, "an untouched tab counted as activity"
+
+    # A long computation on the desktop, with no input at all, holds the server alive.
+    x_client(session, "xset", "s", "reset")
+    wait_for(lambda: age(last_activity(server)) < 8, 8, "xset s reset as Jupyter activity", 0.5)
+    busy = last_activity(server)
+
+    # Input that reaches the X server (here XTEST, no browser traffic) is activity too.
+    time.sleep(6)
+    x_client(session, "xdotool", "mousemove", "40", "40")
+    wait_for(lambda: last_activity(server) != busy and age(last_activity(server)) < 8, 8,
+             "input on the desktop as Jupyter activity", 0.5)
