@@ -113,12 +113,16 @@ bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 vis
 	$(PYTHON) scripts/bench_serve.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--quick)
 	$(PYTHON) scripts/bench_hub.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--rounds 1)
 
+.PHONY: bench-using
+bench-using: deps ## clipboard round trips and resize -> new frame, on this host (BENCH_QUICK=1: 3 rounds)
+	$(PYTHON) scripts/bench_using.py $(if $(BENCH_QUICK),--rounds 3)
+
 .PHONY: deps-bench
 deps-bench: ## the peers' Debian packages for make bench's host rounds (Xvfb, PulseAudio)
 	bash scripts/install-host-packages.bash --bench
 
 .PHONY: bench
-bench: deps deps-bench base-image bench-serve ## ours vs JRDP 3.0.1 and Selkies 2.1 side by side -> build/bench/ (BENCH_QUICK=1: every step once, ours only)
+bench: deps deps-bench base-image bench-serve bench-using ## ours vs JRDP 3.0.1 and Selkies 2.1 side by side -> build/bench/ (BENCH_QUICK=1: every step once, ours only)
 	$(PYTHON) scripts/bench.py $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
 
 .PHONY: clean

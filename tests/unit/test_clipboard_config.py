@@ -67,7 +67,7 @@ def test_tightvnc_bridges_both_selections(mode):
     config = load(f"version: 1\nclipboard: {mode}\n")
     files = render(config, PLACE)
     script = files["bin/clipboard.sh"].text
-    assert "autocutsel -selection PRIMARY &\nexec autocutsel -selection CLIPBOARD\n" in script
+    assert "autocutsel -selection PRIMARY -pause 250 &\nexec autocutsel -selection CLIPBOARD -pause 250\n" in script
     assert "export XAUTHORITY=/run/r2d/Xauthority\n" in script
     assert "[program:clipboard]\ncommand=/bin/sh /run/r2d/bin/clipboard.sh\n" in files["supervisord.conf"].text
     assert "autocutsel" in apt_packages(config)
