@@ -6,7 +6,11 @@
 // does the same by hand. MODE is desktop.yml's `clipboard:` (both, to-browser, to-desktop, off);
 // the VNC server enforces it too where it can (TigerVNC's -SendCutText/-AcceptCutText).
 export class ClipboardSync {
-  constructor(mode, box, note) {
+  // SETTLE_MS: how long the desktop needs before a paste sees new text (TightVNC: autocutsel
+  // copies its cut buffer into the selections every 250 ms; TigerVNC: 0).
+  constructor(mode, box, note, settleMs = 0) {
+    this.settleMs = settleMs;
+    this.sentAt = 0; // when text last went to the desktop (Date.now())
     this.toBrowser = mode === "both" || mode === "to-browser";
     this.toDesktop = mode === "both" || mode === "to-desktop";
     this.box = box; // the toolbar's <textarea>
@@ -35,16 +39,35 @@ export class ClipboardSync {
   // SCREEN holds noVNC's canvas: its capture listeners run before noVNC's keyboard.
   watch(screen) {
     screen.addEventListener("pointerdown", () => this.sync(), true);
+    // Which modifiers are still down when the delayed V goes out (noVNC sends their own
+    // presses and releases as they happen).
+    const held = new Set();
+    const track = (e) => {
+      if (["Control", "Shift"].includes(e.key)) held[e.type === "keydown" ? "add" : "delete"](e.key);
+    };
+    screen.addEventListener("keyup", track, true);
+    window.addEventListener("blur", () => held.clear());
     screen.addEventListener("keydown", (e) => {
+      track(e);
       const paste = (e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "v";
       if (!paste || !this.toDesktop || !this.api || !this.api.readText || !this.rfb) return;
       // noVNC never sees this key (it ignores the unmatched release): the text goes first,
-      // then the same key, so the app pastes what was just copied in the browser.
+      // then the same key, so the app pastes what was just copied in the browser. Ctrl (and
+      // Shift) are pressed around it again when they were let go meanwhile.
       e.stopPropagation();
       e.preventDefault();
       const rfb = this.rfb;
-      const keysym = e.key === "V" ? 0x56 : 0x76;
-      this.sync().finally(() => rfb.sendKey(keysym, "KeyV"));
+      const withShift = e.shiftKey;
+      const press = () => {
+        const again = [["Control", 0xffe3, "ControlLeft"], ...(withShift ? [["Shift", 0xffe1, "ShiftLeft"]] : [])]
+          .filter(([name]) => !held.has(name));
+        again.forEach(([, keysym, code]) => rfb.sendKey(keysym, code, true));
+        rfb.sendKey(withShift ? 0x56 : 0x76, "KeyV"); // V or v, as the Shift key says
+        again.reverse().forEach(([, keysym, code]) => rfb.sendKey(keysym, code, false));
+      };
+      // Text sent a moment ago (this read, or the click before it) needs the settle time.
+      const later = () => window.setTimeout(press, Math.max(0, this.sentAt + this.settleMs - Date.now()));
+      this.sync().then(later, later);
     }, true);
   }
 
@@ -75,17 +98,20 @@ export class ClipboardSync {
   // The page has the focus again (or the desktop just connected): hand over what waits.
   async sync() {
     if (this.pendingWrite !== null && document.hasFocus()) await this.write(this.pendingWrite);
-    if (!this.toDesktop || !this.api || !this.api.readText) return;
+    if (!this.toDesktop || !this.api || !this.api.readText) return false;
     try {
-      this.send(await this.api.readText());
+      return this.send(await this.api.readText());
     } catch (e) {
       // Not granted (or Firefox's paste prompt): the box and Ctrl-V into it still work.
+      return false;
     }
   }
 
   send(text) {
-    if (!this.toDesktop || !this.rfb || !text || text === this.lastSent) return;
+    if (!this.toDesktop || !this.rfb || !text || text === this.lastSent) return false;
     this.lastSent = text;
+    this.sentAt = Date.now();
     this.rfb.clipboardPasteFrom(text);
+    return true;
   }
 }

@@ -7,8 +7,8 @@
 //   the desktop with one long poll of session.json (started the moment the page was asked
 //   for), show what fails, connect, and after a disconnect ask again before reconnecting;
 // - desktop.html with noVNC vnc.html's parameters (?path=...&resize=...&reconnect=1
-//   &reconnect_delay=MS&clipboard=...&max=WxH, password in the fragment #&password=..., which
-//   browsers never send).
+//   &reconnect_delay=MS&clipboard=...&clipboard_settle_ms=MS&max=WxH, password in the fragment
+//   #&password=..., which browsers never send).
 // Around the connection: the toolbar (toolbar.js), the clipboard (clipboard.js), fitting the
 // window (resize.js) and, behind Jupyter, file upload (upload.js).
 import RFB from "@novnc/novnc";
@@ -64,7 +64,8 @@ let password = option("password", "");
 let current = null; // the RFB connection of the moment (one per connect)
 
 const toolbar = createToolbar(() => current);
-const clipboard = new ClipboardSync(option("clipboard", "both"), toolbar.clipboardBox, toolbar.clipboardNote);
+const clipboard = new ClipboardSync(option("clipboard", "both"), toolbar.clipboardBox, toolbar.clipboardNote,
+                                    Number(option("clipboard_settle_ms", "0")) || 0);
 clipboard.watch(screen);
 if (config.upload) enableUpload(toolbar, config.upload);
 else document.getElementById("r2d-upload-button").hidden = true;

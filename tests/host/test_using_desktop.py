@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -148,6 +149,33 @@ def test_clipboard_both_ways(servers, browser_context, vnc):
     page.evaluate("(t) => navigator.clipboard.writeText(t)", back)
     paste(page)
     wait_for(lambda: selection(session, "clipboard", latin1) == back, 2, "non-ASCII text into the desktop", 0.05)
+
+
+PASTE_TARGET = """\
+import sys, tkinter
+root = tkinter.Tk(); root.title("paste-target"); root.geometry("600x60+0+0")
+text = tkinter.StringVar()
+text.trace_add("write", lambda *_: open(sys.argv[1], "w").write(text.get()))
+entry = tkinter.Entry(root, textvariable=text, width=60); entry.pack(); entry.focus_force()
+root.mainloop()
+"""
+
+
+@pytest.mark.parametrize("vnc", SERVERS)
+def test_ctrl_v_pastes_what_the_browser_copied(servers, browser_context, tmp_path, vnc):
+    """Ctrl-V in an app (a Tk entry, whose Ctrl-V reads CLIPBOARD) pastes the text copied in
+    the browser just before: the page sends it first and, on TightVNC, lets the bridge put it
+    into CLIPBOARD before the key goes out."""
+    script, pasted = tmp_path / "paste_target.py", tmp_path / f"pasted-{vnc}.txt"
+    script.write_text(PASTE_TARGET)
+    server = servers(desktop_yml(vnc, autostart=f"['{sys.executable} {script} {pasted}']"))
+    page, session = open_desktop(server, browser_context(server))
+    wait_for(lambda: '"paste-target"' in windows(session), 10, "the Tk entry", 0.1)
+    text = f"pasted with Ctrl-V ({vnc}) {os.urandom(3).hex()}"
+    page.evaluate("(t) => navigator.clipboard.writeText(t)", text)
+    page.mouse.click(300, 40)  # into the entry (the desktop is drawn 1:1 at the top left)
+    page.keyboard.press("Control+v")
+    wait_for(lambda: recorded(pasted) == text, 2, "the browser's text pasted into the Tk entry", 0.05)
 
 
 @pytest.mark.parametrize("vnc", SERVERS)

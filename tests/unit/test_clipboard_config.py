@@ -84,9 +84,14 @@ def test_served_page_tells_the_viewer():
     html = page.render_page(load("version: 1\ndisplay: {geometry: 1600x1000}\nclipboard: to-browser\n"))
     features = json.loads(re.search(r'<script id="desktop-features" type="application/json">(.*?)</script>',
                                     html).group(1))
-    assert features == {"clipboard": "to-browser", "max": "1600x1000", "upload": "upload"}
+    # TightVNC: a Ctrl-V waits one bridge poll (and a margin) after new text went out.
+    assert features == {"clipboard": "to-browser", "clipboard_settle_ms": 350, "max": "1600x1000",
+                        "upload": "upload"}
+    tiger = page.render_page(load("version: 1\nvnc: {server: tigervnc}\n"))
+    assert '"clipboard_settle_ms": 0' in tiger
 
 
 def test_session_page_hands_the_settings_to_the_viewer():
     index = render(load("version: 1\nclipboard: to-desktop\n"), PLACE)["web/index.html"].text
-    assert 'query.push("clipboard=" + "to-desktop", "max=" + "1280x800");' in index
+    assert ('query.push("clipboard=" + "to-desktop", "max=" + "1280x800",\n'
+            '                 "clipboard_settle_ms=" + 350);') in index
