@@ -3,8 +3,9 @@
 The X server knows when it last saw a key or the mouse (the MIT-SCREEN-SAVER extension's idle
 time; TigerVNC has it, TightVNC 1.3 does not). While the desktop runs, the Jupyter server asks
 for it every few seconds and records the time of that input under
-``last_activity_times["repo2desktop"]``, which Jupyter's ``/api/status`` ``last_activity`` (and so
-JupyterHub's idle culler) reads. A program that must keep the server alive without input (a
+``last_activity_times["repo2desktop-input"]``, which Jupyter's ``/api/status`` ``last_activity``
+(and so JupyterHub's idle culler) reads. (relay.py records what the browser sends under
+``"repo2desktop"``; input alone decides only once it stops counting frame requests.) A program that must keep the server alive without input (a
 long computation shown on the desktop) says so the way screen savers are held off:
 ``xset s reset`` now and then (or ``xdg-screensaver reset``), which resets the same idle time.
 
@@ -19,7 +20,7 @@ import datetime
 from typing import Optional
 
 POLL_SECONDS = 5.0
-ACTIVITY_KEY = "repo2desktop"
+ACTIVITY_KEY = "repo2desktop-input"
 
 
 class _Info(ctypes.Structure):

@@ -14,9 +14,9 @@ def test_last_input_becomes_activity_and_never_moves_back():
     recent = idle.record_input(settings, 2.0)
     now = datetime.datetime.now(datetime.timezone.utc)
     assert 1.5 < (now - recent).total_seconds() < 3.0
-    assert settings["last_activity_times"]["repo2desktop"] == recent
+    assert settings["last_activity_times"]["repo2desktop-input"] == recent
     idle.record_input(settings, 600.0)  # an older answer (polls can overlap a restart)
-    assert settings["last_activity_times"] == {"other": "kept", "repo2desktop": recent}
+    assert settings["last_activity_times"] == {"other": "kept", "repo2desktop-input": recent}
 
 
 def test_nothing_known_records_nothing():
