@@ -46,7 +46,7 @@ deps-python: viewer ## this package (editable) with its test dependencies
 VIEWER := repo2desktop/viewer/dist/desktop.js
 .PHONY: viewer
 viewer: $(VIEWER) ## bundle the page's noVNC (npm @novnc/novnc, pinned) into one module
-$(VIEWER): $(addprefix repo2desktop/viewer/,desktop.js package.json package-lock.json) scripts/build-viewer.bash
+$(VIEWER): $(wildcard repo2desktop/viewer/*.js) $(addprefix repo2desktop/viewer/,package.json package-lock.json) scripts/build-viewer.bash
 	bash scripts/build-viewer.bash
 
 .PHONY: engine

@@ -1,7 +1,6 @@
-"""What the Desktop page adds to the Jupyter server beside the page itself (page.py calls
-``install`` once, with the handlers it registers):
+"""What the Desktop page adds to the Jupyter server beside its handlers (page.py calls
+``install`` once, after it registered them, ``<base>/desktop/upload`` of upload.py among them):
 
-- ``<base>/desktop/upload`` (upload.py): files into ~/Desktop;
 - real idleness (idle.py): with TigerVNC, the desktop's last keyboard or mouse input (the X
   server's idle time) is Jupyter activity, and a program holds the server alive with
   ``xset s reset``;
@@ -18,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from repo2desktop.jupyter import idle, upload
+from repo2desktop.jupyter import idle
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
@@ -43,10 +42,9 @@ def start_with_notebooks(event_logger, start: Callable[[], None]) -> None:
         event_logger.add_listener(schema_id=schema_id, listener=listener)
 
 
-def install(web_app, prefix: str, desktop) -> None:
-    """Add the upload handler under PREFIX (<base>/desktop/); with start: lazy, start DESKTOP
-    (page.DirectDesktop) with the first notebook or kernel; with TigerVNC, watch its input."""
-    web_app.add_handlers(".*$", upload.handlers(prefix))
+def install(web_app, desktop) -> None:
+    """With start: lazy, start DESKTOP (page.DirectDesktop) with the first notebook or kernel;
+    with TigerVNC, watch its input."""
     event_logger = web_app.settings.get("event_logger")
     if desktop.config.start == "lazy" and event_logger is not None:
         start_with_notebooks(event_logger, desktop.ensure_started)

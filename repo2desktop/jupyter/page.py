@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import Repo2DesktopError, RuntimeStartError
-from repo2desktop.jupyter import extras
+from repo2desktop.jupyter import extras, upload
 from repo2desktop.render import VNC_BASE_PORT, _environment
 from repo2desktop.resources import viewer_files
 from repo2desktop.runtime import probe
@@ -242,5 +242,6 @@ def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
         (prefix + "/desktop.js", ModuleHandler),
         (prefix + "/session.json", StatusHandler),
         (prefix + "/websockify", DesktopSocket, {"desktop": desktop}),
+        *upload.handlers(prefix + "/"),  # upload: files into ~/Desktop
     ])
-    extras.install(web_app, prefix, desktop)
+    extras.install(web_app, desktop)

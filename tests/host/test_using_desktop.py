@@ -361,7 +361,8 @@ def test_upload_into_desktop_folder(servers, chromium):
         page.click("#r2d-handle")
         page.set_input_files("#r2d-files", files=[{"name": "report é.bin", "mimeType": "application/octet-stream",
                                                     "buffer": data}])
-        page.wait_for_function("() => document.getElementById('r2d-upload-status').textContent.startsWith('Uploaded')")
+        page.wait_for_function("() => !document.getElementById('r2d-upload-status').textContent.startsWith('Uploading')"
+                               " && document.getElementById('r2d-upload-status').textContent")
         assert page.text_content("#r2d-upload-status") == "Uploaded 1 file to ~/Desktop."
         assert (desktop / "report é.bin").read_bytes() == data
 
