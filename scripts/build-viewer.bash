@@ -1,5 +1,6 @@
 #!/bin/bash
-# Bundle the desktop page's VNC client (repo2desktop/viewer/desktop.js + npm @novnc/novnc,
+# Bundle the desktop page's VNC client (repo2desktop/viewer/desktop.js, the sound player
+# audio.js it imports, + npm @novnc/novnc,
 # versions pinned in repo2desktop/viewer/package-lock.json) into ONE minified module: OUT_DIR/desktop.js.
 # Run by `make viewer` (checkouts) and by setup.py when a wheel is built; images get the
 # bundle inside the wheel, so they need neither node nor Debian's novnc.
@@ -15,7 +16,7 @@ if ! command -v npm >/dev/null 2>&1; then
     exit 1
 fi
 mkdir -p "$work"
-cp "$src/package.json" "$src/package-lock.json" "$src/desktop.js" "$work/"
+cp "$src/package.json" "$src/package-lock.json" "$src/desktop.js" "$src/audio.js" "$work/"
 cd "$work"
 # --ignore-scripts: esbuild's native binary comes as an optional dependency package;
 # no install script needs to run.

@@ -9,6 +9,7 @@
 // - desktop.html with noVNC vnc.html's parameters (?path=...&resize=...&reconnect=1
 //   &reconnect_delay=MS, password in the fragment #&password=..., which browsers never send).
 import RFB from "@novnc/novnc";
+import { startAudio } from "./audio.js";
 
 const query = new URLSearchParams(window.location.search);
 const fragment = new URLSearchParams(window.location.hash.replace(/^#&?/, ""));
@@ -111,3 +112,4 @@ async function connect() {
 
 say(configTag ? "Starting the desktop\u2026" : "Connecting\u2026");
 connect();
+startAudio(config);
