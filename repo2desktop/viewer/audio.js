@@ -54,7 +54,9 @@ export function startAudio(config) {
   const context = new AudioContext({ sampleRate: format.rate, latencyHint: "interactive" });
   const output = context.createGain(); // the mute switch; tests tap it with an AnalyserNode
   output.connect(context.destination);
-  const state = { context, output, muted: false, frames: 0, dropped: 0, codec: "", socket: null };
+  // frames played, frames dropped to keep the delay bounded, bytes received: for the console,
+  // the tests and `make bench`.
+  const state = { context, output, muted: false, frames: 0, dropped: 0, bytes: 0, codec: "", socket: null };
   const button = speakerButton();
   let next = 0;
 
@@ -92,6 +94,7 @@ export function startAudio(config) {
     source.start(next);
     next += buffer.duration;
     state.frames++;
+    state.lead = next - now;
   }
 
   function decoderFor() {
@@ -131,6 +134,7 @@ export function startAudio(config) {
     socket.addEventListener("open", () => socket.send(JSON.stringify({ codec })));
     socket.addEventListener("message", (event) => {
       if (typeof event.data === "string") { state.codec = JSON.parse(event.data).codec; return; }
+      state.bytes += event.data.byteLength;
       if (state.codec === "opus") {
         if (!state.decoder || state.decoder.state === "closed") state.decoder = decoderFor();
         state.decoder.decode(new EncodedAudioChunk({ type: "key", timestamp, data: event.data }));

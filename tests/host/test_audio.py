@@ -73,6 +73,15 @@ def pulse_server(server: JupyterServer) -> str:
     return f"unix:{server.session().runtime_dir}/sound/pulse/native"
 
 
+def sound_server_ready(server: JupyterServer) -> bool:
+    """PipeWire answers on its PulseAudio socket and WirePlumber made the null sink the default."""
+    import subprocess
+
+    info = subprocess.run(["pactl", f"--server={pulse_server(server)}", "info"], capture_output=True,
+                          text=True, timeout=10)
+    return info.returncode == 0 and "Default Sink: desktop" in info.stdout
+
+
 def play_in_desktop(server: JupyterServer, wav: Path):
     """paplay on the desktop's sound server, with the environment the desktop's apps get."""
     import subprocess
@@ -143,8 +152,8 @@ def test_a_tone_in_the_desktop_is_heard_in_the_page_and_survives_a_sound_server_
         page.evaluate(TAP)
         page.evaluate("() => { window.sameDocument = true; }")
         wav = tone(tmp_path / "a440.wav")
-        wait_for(lambda: os.path.exists(pulse_server(server)[len("unix:"):]), timeout=30,
-                 what="the sound server's PulseAudio socket")
+        wait_for(lambda: sound_server_ready(server), timeout=30,
+                 what="the sound server, with the null sink as its default output")
 
         player = play_in_desktop(server, wav)
         ok, readings = heard(page)
@@ -162,15 +171,11 @@ def test_a_tone_in_the_desktop_is_heard_in_the_page_and_survives_a_sound_server_
         wait_for(lambda: [pid for pid, name in sound_processes(server).items()
                           if name == "pipewire" and pid != pipewire[0]], timeout=30,
                  what="a new pipewire under supervisord")
-        wait_for(lambda: "wireplumber" in sound_processes(server).values(), timeout=30,
-                 what="wireplumber back")
-        ok = False
-        for _ in range(3):  # the policy manager may still be linking when the first tone starts
-            player = play_in_desktop(server, wav)
-            ok, readings = heard(page)
-            player.communicate(timeout=10)
-            if ok:
-                break
+        wait_for(lambda: sound_server_ready(server), timeout=30,
+                 what="the restarted sound server, with the null sink as its default output")
+        player = play_in_desktop(server, wav)
+        ok, readings = heard(page)
+        player.communicate(timeout=10)
         assert ok, f"no tone after the sound server restarted; readings: {readings[-20:]}"
         assert page.evaluate("() => window.sameDocument") is True
     finally:
