@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from typing import List, Optional, Tuple
 
 from repo2desktop.runtime import guard
@@ -42,11 +43,34 @@ def capture_command(pulse_server: str) -> List[str]:
             f"--channels={CHANNELS}", "--latency-msec=10", "--client-name=repo2desktop-page"]
 
 
+def export_to_kernels(desktop) -> str:
+    """Give the server's kernels (and terminals) the desktop's sound, as they get its DISPLAY:
+    PULSE_SERVER names a link in the server's private folder, made to point at the sound
+    server's socket once the desktop has its runtime folder (it is made when the desktop
+    starts, after the kernels' environment is fixed). Returns the address."""
+    link = os.path.join(desktop.private_dir, "pulse-native")
+    os.environ["PULSE_SERVER"] = f"unix:{link}"
+
+    def wait_and_link() -> None:
+        while not desktop._stopping.is_set():
+            placement = desktop.session.session
+            if placement is not None:
+                if not os.path.lexists(link):
+                    os.symlink(placement.pulse_server[len("unix:"):], link)
+                return
+            desktop._stopping.wait(0.2)
+
+    threading.Thread(target=wait_and_link, name="repo2desktop-sound-link", daemon=True).start()
+    return os.environ["PULSE_SERVER"]
+
+
 def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
     """The sound websocket's route under PREFIX (``<base>/desktop/``) for DESKTOP (page.py's
-    DirectDesktop); none when its desktop.yml says ``audio: false``."""
+    DirectDesktop); none when its desktop.yml says ``audio: false``. Also exports the sound
+    server's address to the server's kernels (export_to_kernels)."""
     if not desktop.config.audio:
         return []
+    export_to_kernels(desktop)
 
     def pulse_server() -> Optional[str]:
         """The sound server's address once the desktop has a runtime folder (None before)."""

@@ -17,6 +17,7 @@ import wave
 from pathlib import Path
 
 import pytest
+import requests
 import websocket
 
 from tests.polling import wait_for
@@ -82,11 +83,12 @@ def sound_server_ready(server: JupyterServer) -> bool:
     return info.returncode == 0 and "Default Sink: desktop" in info.stdout
 
 
-def play_in_desktop(server: JupyterServer, wav: Path):
-    """paplay on the desktop's sound server, with the environment the desktop's apps get."""
+def play_in_desktop(server: JupyterServer, wav: Path, address: str = ""):
+    """paplay on the desktop's sound server, with the environment the desktop's apps get
+    (or the sound server's ADDRESS as something else, a kernel, was given it)."""
     import subprocess
 
-    env = dict(os.environ, PULSE_SERVER=pulse_server(server))
+    env = dict(os.environ, PULSE_SERVER=address or pulse_server(server))
     return subprocess.Popen(["paplay", str(wav)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
@@ -179,6 +181,35 @@ def test_a_tone_in_the_desktop_is_heard_in_the_page_and_survives_a_sound_server_
         assert ok, f"no tone after the sound server restarted; readings: {readings[-20:]}"
         assert page.evaluate("() => window.sameDocument") is True
     finally:
+        context.close()
+
+
+def test_kernels_play_into_the_desktops_sound(audio_server, autoplay_chromium, tmp_path):
+    """A notebook's kernel gets PULSE_SERVER (as it gets DISPLAY): its sound reaches the page."""
+    server = audio_server
+    sockets: list = []
+    context, page = open_desktop(autoplay_chromium, server, sockets)
+    kernel = server.session_post("api/kernels", json={"name": "python3"}).json()["id"]
+    try:
+        page.wait_for_function("() => window.desktopAudio && window.desktopAudio.codec === 'opus'",
+                               timeout=30_000)
+        page.evaluate(TAP)
+        kernel_pid = wait_for(lambda: [pid for pid, (_, argv) in descendants(server.proc.pid).items()
+                                       if any("ipykernel" in a for a in argv) and kernel in " ".join(argv)],
+                              timeout=30, what="the kernel's process")[0]
+        with open(f"/proc/{kernel_pid}/environ", "rb") as f:
+            env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+        address = env[b"PULSE_SERVER"].decode()
+        assert address.startswith("unix:/") and address != pulse_server(server), address
+        wait_for(lambda: sound_server_ready(server), timeout=30,
+                 what="the sound server, with the null sink as its default output")
+        player = play_in_desktop(server, tone(tmp_path / "a440.wav"), address=address)
+        ok, readings = heard(page)
+        _, errors = player.communicate(timeout=10)
+        assert player.returncode == 0, errors
+        assert ok, f"no tone from the kernel's PULSE_SERVER; readings: {readings[-20:]}"
+    finally:
+        requests.delete(server.url(f"api/kernels/{kernel}"), headers=server.headers, timeout=30)
         context.close()
 
 
