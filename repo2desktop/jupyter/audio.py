@@ -45,18 +45,22 @@ def capture_command(pulse_server: str) -> List[str]:
 
 def export_to_kernels(desktop) -> str:
     """Give the server's kernels (and terminals) the desktop's sound, as they get its DISPLAY:
-    PULSE_SERVER names a link in the server's private folder, made to point at the sound
-    server's socket once the desktop has its runtime folder (it is made when the desktop
-    starts, after the kernels' environment is fixed). Returns the address."""
-    link = os.path.join(desktop.private_dir, "pulse-native")
-    os.environ["PULSE_SERVER"] = f"unix:{link}"
+    PULSE_SERVER (PulseAudio clients: paplay, most players) and PIPEWIRE_RUNTIME_DIR (ALSA apps
+    through pipewire-alsa: simpleaudio, sounddevice) name links in the server's private folder,
+    made to point at the sound server's sockets once the desktop has its runtime folder (made
+    when the desktop starts, after the kernels' environment is fixed). Returns PULSE_SERVER."""
+    links = {os.path.join(desktop.private_dir, "pulse-native"): ("pulse", "native"),
+             os.path.join(desktop.private_dir, "pipewire-0"): ("pipewire-0",)}
+    os.environ["PULSE_SERVER"] = f"unix:{desktop.private_dir}/pulse-native"
+    os.environ["PIPEWIRE_RUNTIME_DIR"] = desktop.private_dir
 
     def wait_and_link() -> None:
         while not desktop._stopping.is_set():
             placement = desktop.session.session
             if placement is not None:
-                if not os.path.lexists(link):
-                    os.symlink(placement.pulse_server[len("unix:"):], link)
+                for link, target in links.items():
+                    if not os.path.lexists(link):
+                        os.symlink(os.path.join(placement.sound_dir, *target), link)
                 return
             desktop._stopping.wait(0.2)
 

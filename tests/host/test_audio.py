@@ -74,6 +74,24 @@ def pulse_server(server: JupyterServer) -> str:
     return f"unix:{server.session().runtime_dir}/sound/pulse/native"
 
 
+# An ALSA app (what simpleaudio and PortAudio/sounddevice are): a WAV to ALSA's "default"
+# device through libasound, which pipewire-alsa routes to the sound server.
+ALSA_PLAYER = r"""
+import ctypes, sys, wave
+asound = ctypes.CDLL("libasound.so.2")
+w = wave.open(sys.argv[1])
+frames = w.readframes(w.getnframes())
+pcm = ctypes.c_void_p()
+assert asound.snd_pcm_open(ctypes.byref(pcm), b"default", 0, 0) == 0, "snd_pcm_open"
+# S16_LE, read/write interleaved, channels, rate, resample, 100 ms latency
+assert asound.snd_pcm_set_params(pcm, 2, 3, w.getnchannels(), w.getframerate(), 1, 100000) == 0
+asound.snd_pcm_writei.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong]
+assert asound.snd_pcm_writei(pcm, frames, w.getnframes()) == w.getnframes(), "snd_pcm_writei"
+asound.snd_pcm_drain(pcm)
+asound.snd_pcm_close(pcm)
+"""
+
+
 def sound_server_ready(server: JupyterServer) -> bool:
     """PipeWire answers on its PulseAudio socket and WirePlumber made the null sink the default."""
     import subprocess
@@ -208,6 +226,19 @@ def test_kernels_play_into_the_desktops_sound(audio_server, autoplay_chromium, t
         _, errors = player.communicate(timeout=10)
         assert player.returncode == 0, errors
         assert ok, f"no tone from the kernel's PULSE_SERVER; readings: {readings[-20:]}"
+
+        # An ALSA app in the kernel (simpleaudio, sounddevice): PIPEWIRE_RUNTIME_DIR.
+        import subprocess
+        import sys
+
+        low = tone(tmp_path / "a330.wav", hertz=330.0)
+        alsa = subprocess.Popen(
+            [sys.executable, "-c", ALSA_PLAYER, str(low)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=dict(os.environ, PIPEWIRE_RUNTIME_DIR=env[b"PIPEWIRE_RUNTIME_DIR"].decode()))
+        ok, readings = heard(page, hertz=330.0)
+        _, errors = alsa.communicate(timeout=10)
+        assert alsa.returncode == 0, errors
+        assert ok, f"no tone from an ALSA app with the kernel's environment; readings: {readings[-20:]}"
     finally:
         requests.delete(server.url(f"api/kernels/{kernel}"), headers=server.headers, timeout=30)
         context.close()

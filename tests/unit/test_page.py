@@ -48,6 +48,7 @@ def test_the_sound_websocket_exists_only_with_audio(monkeypatch):
     """audio: false adds no route (the page opens no sound socket: tests/host/test_audio.py);
     audio: true also tells kernels where the sound server will be."""
     monkeypatch.delenv("PULSE_SERVER", raising=False)  # restored after the test
+    monkeypatch.delenv("PIPEWIRE_RUNTIME_DIR", raising=False)
     from repo2desktop.jupyter import audio
 
     class Desktop:
@@ -62,6 +63,7 @@ def test_the_sound_websocket_exists_only_with_audio(monkeypatch):
         assert json.loads(re.search(r'type="application/json">(.*?)</script>', page.render_page(
             Desktop.config)).group(1))["audio"] is bool(routes)
         assert os.environ.get("PULSE_SERVER") == ("unix:/nonexistent/pulse-native" if routes else None)
+        assert os.environ.get("PIPEWIRE_RUNTIME_DIR") == ("/nonexistent" if routes else None)
 
 
 def _vnc_server(sock: socket.socket, greeting: bytes, security: bytes) -> threading.Thread:
