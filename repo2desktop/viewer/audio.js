@@ -2,7 +2,7 @@
 //
 // One websocket to <page>/audio, beside the page (the Jupyter login's cookie goes with it; no
 // token in the URL), carries 20 ms frames of 48 kHz stereo: Opus, decoded with WebCodecs'
-// AudioDecoder where the browser has it (Chromium, Firefox, Safari 17+, in secure contexts),
+// AudioDecoder where the page can use it (it needs a secure context: https or localhost),
 // else 16-bit PCM. Each frame is scheduled right after the previous one, LEAD seconds ahead
 // of the audio clock after a gap; a frame that would start more than MAX_LEAD ahead restarts
 // the schedule, so the delay stays bounded after a stall. The server sends nothing while the
