@@ -27,6 +27,7 @@ import subprocess
 import threading
 from typing import List, Optional, Tuple
 
+from repo2desktop.errors import RuntimeStartError
 from repo2desktop.runtime import guard
 from repo2desktop.runtime.opus import CHANNELS, FRAME, FRAME_BYTES, RATE, OpusEncoder
 
@@ -55,6 +56,8 @@ def export_to_kernels(desktop) -> str:
     os.environ["PIPEWIRE_RUNTIME_DIR"] = desktop.private_dir
 
     def wait_and_link() -> None:
+        # DirectDesktop has no "started" event to wait on: its placement appears when its
+        # thread prepares the session; _stopping ends the wait with the desktop.
         while not desktop._stopping.is_set():
             placement = desktop.session.session
             if placement is not None:
@@ -109,10 +112,16 @@ def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
                 wanted = json.loads(message).get("codec")
             except (ValueError, AttributeError):
                 wanted = None
-            self.codec = "opus" if wanted == "opus" else "pcm"
+            encoder = None
+            if wanted == "opus":
+                try:
+                    encoder = OpusEncoder()
+                except RuntimeStartError as e:  # no libopus0: the page still gets its sound
+                    self.log.error("repo2desktop: %s; sending PCM", e.reason)
+            self.codec = "opus" if encoder is not None else "pcm"
             self.write_message(json.dumps({"codec": self.codec, "rate": RATE, "channels": CHANNELS,
                                            "frame": FRAME}))
-            self._pump = asyncio.ensure_future(self._run())
+            self._pump = asyncio.ensure_future(self._run(encoder))
 
         def on_close(self):
             self._closed = True
@@ -123,8 +132,7 @@ def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
                 self._capture.proc.terminate()
             self._capture = None
 
-        async def _run(self):
-            encoder = OpusEncoder() if self.codec == "opus" else None
+        async def _run(self, encoder: Optional[OpusEncoder]):
             try:
                 while not self._closed:
                     server = pulse_server()
@@ -142,10 +150,15 @@ def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
 
         async def _stream(self, server: str, encoder: Optional[OpusEncoder]) -> None:
             """Send the sound while parec records it; return when parec ends."""
-            capture = process.Subprocess(
-                capture_command(server), stdin=subprocess.DEVNULL,
-                stdout=process.Subprocess.STREAM, stderr=subprocess.DEVNULL,
-                preexec_fn=guard.die_with_parent)  # parec ends with this server, even by SIGKILL
+            try:
+                capture = process.Subprocess(
+                    capture_command(server), stdin=subprocess.DEVNULL,
+                    stdout=process.Subprocess.STREAM, stderr=subprocess.DEVNULL,
+                    preexec_fn=guard.die_with_parent)  # parec ends with this server, even by SIGKILL
+            except OSError as e:  # parec missing (pulseaudio-utils): say so, once a minute at most
+                self.log.error("repo2desktop: cannot record the desktop's sound: %s", e)
+                await asyncio.sleep(60)
+                return
             self._capture = capture
             try:
                 while not self._closed:
@@ -159,6 +172,7 @@ def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
                 if capture.proc.poll() is None:
                     capture.proc.terminate()
                 await asyncio.get_running_loop().run_in_executor(None, capture.proc.wait)
+                capture.stdout.close()
                 if self._capture is capture:
                     self._capture = None
 
