@@ -332,10 +332,17 @@ def test_rendered_files_and_modes(desktop: Container, shared: SharedDesktop):
     for folder in ("bin", "logs", "web"):
         check(folder, 0o700, "directory")
     scripts = ["xinitrc", "autostart.sh", "bin/x-session.sh"]
+    sound = ("sound", "sound-policy")  # audio: true, the desktop's own programs
     scripts += [f"bin/program-{name}.sh" for name in shared.expected.programs
-                if name not in ("x-session",)]
+                if name not in ("x-session", *sound)]
+    scripts += [f"bin/{name}.sh" for name in shared.expected.programs if name in sound]
     for script in scripts:
         check(script, 0o700)
+    if "sound" in shared.expected.programs:
+        # The sound server's sockets, config and state stay in the session's private folder.
+        check("sound", 0o700, "directory")
+        check("sound/pulse", 0o700, "directory")
+        check("sound/pipewire.conf", 0o600)
     for private in ("supervisord.conf", "web/index.html", "web/repo2desktop-reconnect.js", "web/session.json"):
         check(private, 0o600)
     check("supervisor.sock", 0o700, "socket")
@@ -348,8 +355,13 @@ def test_rendered_files_and_modes(desktop: Container, shared: SharedDesktop):
     # folders holding the sockets are private.
     loose = host.check_output("find %s -name '*.sh' -type f -not -perm 0700", root)
     assert loose == "", loose
-    writable = host.check_output("find %s -not -type l -perm /022", root)
+    writable = host.check_output("find %s -not -type l -not -type s -perm /022", root)
     assert writable == "", writable
+    # A socket's own mode does not matter in a folder only its owner can enter (PipeWire's
+    # PulseAudio socket is 0777, in sound/pulse, 0700): such folders are what closes it.
+    for path in host.check_output("find %s -type s -perm /022", root).split():
+        folder = host.file(path.rsplit("/", 1)[0])
+        assert (folder.user, folder.mode) == (NB_USER, 0o700), (path, folder.user, oct(folder.mode))
     # The server's private folder (X cookie; the VNC socket link jupyter-server-proxy uses).
     socket_dir = host.file(session.xauthority.rsplit("/", 1)[0])
     assert (socket_dir.user, socket_dir.mode) == (NB_USER, 0o700), socket_dir.path
