@@ -13,9 +13,10 @@ decode Opus (no WebCodecs outside secure contexts). The page says which in its f
 - When parec ends (the sound server restarted, or is not up yet) it is started again on the
   same websocket: the page keeps playing, without a reload.
 
-Authentication is the Jupyter server's own, as for the page's other websocket: no login,
-no upgrade (403; ``ws_authenticated``, since the server lets undecorated handlers through),
-and Jupyter's origin check applies (WebSocketMixin + JupyterHandler).
+Authentication is the Jupyter server's own, as for the page's VNC websocket (relay.py): no
+login, or a user the server's authorizer refuses ("execute" on "terminals"), no upgrade (403;
+``ws_authenticated``, since the server lets undecorated handlers through), and Jupyter's
+origin check applies (WebSocketMixin + JupyterHandler).
 """
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
     from jupyter_server.auth.decorator import ws_authenticated
     from jupyter_server.base.handlers import JupyterHandler
     from jupyter_server.base.websocket import WebSocketMixin
-    from tornado import iostream, process, websocket
+    from jupyter_server.utils import ensure_async
+    from tornado import iostream, process, web, websocket
 
     class AudioSocket(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
         codec = ""
@@ -99,11 +101,20 @@ def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
         def set_default_headers(self):
             """JupyterHandler's page headers (CSP, ...) mean nothing on a websocket."""
 
+        # Who may use the desktop (relay.py: "execute" on "terminals") may hear it.
+        auth_resource = "terminals"
+        # No keep-alive pings (as relay.py): through JupyterHub's proxy they would count as
+        # activity and keep an untouched tab's server from the idle culler.
+        ping_interval = 0
+
         # The Jupyter server lets undecorated handlers through (allow_unauthenticated_access
         # is true by default): the upgrade itself must require the login.
         @ws_authenticated
         async def get(self, *args, **kwargs):
-            return await super().get(*args, **kwargs)
+            if not await ensure_async(self.authorizer.is_authorized(self, self.current_user, "execute",
+                                                                    self.auth_resource)):
+                raise web.HTTPError(403)
+            return await ensure_async(super().get(*args, **kwargs))
 
         def on_message(self, message):
             if self.codec:
