@@ -269,6 +269,29 @@ def test_the_sound_websocket_refuses_requests_without_the_jupyter_login(audio_se
         ws.close()
 
 
+NO_TERMINALS = """
+from jupyter_server.auth import Authorizer
+
+
+class NoTerminals(Authorizer):
+    def is_authorized(self, handler, user, action, resource):
+        return resource != "terminals"
+
+
+c.ServerApp.authorizer_class = NoTerminals
+"""
+
+
+def test_a_user_the_authorizer_keeps_from_the_desktop_does_not_hear_it(jupyter):  # noqa: F811
+    """As for the VNC websocket: who may not use terminals may not use (or hear) the desktop."""
+    server = jupyter(AUDIO_YML, config_py=NO_TERMINALS)
+    server.start_desktop()
+    url = f"ws://127.0.0.1:{server.port}{BASE}desktop/audio"
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url, header=[f"Authorization: token {server.token}"], timeout=10)
+    assert refused.value.status_code == 403
+
+
 def test_without_audio_no_sound_server_runs_and_the_page_opens_no_sound_socket(
         jupyter, autoplay_chromium):  # noqa: F811 (pytest fixture)
     server = jupyter(AUDIO_YML.replace("audio: true", "audio: false"))
