@@ -191,9 +191,9 @@ def sound_files(session: Placement) -> Dict[str, Tuple[str, int, dict]]:
     own = (("XDG_RUNTIME_DIR", session.sound_dir),
            ("XDG_CONFIG_HOME", f"{session.sound_dir}/config"),
            ("XDG_STATE_HOME", f"{session.sound_dir}/state"))
-    policy = (f'wait=0; while [ ! -S "$PIPEWIRE_RUNTIME_DIR/pipewire-0" ] && [ "$wait" -lt 50 ]; do\n'
-              f'    sleep 0.1; wait=$((wait + 1))\n'
-              f'done\n'
+    policy = ('wait=0; while [ ! -S "$PIPEWIRE_RUNTIME_DIR/pipewire-0" ] && [ "$wait" -lt 50 ]; do\n'
+              '    sleep 0.1; wait=$((wait + 1))\n'
+              'done\n'
               f'exec /usr/bin/wireplumber -c {shlex.quote(session.sound_dir + "/wireplumber.conf")}')
     return {
         "sound/pipewire.conf": ("pipewire.conf.j2", 0o600, {}),
