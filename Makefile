@@ -121,9 +121,14 @@ bench-using: deps ## clipboard round trips and resize -> new frame, on this host
 deps-bench: ## the peers' Debian packages for make bench's host rounds (Xvfb, PulseAudio)
 	bash scripts/install-host-packages.bash --bench
 
+.PHONY: bench-audio
+bench-audio: deps base-image ## sound (audio: true): latency desktop -> page, bandwidth, encoder CPU, image growth -> build/bench/audio.json
+	$(PYTHON) scripts/bench_audio.py $(if $(BENCH_QUICK),--rounds 5 --seconds 3)
+
 .PHONY: bench
 bench: deps deps-bench base-image bench-serve bench-using ## ours vs JRDP 3.0.1 and Selkies 2.1 side by side -> build/bench/ (BENCH_QUICK=1: every step once, ours only)
 	$(PYTHON) scripts/bench.py $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
+	$(MAKE) bench-audio
 
 .PHONY: clean
 clean: ## remove build output

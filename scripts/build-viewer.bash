@@ -1,5 +1,6 @@
 #!/bin/bash
-# Bundle the desktop page's VNC client (repo2desktop/viewer/*.js, desktop.js first, + npm @novnc/novnc,
+# Bundle the desktop page's VNC client (repo2desktop/viewer/*.js: desktop.js and the modules it
+# imports, the sound player audio.js among them, + npm @novnc/novnc,
 # versions pinned in repo2desktop/viewer/package-lock.json) into ONE minified module: OUT_DIR/desktop.js.
 # Run by `make viewer` (checkouts) and by setup.py when a wheel is built; images get the
 # bundle inside the wheel, so they need neither node nor Debian's novnc.

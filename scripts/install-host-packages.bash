@@ -20,6 +20,8 @@ packages=(
   # what Qt applications need to open windows (desktop.yml qt: true, the default)
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
+  # audio: true (the sound server, ALSA through it, paplay/parec, the Opus encoder)
+  pipewire wireplumber pipewire-alsa pulseaudio-utils libopus0
   # the browser the tests drive through Playwright
   chromium
   # the image builds: a Docker engine with BuildKit in its CLI, and a local base image

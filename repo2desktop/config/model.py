@@ -148,6 +148,7 @@ class DesktopConfig:
     clipboard: str  # "both" | "to-browser" | "to-desktop" | "off"
     launcher: JupyterTile
     qt: bool  # install the X client libraries Qt applications need
+    audio: bool  # a sound server in the desktop, played in the page
     python: str  # "repo2docker" | "venv": requirements.txt into the notebook venv
     home: Tuple[HomeFile, ...]
     launchers: Tuple[AppLauncher, ...]

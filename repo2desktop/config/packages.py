@@ -67,6 +67,15 @@ QT_PACKAGES = ("libegl1", "libgl1", "libfontconfig1", "libdbus-1-3", "libglib2.0
                "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0",
                "libxcb-shape0", "libxcb-xinerama0", "libxcb-xkb1", "libx11-xcb1")
 
+# audio: true. PipeWire with its PulseAudio protocol module loaded in the same daemon (both in
+# pipewire's dependencies; no separate pipewire-pulse process), WirePlumber to link streams to
+# the null sink, pipewire-alsa (ALSA's default device for apps that use ALSA directly:
+# simpleaudio, PortAudio/sounddevice), paplay/parec (the page's capture runs parec), and the
+# Opus encoder library.
+# Debian 12's pulseaudio would add ~124 MiB (it pulls libavcodec through libasound2-plugins);
+# this set adds ~17 MiB (scripts/bench_apt.py, README "Sound").
+AUDIO_PACKAGES = ("pipewire", "wireplumber", "pipewire-alsa", "pulseaudio-utils", "libopus0")
+
 
 def apt_packages(config: "DesktopConfig") -> Tuple[str, ...]:
     """Every Debian/Ubuntu package the desktop needs, sorted, without duplicates."""
@@ -88,4 +97,6 @@ def apt_packages(config: "DesktopConfig") -> Tuple[str, ...]:
         names.add("autocutsel")  # TightVNC's clipboard bridge (clipboard.sh.j2)
     if config.vnc.server == "tigervnc":
         names.add("libxss1")  # the X server's idle time, read by jupyter/idle.py
+    if config.audio:
+        names.update(AUDIO_PACKAGES)
     return tuple(sorted(names))

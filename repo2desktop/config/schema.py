@@ -31,7 +31,7 @@ GEOMETRY = re.compile(r"([1-9][0-9]{2,4})x([1-9][0-9]{2,4})")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PROGRAM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 # The desktop's own supervisord programs: desktop.yml's programs may not take their names.
-RESERVED_PROGRAMS = ("x-session", "websockify", "clipboard")
+RESERVED_PROGRAMS = ("x-session", "websockify", "clipboard", "sound", "sound-policy")
 # Replacement fields each command override may use (nbnovnc's names, plus a few).
 VNC_FIELDS = ("display", "geometry", "depth", "vnc_port", "rfbauth", "unix_socket", "xauthority")
 WEBSOCKIFY_FIELDS = ("port", "listen", "target", "vnc_port", "novnc_directory", "web", "heartbeat")
@@ -156,6 +156,8 @@ TABLE: Tuple[Key, ...] = (
     K("wallpaper", "str", "an image relative to desktop.yml (feh; xfconf on xfce4, gsettings on "
       "mate, icewmbg on icewm)", nullable=True, max_len=MAX_PATH,
       example="desktop/wallpaper.png"),
+    K("audio", "bool", "sound from the desktop in the page: a PipeWire sound server (null sink), "
+      "Opus over the Jupyter server's websocket; no microphone", default=False),
     K("qt", "bool", "install the X libraries Qt apps (PyQt/PySide from PyPI) need", default=True),
     K("python", "choice", "repo2docker: its own Python environment; venv: the lean path "
       "(requirements.txt into the notebook venv)", default="repo2docker",

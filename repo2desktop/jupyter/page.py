@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import Repo2DesktopError, RuntimeStartError
-from repo2desktop.jupyter import extras, upload
+from repo2desktop.jupyter import audio, extras, upload
 from repo2desktop.render import VNC_BASE_PORT, _environment
 from repo2desktop.resources import viewer_files
 from repo2desktop.runtime import probe
@@ -177,7 +177,8 @@ def render_page(config: DesktopConfig, module_query: str = "", template=None) ->
     template = template or _environment().get_template("desktop.html.j2")
     return template.render(config=config, module_query=module_query,
                            settings={"path": "websockify", "resize": config.novnc.resize,
-                                     "reconnect": "1", "reconnect_delay": "1000"})
+                                     "reconnect": "1", "reconnect_delay": "1000",
+                                     "audio": config.audio})
 
 
 def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
@@ -242,6 +243,7 @@ def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:
         (prefix + "/desktop.js", ModuleHandler),
         (prefix + "/session.json", StatusHandler),
         (prefix + "/websockify", DesktopSocket, {"desktop": desktop}),
+        *audio.handlers(prefix + "/", desktop),
         *upload.handlers(prefix + "/"),  # upload: files into ~/Desktop
     ])
     extras.install(web_app, desktop)

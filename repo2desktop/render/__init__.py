@@ -54,6 +54,16 @@ class Placement:
     def web_dir(self) -> str:
         return f"{self.runtime_dir}/web"
 
+    @property
+    def sound_dir(self) -> str:
+        """The sound server's private folder (audio: true): its sockets, config and state."""
+        return f"{self.runtime_dir}/sound"
+
+    @property
+    def pulse_server(self) -> str:
+        """Where PulseAudio clients (apps, parec) reach the sound server: PULSE_SERVER."""
+        return f"unix:{self.sound_dir}/pulse/native"
+
 
 @dataclass(frozen=True)
 class Supervised:
@@ -173,6 +183,36 @@ def websockify_command(config: DesktopConfig, session: Placement) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def sound_environment(session: Placement) -> Tuple[Tuple[str, str], ...]:
+    """What the desktop's apps need to find the sound server: PulseAudio clients PULSE_SERVER,
+    ALSA apps (through pipewire-alsa) and PipeWire clients PIPEWIRE_RUNTIME_DIR."""
+    return (("PULSE_SERVER", session.pulse_server), ("PIPEWIRE_RUNTIME_DIR", session.sound_dir))
+
+
+def sound_files(session: Placement) -> Dict[str, Tuple[str, int, dict]]:
+    """The sound server (audio: true): PipeWire with a null sink and the PulseAudio protocol in
+    one process, and WirePlumber, which links each app's stream to that sink. Their config,
+    state and sockets stay in the session's sound folder, not in $HOME (XDG_* point there)."""
+    own = (("XDG_RUNTIME_DIR", session.sound_dir),
+           ("XDG_CONFIG_HOME", f"{session.sound_dir}/config"),
+           ("XDG_STATE_HOME", f"{session.sound_dir}/state"))
+    policy = ('wait=0; while [ ! -S "$PIPEWIRE_RUNTIME_DIR/pipewire-0" ] && [ "$wait" -lt 50 ]; do\n'
+              '    sleep 0.1; wait=$((wait + 1))\n'
+              'done\n'
+              f'exec /usr/bin/wireplumber -c {shlex.quote(session.sound_dir + "/wireplumber.conf")}')
+    return {
+        "sound/pipewire.conf": ("pipewire.conf.j2", 0o600, {}),
+        "sound/wireplumber.conf": ("wireplumber.conf.j2", 0o600, {}),
+        "sound/config/wireplumber/main.lua.d/51-repo2desktop.lua": ("wireplumber-main.lua.j2", 0o600, {}),
+        "bin/sound.sh": ("program.sh.j2", 0o700, {
+            "name": "sound", "directory": None, "environment": own,
+            "command": "/usr/bin/pipewire -c " + shlex.quote(f"{session.sound_dir}/pipewire.conf")}),
+        # WirePlumber exits when it cannot reach PipeWire: wait for PipeWire's socket first.
+        "bin/sound-policy.sh": ("program.sh.j2", 0o700, {
+            "name": "sound-policy", "directory": None, "environment": own, "command": policy}),
+    }
+
+
 def launcher_path(launcher) -> str:
     """Where a launcher's .desktop file goes in the runtime dir (on $XDG_DATA_DIRS)."""
     return f"share/applications/repo2desktop-{launcher.slug}.desktop"
@@ -211,7 +251,10 @@ def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]
                       + ([Supervised("websockify", "bin/websockify.sh", 20, True)] if session.listen else [])
                       + ([Supervised("clipboard", "bin/clipboard.sh", 25, True)] if config.bridges_clipboard else [])
                       + [Supervised(p.name, f"bin/program-{p.name}.sh", 30, p.autorestart)
-                         for p in config.programs],
+                         for p in config.programs]
+                      + ([Supervised("sound", "bin/sound.sh", 5, True),
+                          Supervised("sound-policy", "bin/sound-policy.sh", 6, True)] if config.audio else []),
+        "sound_env": sound_environment(session) if config.audio else (),
     }
     files = {
         "supervisord.conf": ("supervisord.conf.j2", 0o600, {}),
@@ -255,6 +298,8 @@ def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]
             files[launcher_script(launcher)] = ("program.sh.j2", 0o700, {
                 "name": f"launcher-{launcher.slug}", "directory": None, "command": launcher.command,
                 "environment": ()})
+    if config.audio:
+        files.update(sound_files(session))
     for program in config.programs:
         files[f"bin/program-{program.name}.sh"] = ("program.sh.j2", 0o700, {
             "name": program.name, "directory": program.directory, "command": program.command,

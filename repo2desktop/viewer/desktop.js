@@ -16,6 +16,7 @@ import { ClipboardSync } from "./clipboard.js";
 import { fitToWindow } from "./resize.js";
 import { createToolbar } from "./toolbar.js";
 import { enableUpload } from "./upload.js";
+import { startAudio } from "./audio.js";
 
 const query = new URLSearchParams(window.location.search);
 const fragment = new URLSearchParams(window.location.hash.replace(/^#&?/, ""));
@@ -133,3 +134,4 @@ async function connect() {
 
 say(configTag ? "Starting the desktop\u2026" : "Connecting\u2026");
 connect();
+startAudio(config);

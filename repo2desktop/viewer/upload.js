@@ -19,11 +19,18 @@ function put(url, file, xsrf, progress) {
   });
 }
 
+// JupyterHub takes its login cookie on a script's request only with the _xsrf cookie's value
+// in X-XSRFToken (as the page's session.json request does).
+function xsrfHeaders() {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("_xsrf="));
+  return cookie ? { "X-XSRFToken": decodeURIComponent(cookie.slice("_xsrf=".length)) } : {};
+}
+
 export function enableUpload(toolbar, endpoint) {
   let info = null;
   const ready = async () => {
     if (!info) {
-      const response = await fetch(endpoint, { cache: "no-store" });
+      const response = await fetch(endpoint, { cache: "no-store", headers: xsrfHeaders() });
       if (!response.ok) throw new Error(`upload is not available (HTTP ${response.status})`);
       info = await response.json();
     }

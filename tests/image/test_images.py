@@ -51,7 +51,7 @@ EXPECTED: Dict[str, Expected] = {
     "apt-autostart": Expected("tightvnc", ("x-session", "clipboard"), ("openbox", "xeyes"),
                               ("xeyes", "XEyes"), title="Eyes"),
     "own-start": Expected("tightvnc", ("x-session", "clipboard", "marker"), ("openbox", "xterm"), XTERM),
-    "tigervnc": Expected("tigervnc", ("x-session",), ("openbox", "xterm"), XTERM),
+    "tigervnc": Expected("tigervnc", ("x-session", "sound", "sound-policy"), ("openbox", "xterm"), XTERM),
     "xfce4": Expected("tigervnc", ("x-session",),
                       ("xfce4-session", "xfwm4", "xfce4-panel", "xfdesktop"), ("xfce4-panel", "Xfce4-panel"),
                       white=0.02),
@@ -332,12 +332,19 @@ def test_rendered_files_and_modes(desktop: Container, shared: SharedDesktop):
     for folder in ("bin", "logs", "web"):
         check(folder, 0o700, "directory")
     scripts = ["xinitrc", "autostart.sh", "bin/x-session.sh"]
+    sound = ("sound", "sound-policy")  # audio: true, the desktop's own programs
     scripts += [f"bin/program-{name}.sh" for name in shared.expected.programs
-                if name not in ("x-session", "clipboard")]
+                if name not in ("x-session", "clipboard", *sound)]
+    scripts += [f"bin/{name}.sh" for name in shared.expected.programs if name in sound]
     if "clipboard" in shared.expected.programs:
         scripts.append("bin/clipboard.sh")  # TightVNC's clipboard bridge (autocutsel, in the image)
     for script in scripts:
         check(script, 0o700)
+    if "sound" in shared.expected.programs:
+        # The sound server's sockets, config and state stay in the session's private folder.
+        check("sound", 0o700, "directory")
+        check("sound/pulse", 0o700, "directory")
+        check("sound/pipewire.conf", 0o600)
     for private in ("supervisord.conf", "web/index.html", "web/repo2desktop-reconnect.js", "web/session.json"):
         check(private, 0o600)
     check("supervisor.sock", 0o700, "socket")
@@ -350,8 +357,13 @@ def test_rendered_files_and_modes(desktop: Container, shared: SharedDesktop):
     # folders holding the sockets are private.
     loose = host.check_output("find %s -name '*.sh' -type f -not -perm 0700", root)
     assert loose == "", loose
-    writable = host.check_output("find %s -not -type l -perm /022", root)
+    writable = host.check_output("find %s -not -type l -not -type s -perm /022", root)
     assert writable == "", writable
+    # A socket's own mode does not matter in a folder only its owner can enter (PipeWire's
+    # PulseAudio socket is 0777, in sound/pulse, 0700): such folders are what closes it.
+    for path in host.check_output("find %s -type s -perm /022", root).split():
+        folder = host.file(path.rsplit("/", 1)[0])
+        assert (folder.user, folder.mode) == (NB_USER, 0o700), (path, folder.user, oct(folder.mode))
     # The server's private folder (X cookie; the VNC socket link jupyter-server-proxy uses).
     socket_dir = host.file(session.xauthority.rsplit("/", 1)[0])
     assert (socket_dir.user, socket_dir.mode) == (NB_USER, 0o700), socket_dir.path
@@ -569,6 +581,48 @@ def test_docker_stop_is_clean_and_quick(desktop: Container, shared: SharedDeskto
 
 
 # -- fixture-specific --------------------------------------------------------------------------
+
+TONE_WAV = ("import math, struct, sys, wave; w = wave.open(sys.argv[1], 'wb'); w.setnchannels(1); "
+            "w.setsampwidth(2); w.setframerate(48000); w.writeframes(b''.join(struct.pack('<h', "
+            "int(12000 * math.sin(2 * math.pi * 440 * i / 48000))) for i in range(96000)))")
+
+
+def test_sound_in_the_container_reaches_the_page_socket_as_opus(images: ImageBuilder, containers: ContainerPool):
+    """tigervnc has audio: true: a tone played in the container (paplay, as the notebook user,
+    with the desktop's PULSE_SERVER) comes out of /desktop/audio as Opus packets."""
+    import threading
+
+    import websocket
+
+    container = containers.start(images.build("tigervnc"))
+    container.open_desktop()
+    session = container.desktop()
+    wait_all_running(container, session.runtime_dir, EXPECTED["tigervnc"].programs)
+    pulse = f"unix:{session.runtime_dir}/sound/pulse/native"
+    deadline = time.monotonic() + 30
+    while "Default Sink: desktop" not in container.run("pactl info", env={"PULSE_SERVER": pulse}).stdout:
+        assert time.monotonic() < deadline, container.run("pactl info", env={"PULSE_SERVER": pulse})
+        time.sleep(0.3)
+    assert container.run("python3 -c %s /tmp/a440.wav", TONE_WAV).rc == 0
+
+    ws = websocket.create_connection(f"ws://127.0.0.1:{container.port}/desktop/audio",
+                                     header=[f"Authorization: token {container.token}"], timeout=10)
+    try:
+        ws.send('{"codec": "opus"}')
+        assert ws.recv() == '{"codec": "opus", "rate": 48000, "channels": 2, "frame": 960}'
+        player = threading.Thread(target=container.run, args=("paplay /tmp/a440.wav",),
+                                  kwargs={"env": {"PULSE_SERVER": pulse}})
+        player.start()
+        packets = []
+        ws.settimeout(5)
+        while len(packets) < 50:  # one second of sound
+            packets.append(ws.recv())
+        player.join(30)
+    finally:
+        ws.close()
+    assert all(isinstance(p, bytes) and 0 < len(p) < 1000 for p in packets), [len(p) for p in packets]
+    # 64 kbit/s Opus: about 160 bytes per 20 ms, far below the 3840 of the same frame as PCM.
+    assert sum(len(p) for p in packets) / len(packets) < 400, [len(p) for p in packets]
 
 def test_own_start_runs_and_eager_desktop_needs_no_visit(images: ImageBuilder, containers: ContainerPool):
     """A fresh own-start container: nobody has opened /desktop/, yet the desktop runs, after

@@ -136,6 +136,17 @@ SCENARIOS: Dict[str, ScenarioSpec] = {
         "  command: xinit -- /usr/bin/Xtigervnc :{display} -geometry {geometry}"
         " -rfbport {vnc_port} -localhost -nolisten tcp -PasswordFile {rfbauth}\n",
         UNIX_LISTEN, PASSWORD_FILE),
+    # Sound (audio: true): PipeWire and WirePlumber supervised before the X session; every
+    # program finds the sound server.
+    "audio": ScenarioSpec(
+        "version: 1\n"
+        "vnc: {server: tigervnc, auth: none}\n"
+        "audio: true\n"
+        "programs:\n"
+        "  chime:\n"
+        "    command: paplay /usr/share/sounds/chime.wav\n"
+        "    autorestart: false\n",
+        UNIX_LISTEN, None),
     # No window manager: the session stays up while the autostarted programs run.
     "window-manager-none": ScenarioSpec(
         "version: 1\n"

@@ -22,12 +22,14 @@ def program_names(config: DesktopConfig) -> List[str]:
     """The supervisord programs of a desktop, in the order of supervisord.conf."""
     # clipboard: TightVNC's bridge between the X selections and its cut buffer.
     bridge = ["clipboard"] if config.vnc.server == "tightvnc" and config.clipboard != "off" else []
-    return ["x-session", "websockify", *bridge, *(p.name for p in config.programs)]
+    return ["x-session", "websockify", *bridge, *(p.name for p in config.programs),
+            *(("sound", "sound-policy") if config.audio else ())]
 
 
 def script_of(program: str) -> str:
     """The generated script of supervisord program PROGRAM, relative to the runtime dir."""
-    own = {"x-session": "bin/x-session.sh", "websockify": "bin/websockify.sh", "clipboard": "bin/clipboard.sh"}
+    own = {"x-session": "bin/x-session.sh", "websockify": "bin/websockify.sh", "clipboard": "bin/clipboard.sh",
+           "sound": "bin/sound.sh", "sound-policy": "bin/sound-policy.sh"}
     return own.get(program, f"bin/program-{program}.sh")
 
 
@@ -52,6 +54,10 @@ def expected_modes(config: DesktopConfig) -> Dict[str, int]:
         # IceWM's own config folder: startup (runs autostart.sh), look, launcher toolbar.
         modes.update({"icewm/startup": 0o700, "icewm/preferences": 0o600, "icewm/toolbar": 0o600})
         modes.update({f"bin/launcher-{launcher.slug}.sh": 0o700 for launcher in config.launchers})
+    if config.audio:
+        # The sound server's own config (PipeWire, WirePlumber and its D-Bus-free settings).
+        modes.update({"sound/pipewire.conf": 0o600, "sound/wireplumber.conf": 0o600,
+                      "sound/config/wireplumber/main.lua.d/51-repo2desktop.lua": 0o600})
     for launcher in config.launchers:
         modes[f"share/applications/repo2desktop-{launcher.slug}.desktop"] = 0o644
     if config.uses_panel:  # pinned on its own in test_schema.py

@@ -3,6 +3,7 @@ says, and the raw RFB probe it uses instead of websockify (a real socket, no ser
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import threading
@@ -36,10 +37,33 @@ def test_page_carries_its_settings_and_one_module():
     html = page.render_page(config)
     settings = json.loads(re.search(r'<script id="desktop-config" type="application/json">(.*?)</script>',
                                     html).group(1))
-    assert settings == {"path": "websockify", "resize": "off", "reconnect": "1", "reconnect_delay": "1000"}
+    assert settings == {"path": "websockify", "resize": "off", "reconnect": "1", "reconnect_delay": "1000",
+                        "audio": False}
     assert re.findall(r"<script[^>]*src=\"([^\"]+)\"", html) == ["desktop.js"]
     assert "<title>R&amp;D &lt;lab&gt;</title>" in html
     assert "password" not in html  # only the authenticated status request carries it
+
+
+def test_the_sound_websocket_exists_only_with_audio(monkeypatch):
+    """audio: false adds no route (the page opens no sound socket: tests/host/test_audio.py);
+    audio: true also tells kernels where the sound server will be."""
+    monkeypatch.delenv("PULSE_SERVER", raising=False)  # restored after the test
+    monkeypatch.delenv("PIPEWIRE_RUNTIME_DIR", raising=False)
+    from repo2desktop.jupyter import audio
+
+    class Desktop:
+        session = type("Session", (), {"session": None})()
+        private_dir = "/nonexistent"
+        _stopping = threading.Event()
+
+    Desktop._stopping.set()  # the link-making thread ends at once
+    for text, routes in (("version: 1\n", []), ("version: 1\naudio: true\n", ["/user/a/desktop/audio"])):
+        Desktop.config = load(text)
+        assert [route for route, _ in audio.handlers("/user/a/desktop/", Desktop)] == routes
+        assert json.loads(re.search(r'type="application/json">(.*?)</script>', page.render_page(
+            Desktop.config)).group(1))["audio"] is bool(routes)
+        assert os.environ.get("PULSE_SERVER") == ("unix:/nonexistent/pulse-native" if routes else None)
+        assert os.environ.get("PIPEWIRE_RUNTIME_DIR") == ("/nonexistent" if routes else None)
 
 
 def _vnc_server(sock: socket.socket, greeting: bytes, security: bytes) -> threading.Thread:

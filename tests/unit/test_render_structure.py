@@ -136,9 +136,20 @@ def test_each_script_exports_its_environment_for_sh(scenario):
     config, session = scenario.config, scenario.session
     # Every program may talk to the display: DISPLAY and the session's X authority.
     x = {"DISPLAY": f":{session.display}", "XAUTHORITY": session.xauthority_file}
+    if config.audio:
+        # With audio: true every program (and the X session's apps) finds the sound server.
+        x.update(PULSE_SERVER=f"unix:{session.runtime_dir}/sound/pulse/native",
+                 PIPEWIRE_RUNTIME_DIR=f"{session.runtime_dir}/sound")
     expected = {"x-session": {**x, "XINITRC": f"{session.runtime_dir}/xinitrc"},
                 "websockify": x}
     directories = {"x-session": [], "websockify": []}
+    if config.audio:
+        # The sound server keeps its sockets, config and state in the session's sound folder.
+        sound = f"{session.runtime_dir}/sound"
+        own = {**x, "XDG_RUNTIME_DIR": sound, "XDG_CONFIG_HOME": f"{sound}/config",
+               "XDG_STATE_HOME": f"{sound}/state"}
+        expected.update({"sound": own, "sound-policy": own})
+        directories.update({"sound": [], "sound-policy": []})
     for program in config.programs:
         expected[program.name] = {**x, **dict(config.environment), **dict(program.environment)}
         directories[program.name] = [program.directory] if program.directory else []
@@ -479,8 +490,9 @@ def test_every_template_needs_its_context():
     names = [n for n in env.list_templates() if n.endswith(".j2")]
     assert sorted(names) == ["autostart.sh.j2", "clipboard.sh.j2", "desktop.html.j2", "icewm-preferences.j2",
                             "icewm-startup.j2", "icewm-toolbar.j2", "index.html.j2",
-                            "launcher.desktop.j2", "program.sh.j2", "reconnect.js.j2",
-                            "supervisord.conf.j2", "tint2rc.j2",
+                            "launcher.desktop.j2", "pipewire.conf.j2", "program.sh.j2",
+                            "reconnect.js.j2", "supervisord.conf.j2", "tint2rc.j2",
+                            "wireplumber-main.lua.j2", "wireplumber.conf.j2",
                             "xfce-autostart.desktop.j2", "xfce4-desktop.xml.j2", "xinitrc.j2"]
     for name in names:
         with pytest.raises(jinja2.UndefinedError):

@@ -17,7 +17,7 @@ from repo2desktop.config import discover
 from repo2desktop.errors import ConfigError
 
 TOP_KEYS = ("version, display, vnc, websockify, novnc, clipboard, window_manager, autostart, packages, "
-            "programs, environment, start, launcher, home, launchers, wallpaper, qt, python")
+            "programs, environment, start, launcher, home, launchers, wallpaper, audio, qt, python")
 VNC_FIELDS = "{depth}, {display}, {geometry}, {rfbauth}, {unix_socket}, {vnc_port}, {xauthority}"
 WEBSOCKIFY_FIELDS = "{heartbeat}, {listen}, {novnc_directory}, {port}, {target}, {vnc_port}, {web}"
 TIGHTVNC_HINT = "TightVNC has no GLX/RANDR; use 'vnc.server: tigervnc'"
