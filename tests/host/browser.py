@@ -17,13 +17,14 @@ SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.pa
 
 
 @contextlib.contextmanager
-def launched_chromium():
+def launched_chromium(extra_args=()):
     """The system's Chromium, headless, through Playwright; closed on exit. Playwright's sync
-    API allows one of these at a time per thread."""
+    API allows one of these at a time per thread. EXTRA_ARGS: e.g. an autoplay policy."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(extra_args),
+                                    headless=True)
         try:
             yield browser
         finally:

@@ -22,7 +22,7 @@ import websocket
 
 from tests.polling import wait_for
 
-from .browser import CHROMIUM, CHROMIUM_ARGS
+from .browser import launched_chromium
 from .test_jupyter import BASE, JupyterServer, descendants, jupyter  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.jupyter
@@ -127,15 +127,8 @@ def heard(page, hertz: float = 440.0, within: float = 10.0, seconds: float = 6.0
 
 @pytest.fixture(scope="module")
 def autoplay_chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=CHROMIUM_ARGS + ["--autoplay-policy=no-user-gesture-required"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium(["--autoplay-policy=no-user-gesture-required"]) as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

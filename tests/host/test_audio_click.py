@@ -12,7 +12,7 @@ import pytest
 
 from tests.polling import wait_for
 
-from .browser import CHROMIUM, CHROMIUM_ARGS
+from .browser import launched_chromium
 from .test_audio import AUDIO_YML, PEAK, TAP, heard, play_in_desktop, sound_server_ready, tone
 from .test_jupyter import jupyter  # noqa: F401 (fixture)
 
@@ -21,15 +21,8 @@ pytestmark = pytest.mark.jupyter
 
 @pytest.fixture
 def blocking_chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=CHROMIUM_ARGS + ["--autoplay-policy=document-user-activation-required"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium(["--autoplay-policy=document-user-activation-required"]) as browser:
+        yield browser
 
 
 def test_one_click_starts_the_sound_and_the_next_mutes_it(jupyter, blocking_chromium, tmp_path):  # noqa: F811
