@@ -8,6 +8,7 @@ import pytest
 from jupyter_events import EventLogger
 from jupyter_server import DEFAULT_EVENTS_SCHEMA_PATH
 
+from .aio import run_in_own_loop
 from repo2desktop.jupyter.extras import CONTENTS, KERNEL_ACTIONS, start_with_notebooks, wants_desktop
 
 
@@ -41,5 +42,5 @@ def test_a_real_event_logger_starts_it():
                                                     "kernel_name": "python3", "kernel_id": "k1", "msg": "started"})
         await asyncio.sleep(0.05)
 
-    asyncio.run(run())
+    run_in_own_loop(run)
     assert started == [1, 1]

@@ -3,10 +3,11 @@ and never moved back; a display that cannot tell records nothing (a real child p
 about a display that does not exist)."""
 from __future__ import annotations
 
-import asyncio
 import datetime
 
 from repo2desktop.jupyter import idle
+
+from .aio import run_in_own_loop
 
 
 def test_last_input_becomes_activity_and_never_moves_back():
@@ -25,4 +26,4 @@ def test_nothing_known_records_nothing():
 
 
 def test_a_display_that_is_not_there_tells_nothing():
-    assert asyncio.run(idle.ask_idle_seconds(":987")) is None
+    assert run_in_own_loop(lambda: idle.ask_idle_seconds(":987")) is None
