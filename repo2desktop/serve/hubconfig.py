@@ -1,52 +1,94 @@
 """`repo2desktop hub-config IMAGE`: the same desktop image on JupyterHub, for scale.
 
-Writes two files (pure text, rendered from the checked arguments):
+Writes two files (hubrender.py, pure text from the checked arguments):
 - ``jupyterhub_config.py``: one host, tmpauthenticator (each visitor a temporary user),
   DockerSpawner (containers on a private bridge without inter-container traffic, the
   image's user pinned and never root, the limits and hardening `serve` gives, at most
-  ``--max-servers`` at once), jupyterhub-idle-culler as a hub service. What depends on the
-  engine (the image's user, the network) is checked by the file itself each time the hub
-  starts (hubstart.py);
+  ``--max-servers`` at once), jupyterhub-idle-culler as a hub service, and with
+  ``--pool-size`` the pre-started pool (repo2desktop/hub/). Its addresses, ports, network
+  and container names are flags, so it runs as written beside other hubs. What depends
+  on the engine (the image's user, the network) is checked by the file itself each time
+  the hub starts (hubstart.py);
 - ``values.yaml``: the same for zero-to-jupyterhub (Helm chart ``jupyterhub``, KubeSpawner).
 Every image `repo2desktop build` makes has ``jupyterhub-singleuser``, which both start.
 
-Values reach the Python file only through repr() in one block at its top; the code below
-that block is fixed text, so no argument can add a line of Python.
+The options are the rows of HUB (flags.py): argparse, HubSettings and the README's table
+are made from it.
 """
 from __future__ import annotations
 
+import importlib.util
+import ipaddress
 import math
 import os
-import pprint
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+import re
+from typing import List, Optional, Tuple
 
 from repo2desktop.errors import Repo2DesktopError
-from repo2desktop.serve import hardening, names
+from repo2desktop.serve import flags, hardening, names
 
 CONFIG_NAME = "jupyterhub_config.py"
 VALUES_NAME = "values.yaml"
+DEFAULT_URL = "/desktop/"
+POOL_MODULE = "repo2desktop.hub.poolconfig"
 
 
 class HubConfigError(Repo2DesktopError):
     exit_code = 2
 
 
-@dataclass(frozen=True)
-class HubSettings:
-    image: str
-    cull_timeout: int = 3600
-    cull_every: int = 300
-    cull_max_age: int = 14400
-    mem_limit: str = "1G"
-    cpu_limit: float = 1.0
-    hub_port: int = 8000
-    network: str = "repo2desktop-hub"
-    default_url: str = "/desktop/"
-    max_servers: int = 20
-    pids_limit: int = 1024
-    shm_size: str = "256m"
+def _ip_problem(ip: str) -> Optional[str]:
+    if ip == "":
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return f"{ip!r} is not an IP address of this host ('' for all)"
+    if address.is_loopback:
+        return (f"{ip} is loopback, where the servers cannot reach the hub: they reach its API "
+                "through the proxy; give an address of this host (default: all)")
+    return None
 
+
+def _name_prefix_problem(prefix: str) -> Optional[str]:
+    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,39}", prefix):
+        return f"{prefix!r} is not a container name prefix (1-40 of a-z A-Z 0-9 _ . -, not first)"
+    return None
+
+
+F = flags.Flag
+# Every `hub-config` option, once.
+HUB: Tuple[flags.Flag, ...] = (
+    F("image", "the image the servers run (made by `repo2desktop build`)", metavar="IMAGE",
+      check=names.image_problem),
+    F("--out", "folder to write into", "."),
+    F("--force", "replace files that exist", type=bool),
+    F("--ip", "address the public proxy listens on", "", shown="all addresses", check=_ip_problem),
+    F("--port", "the hub's public port (the proxy)", 8000, int, check=flags.tcp_port()),
+    F("--hub-port", "the hub's own API port, on 127.0.0.1", 8081, int, check=flags.tcp_port()),
+    F("--proxy-api-port", "the proxy's REST API port, on 127.0.0.1", 8001, int, check=flags.tcp_port()),
+    F("--network", "Docker network for the servers (made without inter-container traffic)",
+      "repo2desktop-hub", check=names.network_problem),
+    F("--name-prefix", "the servers' container names are PREFIX-USER", "repo2desktop-hub",
+      check=_name_prefix_problem),
+    F("--max-servers", "servers running at once, all visitors together", 20, int,
+      check=flags.at_least(1)),
+    F("--pool-size", "servers kept started ahead of time and handed to visitors (0 = none: "
+      "each visitor waits for a spawn)", 0, int, check=flags.positive(zero_ok=True)),
+    F("--mem-limit", "memory per server, no swap beyond it", "1G",
+      check=lambda size: hardening.size_problem(size, hardening.MIN_MEMORY)),
+    F("--cpu-limit", "CPUs per server", 1.0, float, shown="1",
+      check=lambda n: None if math.isfinite(n) and n > 0 else f"must be a number of CPUs > 0, got {n}"),
+    F("--cull-timeout", "stop servers idle this many seconds", 3600, int, check=flags.positive()),
+    F("--cull-every", "seconds between culler passes", 300, int, check=flags.positive()),
+    F("--cull-max-age", "stop servers older than this many seconds", 14400, int, check=flags.positive()),
+)
+del F
+# Where the files go, not what is in them.
+OUTPUT_ONLY = ("out", "force")
+
+
+class _HubSettingsMethods:
     @property
     def image_name_tag(self) -> Tuple[str, str]:
         name, sep, tag = self.image.rpartition(":")
@@ -55,24 +97,30 @@ class HubSettings:
         return name, tag
 
 
-def _problem(s: HubSettings) -> Optional[Tuple[str, str]]:
+# One field per option but --out/--force, with the table's defaults (IMAGE has none).
+HubSettings = flags.options_class(
+    "HubSettings", [f for f in HUB if f.dest not in OUTPUT_ONLY], base=_HubSettingsMethods,
+    defaults=True, doc="`hub-config`'s checked arguments, one field per row of HUB.")
+
+
+def _problem(s) -> Optional[Tuple[str, str]]:
     """The first (flag, message) wrong in S, or None."""
-    checks = [
-        ("IMAGE", names.image_problem(s.image)),
-        ("--network", names.network_problem(s.network)),
-        ("--mem-limit", hardening.size_problem(s.mem_limit, hardening.MIN_MEMORY)),
-        ("--cpu-limit", None if math.isfinite(s.cpu_limit) and s.cpu_limit > 0
-         else f"must be a number of CPUs > 0, got {s.cpu_limit}"),
-        ("--port", None if 1 <= s.hub_port <= 65535 else f"{s.hub_port} is not a TCP port"),
-        ("--max-servers", None if s.max_servers >= 1 else f"must be at least 1, got {s.max_servers}"),
-    ]
-    checks += [(flag, None if value > 0 else f"must be > 0, got {value}") for flag, value in
-               (("--cull-timeout", s.cull_timeout), ("--cull-every", s.cull_every),
-                ("--cull-max-age", s.cull_max_age))]
-    return next(((flag, message) for flag, message in checks if message), None)
+    problem = flags.first_problem(s, [f for f in HUB if f.dest not in OUTPUT_ONLY])
+    if problem:
+        return ("IMAGE" if problem[0] == "image" else problem[0]), problem[1]
+    ports = {}
+    for flag, port in (("--port", s.port), ("--hub-port", s.hub_port), ("--proxy-api-port", s.proxy_api_port)):
+        if port in ports:
+            return flag, f"{port} is {ports[port]} already"
+        ports[port] = flag
+    if s.pool_size > s.max_servers:
+        return "--pool-size", f"{s.pool_size} is more than --max-servers {s.max_servers}"
+    if s.pool_size and importlib.util.find_spec(POOL_MODULE.rsplit(".", 1)[0]) is None:
+        return "--pool-size", "the pool's module (repo2desktop.hub) is not installed here"
+    return None
 
 
-def check(s: HubSettings) -> HubSettings:
+def check(s):
     """S, or HubConfigError naming the first bad argument (nothing is written then)."""
     problem = _problem(s)
     if problem:
@@ -80,142 +128,19 @@ def check(s: HubSettings) -> HubSettings:
     return s
 
 
-VALUES_COMMENT = ("# The arguments of `repo2desktop hub-config`; HOST_CONFIG: the limits and hardening\n"
-                  "# `repo2desktop serve` gives its containers (memory without swap, processes,\n"
-                  "# /dev/shm, no capabilities, no privilege gain).\n")
-CONFIG_BODY = '''
-c = get_config()  # noqa: F821 (provided by JupyterHub)
-
-# Checked against the engine each time the hub starts (the image is a tag that may move):
-# the image's user as Docker resolves it, pinned as a uid and never root; NETWORK, exactly
-# that name, a bridge without inter-container traffic (made if missing, refused if another
-# kind). A failure stops the hub with one line instead of starting it half-configured.
-try:
-    import docker
-
-    from repo2desktop.serve import hubstart
-
-    _client = docker.from_env()
-    SERVER_USER = hubstart.server_user(_client, IMAGE)
-    GATEWAY = hubstart.gateway(hubstart.private_network(_client, NETWORK))
-except Exception as e:
-    sys.exit(f"jupyterhub_config.py: {e}")
-
-c.JupyterHub.authenticator_class = "tmp"
-c.Authenticator.allow_all = True  # every visitor may become a temporary user (JupyterHub >= 5)
-c.JupyterHub.spawner_class = "docker"
-c.JupyterHub.bind_url = f"http://:{PORT}"
-c.JupyterHub.cleanup_servers = True
-# Temporary users are free to make: this bounds the containers they can start.
-c.JupyterHub.active_server_limit = MAX_SERVERS
-
-# The hub's own port listens on loopback only: the proxy and the idle culler, on this host,
-# are all that reach it directly. The servers reach the hub's API as visitors' browsers do,
-# through the public proxy (at this host's address on NETWORK), so no container, of this
-# network or any other, reaches more of the hub than the public does. If you move the
-# proxy (bind_url), point hub_connect_url at an address of it the containers can reach.
-c.JupyterHub.hub_ip = "127.0.0.1"
-c.DockerSpawner.hub_connect_url = f"http://{GATEWAY}:{PORT}"
-
-c.DockerSpawner.image = IMAGE
-c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
-c.DockerSpawner.default_url = DEFAULT_URL
-c.DockerSpawner.network_name = NETWORK
-c.DockerSpawner.use_internal_ip = True  # the proxy reaches containers on the private network
-c.DockerSpawner.remove = True  # a stopped (culled) server leaves no container
-c.DockerSpawner.environment = {"REPO2DESKTOP_START": "eager"}  # desktop up with the server
-c.DockerSpawner.extra_create_kwargs = {"user": SERVER_USER}
-c.DockerSpawner.mem_limit = MEM_LIMIT
-c.DockerSpawner.cpu_limit = CPU_LIMIT
-c.DockerSpawner.extra_host_config = HOST_CONFIG
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 120
-
-c.JupyterHub.services = [{
-    "name": "idle-culler",
-    "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                f"--timeout={CULL_TIMEOUT}", f"--cull-every={CULL_EVERY}",
-                f"--max-age={CULL_MAX_AGE}", "--cull-users=True"],
-}]
-c.JupyterHub.load_roles = [{
-    "name": "idle-culler",
-    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers",
-               "admin:users"],
-    "services": ["idle-culler"],
-}]
-'''
+def add_arguments(parser) -> None:
+    flags.add_arguments(parser, HUB)
 
 
-def render_config(s: HubSettings) -> str:
-    s = check(s)
-    values = {
-        "IMAGE": s.image, "NETWORK": s.network, "PORT": s.hub_port, "MAX_SERVERS": s.max_servers,
-        "MEM_LIMIT": s.mem_limit, "CPU_LIMIT": s.cpu_limit, "DEFAULT_URL": s.default_url,
-        "CULL_TIMEOUT": s.cull_timeout, "CULL_EVERY": s.cull_every, "CULL_MAX_AGE": s.cull_max_age,
-        "HOST_CONFIG": hardening.host_config(s.mem_limit, s.pids_limit, s.shm_size),
-    }
-    head = (
-        "# jupyterhub_config.py for a repo2desktop image on one host, written by\n"
-        "# `repo2desktop hub-config`; the values are in the block below, edit freely.\n"
-        "#\n"
-        "#   pip install 'repo2desktop[serve]' jupyterhub jupyterhub-tmpauthenticator \\\n"
-        "#       dockerspawner jupyterhub-idle-culler\n"
-        "#   npm install -g configurable-http-proxy@5.3.0\n"
-        f"#   jupyterhub -f {CONFIG_NAME}\n"
-        "#\n"
-        "# Each visitor of http://HOST:PORT/ becomes a temporary user (tmpauthenticator) and gets\n"
-        "# a container of IMAGE (DockerSpawner) that opens straight into its desktop; at most\n"
-        "# MAX_SERVERS run at once; the idle culler stops servers idle for CULL_TIMEOUT s or\n"
-        "# older than CULL_MAX_AGE s.\n"
-        "import sys\n\n"
-    )
-    block = "".join(f"{name} = {pprint.pformat(value, width=96, sort_dicts=False)}\n"
-                    for name, value in values.items())
-    return head + VALUES_COMMENT + block + CONFIG_BODY
+def from_args(args):
+    return HubSettings(**{f.dest: getattr(args, f.dest) for f in HUB if f.dest not in OUTPUT_ONLY})
 
 
-def values(s: HubSettings) -> Dict:
-    """The z2jh values, as data (the unit test checks every key path against the chart's)."""
-    name, tag = s.image_name_tag
-    return {
-        "hub": {"config": {"JupyterHub": {"authenticator_class": "tmp",
-                                          "active_server_limit": s.max_servers}}},
-        "singleuser": {
-            "image": {"name": name, "tag": tag},
-            "cmd": "jupyterhub-singleuser",
-            "defaultUrl": s.default_url,
-            "extraEnv": {"REPO2DESKTOP_START": "eager"},
-            "uid": 1000,
-            "memory": {"limit": s.mem_limit, "guarantee": "256M"},
-            "cpu": {"limit": s.cpu_limit},
-            "networkPolicy": {"enabled": True},
-            "storage": {"type": "none"},
-        },
-        "cull": {"enabled": True, "users": True, "timeout": s.cull_timeout,
-                 "every": s.cull_every, "maxAge": s.cull_max_age},
-    }
+def write(s, out_dir: str, force: bool = False) -> List[str]:
+    from repo2desktop.serve import hubrender
 
-
-def render_values(s: HubSettings) -> str:
-    import io
-
-    from ruamel.yaml import YAML
-
-    s = check(s)
-    out = io.StringIO()
-    out.write(f"# zero-to-jupyterhub (Helm chart `jupyterhub`) values for {s.image!r}\n"
-              "# Generated by `repo2desktop hub-config`. Push the image to a registry\n"
-              "# your cluster pulls from, then: helm upgrade --install hub jupyterhub/jupyterhub "
-              "--values values.yaml\n")
-    yaml = YAML()
-    yaml.default_flow_style = False
-    yaml.dump(values(s), out)
-    return out.getvalue()
-
-
-def write(s: HubSettings, out_dir: str, force: bool = False) -> List[str]:
+    files = {CONFIG_NAME: hubrender.render_config(check(s)), VALUES_NAME: hubrender.render_values(s)}
     os.makedirs(out_dir, exist_ok=True)
-    files = {CONFIG_NAME: render_config(s), VALUES_NAME: render_values(s)}
     existing = [n for n in files if os.path.exists(os.path.join(out_dir, n))]
     if existing and not force:
         raise HubConfigError(f"hub-config: {', '.join(os.path.join(out_dir, n) for n in existing)} "

@@ -137,16 +137,22 @@ def test_cull_rule_idle_timeout_and_max_age_claimed_only():
 
 # -- hub-config ------------------------------------------------------------------------------
 
-# The zero-to-jupyterhub (Helm chart `jupyterhub`, 3.x/4.x) keys the values snippet uses, with
-# the types the chart's values.schema.yaml gives them. Kubernetes cannot run on these machines,
-# so this table is the check: a renamed or mistyped key fails here.
+# The zero-to-jupyterhub (Helm chart `jupyterhub`, 3.x/4.x) keys the values use, with the
+# types the chart's values.schema.yaml gives them; `*` is any name (hub.services and
+# hub.loadRoles are mappings by name). Kubernetes cannot run on these machines, so this
+# table is the check: a renamed or mistyped key fails here.
 Z2JH_KEYS = {
     "hub.config.JupyterHub.authenticator_class": str,
-    # hub.config passes any JupyterHub setting through to jupyterhub_config.py
+    # hub.config passes any traitlets setting through to jupyterhub_config.py
     "hub.config.JupyterHub.active_server_limit": int,
+    "hub.config.JupyterHub.load_groups": dict,
+    "hub.config.KubeSpawner.container_security_context": dict,
+    "hub.services.*.command": list, "hub.services.*.admin": bool, "hub.services.*.url": str,
+    "hub.loadRoles.*.description": str, "hub.loadRoles.*.scopes": list,
+    "hub.loadRoles.*.services": list,
     "singleuser.image.name": str, "singleuser.image.tag": str,
     "singleuser.cmd": (str, list), "singleuser.defaultUrl": str,
-    "singleuser.extraEnv": dict, "singleuser.uid": int,
+    "singleuser.extraEnv": dict, "singleuser.uid": int, "singleuser.allowPrivilegeEscalation": bool,
     "singleuser.memory.limit": (str, int), "singleuser.memory.guarantee": (str, int),
     "singleuser.cpu.limit": (float, int), "singleuser.networkPolicy.enabled": bool,
     "singleuser.storage.type": str,
@@ -156,32 +162,71 @@ Z2JH_KEYS = {
 ENUMS = {"singleuser.storage.type": {"dynamic", "static", "none"}}
 
 
+def _chart_key(path):
+    """The Z2JH_KEYS entry PATH is, or None."""
+    from fnmatch import fnmatchcase
+
+    parts = path.split(".")
+    for key in Z2JH_KEYS:
+        pattern = key.split(".")
+        if len(pattern) == len(parts) and all(fnmatchcase(p, k) for p, k in zip(parts, pattern)):
+            return key
+    return None
+
+
 def _leaves(tree, prefix=""):
     for key, value in tree.items():
         path = f"{prefix}{key}"
-        if isinstance(value, dict) and path not in Z2JH_KEYS:
+        if isinstance(value, dict) and _chart_key(path) is None:
             yield from _leaves(value, path + ".")
         else:
             yield path, value
 
 
-def test_z2jh_values_use_only_chart_keys_with_their_types(tmp_path):
+def _z2jh_values(tmp_path, *more):
     from ruamel.yaml import YAML
 
-    from repo2desktop.serve.hubconfig import HubSettings, write
-
-    written = write(HubSettings("registry.example:5000/team/desktop:v3"), str(tmp_path))
-    with open(written[1]) as f:
+    assert main(["hub-config", "registry.example:5000/team/desktop:v3", "--out", str(tmp_path), *more]) == 0
+    with open(tmp_path / "values.yaml") as f:
         values = YAML(typ="safe").load(f)
     leaves = dict(_leaves(values))
-    assert set(leaves) <= set(Z2JH_KEYS), set(leaves) - set(Z2JH_KEYS)
+    unknown = {path for path in leaves if _chart_key(path) is None}
+    assert not unknown, unknown
     for path, value in leaves.items():
-        assert isinstance(value, Z2JH_KEYS[path]), (path, value)
-        assert path not in ENUMS or value in ENUMS[path], (path, value)
+        key = _chart_key(path)
+        assert isinstance(value, Z2JH_KEYS[key]), (path, value)
+        assert key not in ENUMS or value in ENUMS[key], (path, value)
+    return values, leaves
+
+
+def test_z2jh_values_use_only_chart_keys_with_their_types(tmp_path):
+    values, leaves = _z2jh_values(tmp_path)
     assert leaves["singleuser.image.name"] == "registry.example:5000/team/desktop"
     assert leaves["singleuser.image.tag"] == "v3"
     assert leaves["hub.config.JupyterHub.authenticator_class"] == "tmp"
     assert leaves["singleuser.defaultUrl"] == "/desktop/"
+    assert "services" not in values["hub"] and "loadRoles" not in values["hub"]  # no pool
+    # serve's hardening, as Kubernetes says it: never root, no privilege gain, no capabilities
+    assert (leaves["singleuser.uid"], leaves["singleuser.allowPrivilegeEscalation"]) == (1000, False)
+    assert leaves["hub.config.KubeSpawner.container_security_context"] == {
+        "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
+
+
+def test_z2jh_values_with_the_pool_name_its_service_role_and_authenticator(tmp_path):
+    from repo2desktop.hub import poolconfig
+
+    values, leaves = _z2jh_values(tmp_path, "--pool-size", "2")
+    (service,) = values["hub"]["services"]
+    command = values["hub"]["services"][service]["command"]
+    assert command[:3] == ["python3", "-m", "repo2desktop.hub"] and "--pool-size=2" in command
+    assert "--public-url=http://proxy-public" in command  # the chart's proxy, inside the cluster
+    (role,) = values["hub"]["loadRoles"].values()
+    assert role["services"] == [service]
+    assert set(role["scopes"]) == set(poolconfig.hub_roles()[0]["scopes"])
+    assert "admin:users" in role["scopes"] and f"servers!group={poolconfig.POOL_GROUP}" in role["scopes"]
+    assert leaves["hub.config.JupyterHub.authenticator_class"] == poolconfig.AUTHENTICATOR_CLASS
+    assert set(leaves["hub.config.JupyterHub.load_groups"]) == set(poolconfig.GROUPS)
+    assert "hub.image" in (tmp_path / "values.yaml").read_text()  # says the hub needs repo2desktop
 
 
 def _config_values(text: str) -> dict:
@@ -222,11 +267,12 @@ def test_hub_config_is_python_naming_the_stack_and_never_overwrites(tmp_path, ca
 def test_hub_config_writes_arguments_only_as_values_of_one_block(tmp_path):
     """Everything after the values block is the same text whatever the arguments: no
     argument is spliced into code or comments."""
-    from repo2desktop.serve.hubconfig import HubSettings, render_config
+    from repo2desktop.serve.hubconfig import HubSettings
+    from repo2desktop.serve.hubrender import render_config
 
     one = render_config(HubSettings("img:1"))
     other = render_config(HubSettings("registry.example:5000/team/desktop@sha256:" + "a" * 64,
-                                      network="n.2", hub_port=443, max_servers=3, mem_limit="6m",
+                                      network="n.2", port=443, max_servers=3, mem_limit="6m",
                                       cpu_limit=0.5, cull_timeout=1, cull_every=2, cull_max_age=3))
     assert one.split("c = get_config()", 1)[1] == other.split("c = get_config()", 1)[1]
     head_one, head_other = (text.split("IMAGE = ", 1)[0] for text in (one, other))
