@@ -28,6 +28,10 @@ class Flag:
     metavar: Optional[str] = None
     nargs: Optional[str] = None  # a positional argument's: "?" when it may be left out
 
+    def __post_init__(self):
+        if self.type is bool and self.default is None:  # a switch is off unless given
+            object.__setattr__(self, "default", False)
+
     @property
     def dest(self) -> str:
         return self.field or self.name.lstrip("-").replace("-", "_")
@@ -36,18 +40,20 @@ class Flag:
     def default_text(self) -> str:
         if self.shown is not None:
             return self.shown
+        if not self.name.startswith("-"):
+            return "required"
         if self.type is bool:
             return "off"
-        return "none" if self.default is None else str(self.default)
+        return "none" if self.default is None else f"`{self.default}`"
 
     def add_to(self, parser: argparse.ArgumentParser) -> None:
         if not self.name.startswith("-"):
             parser.add_argument(self.dest, nargs=self.nargs, metavar=self.metavar or self.name.upper(),
                                 help=self.doc)
             return
-        kwargs = dict(dest=self.dest, help=f"{self.doc} (default: {self.default_text})")
+        kwargs = dict(dest=self.dest, help=f"{self.doc} (default: {self.default_text.replace('`', '')})")
         if self.type is bool:
-            parser.add_argument(self.name, action="store_true", **kwargs)
+            parser.add_argument(self.name, action="store_true", default=self.default, **kwargs)
         else:
             parser.add_argument(self.name, type=self.type, default=self.default,
                                 metavar=self.metavar, **kwargs)

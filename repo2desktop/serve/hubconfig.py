@@ -77,7 +77,7 @@ HUB: Tuple[flags.Flag, ...] = (
       "each visitor waits for a spawn)", 0, int, check=flags.positive(zero_ok=True)),
     F("--mem-limit", "memory per server, no swap beyond it", "1G",
       check=lambda size: hardening.size_problem(size, hardening.MIN_MEMORY)),
-    F("--cpu-limit", "CPUs per server", 1.0, float, shown="1",
+    F("--cpu-limit", "CPUs per server", 1.0, float, shown="`1`",
       check=lambda n: None if math.isfinite(n) and n > 0 else f"must be a number of CPUs > 0, got {n}"),
     F("--cull-timeout", "stop servers idle this many seconds", 3600, int, check=flags.positive()),
     F("--cull-every", "seconds between culler passes", 300, int, check=flags.positive()),

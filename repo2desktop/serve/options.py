@@ -88,10 +88,10 @@ def _cpu_quota_problem(quota: Optional[int]) -> Optional[str]:
 F = flags.Flag
 # Every `serve` option, once: argparse, ServeOptions and the README's table are made from it.
 SERVE: Tuple[flags.Flag, ...] = (
-    F("image", "the image (or --image)", field="image_arg", metavar="IMAGE", nargs="?"),
+    F("image", "the image to serve", field="image_arg", metavar="IMAGE", nargs="?", shown="required, here or as --image"),
     F("--image", "image to serve (made by `repo2desktop build`)"),
     F("--pool-name", "label naming this pool. Two serves on one engine need different names "
-      "(they never touch each other's containers)", shown="serve-PORT"),
+      "(they never touch each other's containers)", shown="`serve-PORT`"),
     F("--command", "container command, fields {base_path} {port} {ip} {token}; the token comes "
       "from JUPYTER_TOKEN", DEFAULT_COMMAND, check=_command_problem),
     F("--pool-size", "ready spares kept warm", 3, int, check=flags.at_least(1)),
@@ -99,17 +99,17 @@ SERVE: Tuple[flags.Flag, ...] = (
     F("--max-dock-workers", "containers starting at once: starting desktops take the CPU that "
       "claimed ones need", 2, int, check=flags.at_least(1)),
     F("--ready-timeout", "seconds a container has to answer before it is replaced", 120.0, float,
-      shown="120", check=flags.positive()),
+      shown="`120`", check=flags.positive()),
     F("--cull-timeout", "remove a claimed container idle this many seconds", 3600.0, float,
-      shown="3600", check=flags.positive()),
-    F("--cull-period", "seconds between culling passes", 600.0, float, shown="600",
+      shown="`3600`", check=flags.positive()),
+    F("--cull-period", "seconds between culling passes", 600.0, float, shown="`600`",
       check=flags.positive()),
     F("--cull-max", "remove any claimed container older than this many seconds, busy or not "
-      "(0 = never)", 14400.0, float, shown="14400", check=flags.positive(zero_ok=True)),
+      "(0 = never)", 14400.0, float, shown="`14400`", check=flags.positive(zero_ok=True)),
     F("--mem-limit", "memory limit per container, no swap beyond it; 0 is refused (Docker reads "
       "it as no limit)", "1g", check=lambda size: hardening.size_problem(size, hardening.MIN_MEMORY)),
     F("--cpu-shares", "relative CPU weight", None, int),
-    F("--cpu-quota", "CPU microseconds per 100 ms (0 = none)", 100000, int, shown="100000 (one core)",
+    F("--cpu-quota", "CPU microseconds per 100 ms (0 = none)", 100000, int, shown="`100000` (one core)",
       check=_cpu_quota_problem),
     F("--pids-limit", "processes+threads per container", hardening.PIDS_LIMIT, int,
       check=lambda n: None if n >= 16 else "a desktop needs at least 16 processes"),
@@ -123,10 +123,10 @@ SERVE: Tuple[flags.Flag, ...] = (
     F("--extra-hosts", "comma-separated hostname:IP entries", "", shown="none"),
     F("--docker-network", "use this existing network instead of a private one (then "
       "inter-container traffic is as that network allows)", shown="a private bridge per pool, "
-      "r2d-serve-POOL"),
+      "`r2d-serve-POOL`"),
     F("--allow-host-access", "let visitors reach services listening on this host (by default serve "
       "closes the pool's network to the host with iptables, which needs root)", type=bool),
-    F("--ip", "public IP of the proxy", "0.0.0.0", shown="0.0.0.0 (all)"),
+    F("--ip", "public IP of the proxy", "0.0.0.0", shown="`0.0.0.0` (all)"),
     F("--port", "public port of the proxy", 8000, int, check=flags.tcp_port()),
     F("--admin-ip", "admin API IP (loopback unless ADMIN_AUTH_TOKEN is set)", "127.0.0.1"),
     F("--admin-port", "admin API port", 10000, int, check=flags.tcp_port()),
