@@ -7,9 +7,9 @@ managed service), so the spawner may be DockerSpawner, KubeSpawner or any other.
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Dict, List, Optional
 from urllib.parse import quote
@@ -23,6 +23,7 @@ log = logging.getLogger("repo2desktop.hub")
 # The desktop's own answer: the page's status (repo2desktop/jupyter/page.py).
 SESSION_PATH = "desktop/session.json"
 TOKEN_SECONDS = 300  # a starting user's token, only for asking its desktop
+START_THREADS = 8
 FULL_BACKOFF = 3  # rounds without a start after the hub answered 429 (its server limit)
 
 
@@ -108,7 +109,7 @@ class Pool:
             self.tokens[name] = self.hub.user_token(name)
         url = self.public_url + model["servers"][""]["url"] + SESSION_PATH
         try:
-            answer = requests.get(url, params={"wait": "1"}, timeout=10, allow_redirects=False,
+            answer = requests.get(url, timeout=10, allow_redirects=False,
                                   headers={"Authorization": f"token {self.tokens[name]['token']}"})
             return answer.status_code == 200 and answer.json().get("state") == "ready"
         except (requests.RequestException, ValueError) as e:
@@ -131,16 +132,21 @@ class Pool:
                 log.info("%s: ready", name)
         if time.monotonic() < self.full_until:
             return steps  # the hub said it is full a moment ago: ask again later, not each round
-        for name in itertools.chain(steps.start, (self.create() for _ in range(steps.create))):
-            if not self.hub.start(name):
-                # Kept as a starting user without a server: its start is asked again (retired
-                # after plan.START_TIMEOUT), so a full hub costs one request a few rounds.
-                if not self.full_until:
-                    log.info("the hub is at its server limit: the pool waits for a free place")
-                self.full_until = time.monotonic() + FULL_BACKOFF * self.interval
-                break
+        names = steps.start + [self.create() for _ in range(steps.create)]
+        # At once: the hub answers a start when the server is up or after its
+        # slow_spawn_timeout, and twenty visitors should not wait for twenty starts in a row.
+        with ThreadPoolExecutor(max_workers=max(1, min(len(names), START_THREADS))) as starts:
+            started = dict(zip(names, starts.map(self.hub.start, names)))
+        if started and not all(started.values()):
+            # Those kept as starting users without a server: their start is asked again
+            # (retired after plan.START_TIMEOUT), so a full hub costs one request a few rounds.
+            if not self.full_until:
+                log.info("the hub is at its server limit: the pool waits for a free place")
+            self.full_until = time.monotonic() + FULL_BACKOFF * self.interval
+        elif started:
             self.full_until = 0.0
-            log.info("%s: starting", name)
+        for name in (n for n, ok in started.items() if ok):
+            log.info("%s: started", name)
         return steps
 
     def create(self) -> str:
