@@ -344,3 +344,30 @@ def test_two_hubs_run_as_written_side_by_side_and_stop_with_their_services(serve
         for _, network, prefix, process, _ in hubs:
             stop_hub(process)
             remove_hub_leftovers(client, network, prefix)
+
+
+def test_the_pool_from_hub_config_runs_as_written_and_stops_with_the_hub(serve_image, tmp_path):
+    """`hub-config --pool-size 1`, nothing added: the hub starts the pool's service, which
+    starts a server before any visitor comes; SIGTERM ends the culler and the pool's service
+    on the first signal, and the server."""
+    client = docker.from_env()
+    network = prefix = f"r2d-test-hubpool1-{SESSION}"
+    _, gateway = private_network(client, network)
+    port = free_port()
+    config = write_config(serve_image, tmp_path, network, port, "--ip", gateway, "--name-prefix", prefix,
+                          "--pool-size", "1")
+    log_path = tmp_path / "jupyterhub.log"
+    process = start_hub(config, log_path)
+    try:
+        wait_for_health(process, f"http://{gateway}:{port}", log_path)
+        wait_for(lambda: _servers(client, prefix), 120, "the pool's service starting a server")
+        services = service_processes(process)
+        assert sorted("repo2desktop.hub" in p.cmdline() for p in services) == [False, True], \
+            [p.cmdline() for p in services]  # the idle culler and the pool's service
+        process.send_signal(signal.SIGTERM)
+        process.wait(SERVICE_INTERRUPT_WAIT * 2)
+        assert [p.pid for p in services if p.is_running()] == []
+        assert services_stopped_in(log_path.read_text()) < SERVICE_INTERRUPT_WAIT / 3
+    finally:
+        stop_hub(process)
+        remove_hub_leftovers(client, network, prefix)
