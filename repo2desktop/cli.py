@@ -143,9 +143,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_hub_config(args: argparse.Namespace) -> int:
-    from repo2desktop.serve import hubconfig
+    from repo2desktop.serve import hubconfig, huboptions
 
-    for path in hubconfig.write(hubconfig.from_args(args), args.out, force=args.force):
+    for path in hubconfig.write(huboptions.from_args(args), args.out, force=args.force):
         print(path)
     return 0
 
@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("hub-config", help="write jupyterhub_config.py (tmpauthenticator + DockerSpawner "
                                           "+ idle culler, a pre-started pool with --pool-size) and a "
                                           "z2jh values.yaml for IMAGE")
-    from repo2desktop.serve.hubconfig import add_arguments as add_hub_arguments
+    from repo2desktop.serve.huboptions import add_arguments as add_hub_arguments
     add_hub_arguments(p)
     p.set_defaults(func=cmd_hub_config)
 

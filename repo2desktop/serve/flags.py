@@ -3,7 +3,7 @@ desktop.yml): each row's flag, default, type and one line of help feed argparse 
 shows the default), the frozen options object (one field per row) and the README's table
 of options (tests/unit/test_serve_options.py compares it with this table).
 
-`serve` (options.SERVE) and `hub-config` (hubconfig.HUB) each have a table of these rows.
+`serve` (options.SERVE) and `hub-config` (huboptions.HUB) each have a table of these rows.
 """
 from __future__ import annotations
 

@@ -1,145 +1,138 @@
-"""`repo2desktop hub-config IMAGE`: the same desktop image on JupyterHub, for scale.
+"""What `repo2desktop hub-config` writes, rendered from checked HubSettings (huboptions.py):
+render_config and render_values are pure (settings in, text out); write() puts them in a folder.
 
-Writes two files (hubrender.py, pure text from the checked arguments):
-- ``jupyterhub_config.py``: one host, tmpauthenticator (each visitor a temporary user),
-  DockerSpawner (containers on a private bridge without inter-container traffic, the
-  image's user pinned and never root, the limits and hardening `serve` gives, at most
-  ``--max-servers`` at once), jupyterhub-idle-culler as a hub service, and with
-  ``--pool-size`` the pre-started pool (repo2desktop/hub/). Its addresses, ports, network
-  and container names are flags, so it runs as written beside other hubs. What depends
-  on the engine (the image's user, the network) is checked by the file itself each time
-  the hub starts (hubstart.py);
-- ``values.yaml``: the same for zero-to-jupyterhub (Helm chart ``jupyterhub``, KubeSpawner).
-Every image `repo2desktop build` makes has ``jupyterhub-singleuser``, which both start.
-
-The options are the rows of HUB (flags.py): argparse, HubSettings and the README's table
-are made from it.
+jupyterhub_config.py comes from templates/jupyterhub_config.py.j2 (Jinja2, StrictUndefined).
+Every expression in that template must go through the ``py`` filter (repr() of a plain
+value, pretty-printed): the environment's ``finalize`` refuses anything else, so no
+argument is ever pasted into the file as text and none can add a line of Python.
+values.yaml is data dumped as YAML.
 """
 from __future__ import annotations
 
-import importlib.util
-import ipaddress
-import math
+import io
 import os
-import re
-from typing import List, Optional, Tuple
+import pprint
+from typing import Any, Dict, List
 
-from repo2desktop.errors import Repo2DesktopError
-from repo2desktop.serve import flags, hardening, names
+import jinja2
+
+from repo2desktop.resources import hub_templates_dir
+from repo2desktop.serve import hardening
+from repo2desktop.serve.huboptions import (DEFAULT_URL, HUB, OUTPUT_ONLY, POOL_MODULE,  # noqa: F401
+                                           HubConfigError, HubSettings, check)
 
 CONFIG_NAME = "jupyterhub_config.py"
 VALUES_NAME = "values.yaml"
-DEFAULT_URL = "/desktop/"
-POOL_MODULE = "repo2desktop.hub.poolconfig"
+TEMPLATE = CONFIG_NAME + ".j2"
+# The interpreter z2jh's hub image runs the pool's service with, and where the service
+# reaches the chart's public proxy (its Kubernetes service `proxy-public`).
+Z2JH_PYTHON = "python3"
+Z2JH_PUBLIC_URL = "http://proxy-public"
 
 
-class HubConfigError(Repo2DesktopError):
-    exit_code = 2
+class PythonLiteral(str):
+    """Text that is the repr() of a value: the only thing the template may output."""
 
 
-def _ip_problem(ip: str) -> Optional[str]:
-    if ip == "":
-        return None
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return f"{ip!r} is not an IP address of this host ('' for all)"
-    if address.is_loopback:
-        return (f"{ip} is loopback, where the servers cannot reach the hub: they reach its API "
-                "through the proxy; give an address of this host (default: all)")
-    return None
+def _py(value: Any) -> PythonLiteral:
+    if not isinstance(value, (str, int, float, bool, list, dict, tuple, type(None))):
+        raise TypeError(f"{type(value).__name__} is not a plain value for {CONFIG_NAME}")
+    return PythonLiteral(pprint.pformat(value, width=96, sort_dicts=False))
 
 
-def _name_prefix_problem(prefix: str) -> Optional[str]:
-    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,39}", prefix):
-        return f"{prefix!r} is not a container name prefix (1-40 of a-z A-Z 0-9 _ . -, not first)"
-    return None
+def _only_literals(value: Any) -> Any:
+    if not isinstance(value, PythonLiteral):
+        raise TypeError(f"{TEMPLATE}: every expression must go through `| py`, got {value!r}")
+    return value
 
 
-F = flags.Flag
-# Every `hub-config` option, once.
-HUB: Tuple[flags.Flag, ...] = (
-    F("image", "the image the servers run (made by `repo2desktop build`)", metavar="IMAGE",
-      check=names.image_problem),
-    F("--out", "folder to write into", "."),
-    F("--force", "replace files that exist", type=bool),
-    F("--ip", "address the public proxy listens on", "", shown="all addresses", check=_ip_problem),
-    F("--port", "the hub's public port (the proxy)", 8000, int, check=flags.tcp_port()),
-    F("--hub-port", "the hub's own API port, on 127.0.0.1", 8081, int, check=flags.tcp_port()),
-    F("--proxy-api-port", "the proxy's REST API port, on 127.0.0.1", 8001, int, check=flags.tcp_port()),
-    F("--network", "Docker network for the servers (made without inter-container traffic)",
-      "repo2desktop-hub", check=names.network_problem),
-    F("--name-prefix", "the servers' container names are PREFIX-USER", "repo2desktop-hub",
-      check=_name_prefix_problem),
-    F("--max-servers", "servers running at once, all visitors together", 20, int,
-      check=flags.at_least(1)),
-    F("--pool-size", "servers kept started ahead of time and handed to visitors (0 = none: "
-      "each visitor waits for a spawn)", 0, int, check=flags.positive(zero_ok=True)),
-    F("--mem-limit", "memory per server, no swap beyond it", "1G",
-      check=lambda size: hardening.size_problem(size, hardening.MIN_MEMORY)),
-    F("--cpu-limit", "CPUs per server", 1.0, float, shown="`1`",
-      check=lambda n: None if math.isfinite(n) and n > 0 else f"must be a number of CPUs > 0, got {n}"),
-    F("--cull-timeout", "stop servers idle this many seconds", 3600, int, check=flags.positive()),
-    F("--cull-every", "seconds between culler passes", 300, int, check=flags.positive()),
-    F("--cull-max-age", "stop servers older than this many seconds", 14400, int, check=flags.positive()),
-)
-del F
-# Where the files go, not what is in them.
-OUTPUT_ONLY = ("out", "force")
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(hub_templates_dir()),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             finalize=_only_literals, autoescape=False)
+    env.filters["py"] = _py
+    return env
 
 
-class _HubSettingsMethods:
-    @property
-    def image_name_tag(self) -> Tuple[str, str]:
-        name, sep, tag = self.image.rpartition(":")
-        if not sep or "/" in tag:  # no tag, or the colon belonged to a registry port
-            return self.image, "latest"
-        return name, tag
+def template_values(s) -> Dict[str, Any]:
+    values = {f.dest: getattr(s, f.dest) for f in HUB if f.dest not in OUTPUT_ONLY}
+    values.update(default_url=DEFAULT_URL, host_config=hardening.host_config(s.mem_limit))
+    return values
 
 
-# One field per option but --out/--force, with the table's defaults (IMAGE has none).
-HubSettings = flags.options_class(
-    "HubSettings", [f for f in HUB if f.dest not in OUTPUT_ONLY], base=_HubSettingsMethods,
-    defaults=True, doc="`hub-config`'s checked arguments, one field per row of HUB.")
+def render_config(s) -> str:
+    return environment().get_template(TEMPLATE).render(template_values(check(s)))
 
 
-def _problem(s) -> Optional[Tuple[str, str]]:
-    """The first (flag, message) wrong in S, or None."""
-    problem = flags.first_problem(s, [f for f in HUB if f.dest not in OUTPUT_ONLY])
-    if problem:
-        return ("IMAGE" if problem[0] == "image" else problem[0]), problem[1]
-    ports = {}
-    for flag, port in (("--port", s.port), ("--hub-port", s.hub_port), ("--proxy-api-port", s.proxy_api_port)):
-        if port in ports:
-            return flag, f"{port} is {ports[port]} already"
-        ports[port] = flag
-    if s.pool_size > s.max_servers:
-        return "--pool-size", f"{s.pool_size} is more than --max-servers {s.max_servers}"
-    if s.pool_size and importlib.util.find_spec(POOL_MODULE.rsplit(".", 1)[0]) is None:
-        return "--pool-size", "the pool's module (repo2desktop.hub) is not installed here"
-    return None
+def _pool():
+    import importlib
+
+    return importlib.import_module(POOL_MODULE)
 
 
-def check(s):
-    """S, or HubConfigError naming the first bad argument (nothing is written then)."""
-    problem = _problem(s)
-    if problem:
-        raise HubConfigError(f"hub-config: {problem[0]}: {problem[1]}")
-    return s
+def activity_interval(cull_timeout: float) -> int:
+    """Idleness: the servers' activity reports, at least four per cull timeout (as the config's)."""
+    return max(10, min(300, int(cull_timeout) // 4))
 
 
-def add_arguments(parser) -> None:
-    flags.add_arguments(parser, HUB)
+def values(s) -> Dict:
+    """The z2jh values, as data (the unit test checks every key path against the chart's)."""
+    name, tag = s.image_name_tag
+    policy = hardening.kubernetes()
+    hub: Dict[str, Any] = {"config": {"JupyterHub": {"authenticator_class": "tmp",
+                                                     "active_server_limit": s.max_servers,
+                                                     "last_activity_interval": 0},  # idleness: the person's
+                                      **policy["hub.config"]}}
+    if s.pool_size:
+        pool = _pool()
+        hub["config"]["JupyterHub"]["authenticator_class"] = pool.AUTHENTICATOR_CLASS
+        for klass, traits in pool.config_traits(s.pool_size).items():
+            hub["config"].setdefault(klass, {}).update(traits)
+        # The chart's services and roles are mappings by name (it adds each one's name).
+        hub["services"] = {service["name"]: {k: v for k, v in service.items() if k != "name"}
+                           for service in pool.hub_services(s.pool_size, Z2JH_PYTHON,
+                                                                 public_url=Z2JH_PUBLIC_URL)}
+        hub["loadRoles"] = {role["name"]: {k: v for k, v in role.items() if k != "name"}
+                            for role in pool.hub_roles()}
+    return {
+        "hub": hub,
+        "singleuser": {
+            "image": {"name": name, "tag": tag},
+            "cmd": "jupyterhub-singleuser",
+            "defaultUrl": DEFAULT_URL,
+            "extraEnv": {"REPO2DESKTOP_START": "eager",  # idleness: reports, below
+                         "JUPYTERHUB_ACTIVITY_INTERVAL": str(activity_interval(s.cull_timeout))},
+            **policy["singleuser"],
+            "memory": {"limit": s.mem_limit, "guarantee": "256M"},
+            "cpu": {"limit": s.cpu_limit},
+            "networkPolicy": {"enabled": True},
+            "storage": {"type": "none"},
+        },
+        "cull": {"enabled": True, "users": True, "timeout": s.cull_timeout,
+                 "every": s.cull_every, "maxAge": s.cull_max_age},
+    }
 
 
-def from_args(args):
-    return HubSettings(**{f.dest: getattr(args, f.dest) for f in HUB if f.dest not in OUTPUT_ONLY})
+def render_values(s) -> str:
+    from ruamel.yaml import YAML
+
+    s = check(s)
+    out = io.StringIO()
+    out.write(f"# zero-to-jupyterhub (Helm chart `jupyterhub`) values for {s.image!r}\n"
+              "# Generated by `repo2desktop hub-config`. Push the image to a registry\n"
+              "# your cluster pulls from, then: helm upgrade --install hub jupyterhub/jupyterhub "
+              "--values values.yaml\n")
+    if s.pool_size:
+        out.write("# The pool (hub.services, hub.loadRoles, the authenticator) runs in the hub's pod:\n"
+                  "# set hub.image to a hub image with repo2desktop installed beside JupyterHub.\n")
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.dump(values(s), out)
+    return out.getvalue()
 
 
 def write(s, out_dir: str, force: bool = False) -> List[str]:
-    from repo2desktop.serve import hubrender
-
-    files = {CONFIG_NAME: hubrender.render_config(check(s)), VALUES_NAME: hubrender.render_values(s)}
+    files = {CONFIG_NAME: render_config(s), VALUES_NAME: render_values(s)}
     os.makedirs(out_dir, exist_ok=True)
     existing = [n for n in files if os.path.exists(os.path.join(out_dir, n))]
     if existing and not force:

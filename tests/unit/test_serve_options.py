@@ -146,6 +146,7 @@ Z2JH_KEYS = {
     "hub.config.JupyterHub.authenticator_class": str,
     # hub.config passes any traitlets setting through to jupyterhub_config.py
     "hub.config.JupyterHub.active_server_limit": int,
+    "hub.config.JupyterHub.last_activity_interval": int,  # 0: idleness is the person's (issue 17)
     "hub.config.JupyterHub.load_groups": dict,
     "hub.config.KubeSpawner.container_security_context": dict,
     "hub.services.*.command": list, "hub.services.*.admin": bool, "hub.services.*.url": str,
@@ -268,8 +269,7 @@ def test_hub_config_is_python_naming_the_stack_and_never_overwrites(tmp_path, ca
 def test_hub_config_writes_arguments_only_as_values_of_one_block(tmp_path):
     """Everything after the values block is the same text whatever the arguments: no
     argument is spliced into code or comments."""
-    from repo2desktop.serve.hubconfig import HubSettings
-    from repo2desktop.serve.hubrender import render_config
+    from repo2desktop.serve.hubconfig import HubSettings, render_config
 
     one = render_config(HubSettings("img:1"))
     other = render_config(HubSettings("registry.example:5000/team/desktop@sha256:" + "a" * 64,
@@ -365,9 +365,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 @pytest.mark.parametrize("command, table_name", [("serve", "SERVE"), ("hub-config", "HUB")])
 def test_readme_tables_are_the_option_tables(command, table_name):
     """The README's table of each command's options is the table argparse is made from."""
-    from repo2desktop.serve import flags, hubconfig
+    from repo2desktop.serve import flags, huboptions
 
-    table = {"SERVE": options.SERVE, "HUB": hubconfig.HUB}[table_name]
+    table = {"SERVE": options.SERVE, "HUB": huboptions.HUB}[table_name]
     readme = README.read_text()
     marker = next(line for line in readme.splitlines()
                   if line.startswith(f"<!-- {command} options: generated from") and table_name in line)
@@ -377,9 +377,9 @@ def test_readme_tables_are_the_option_tables(command, table_name):
 
 @pytest.mark.parametrize("command", ["serve", "hub-config"])
 def test_every_option_of_the_table_is_a_flag_with_its_default_in_the_help(command, capsys):
-    from repo2desktop.serve import hubconfig
+    from repo2desktop.serve import huboptions
 
-    table = {"serve": options.SERVE, "hub-config": hubconfig.HUB}[command]
+    table = {"serve": options.SERVE, "hub-config": huboptions.HUB}[command]
     with pytest.raises(SystemExit):
         main([command, "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
@@ -392,18 +392,18 @@ def test_every_option_of_the_table_is_a_flag_with_its_default_in_the_help(comman
 def test_the_options_objects_have_one_field_per_row():
     import dataclasses
 
-    from repo2desktop.serve import hubconfig
+    from repo2desktop.serve import huboptions
 
     serve_fields = {f.name for f in dataclasses.fields(options.ServeOptions)}
     assert serve_fields == {f.dest for f in options.SERVE} - {"image_arg"} | {
         "api_token", "admin_token", "proxy_token"}
-    hub_fields = {f.name for f in dataclasses.fields(hubconfig.HubSettings)}
-    assert hub_fields == {f.dest for f in hubconfig.HUB} - {"out", "force"}
+    hub_fields = {f.name for f in dataclasses.fields(huboptions.HubSettings)}
+    assert hub_fields == {f.dest for f in huboptions.HUB} - {"out", "force"}
     # argparse's defaults are the rows' defaults, and HubSettings' too
     p = argparse.ArgumentParser()
-    hubconfig.add_arguments(p)
+    huboptions.add_arguments(p)
     args = p.parse_args(["img"])
-    assert hubconfig.from_args(args) == hubconfig.HubSettings("img")
+    assert huboptions.from_args(args) == huboptions.HubSettings("img")
     o = parse("img")
     for flag in options.SERVE:
         if flag.dest not in ("image_arg", "image", "pool_name", "redirect_uri", "host_directories",
@@ -447,8 +447,7 @@ def test_hub_config_bad_flags_one_line_exit_2_nothing_written(argv, message, tmp
 
 
 def test_hub_config_with_the_pool_adds_its_service_role_and_authenticator(tmp_path):
-    from repo2desktop.serve.hubconfig import HubSettings
-    from repo2desktop.serve.hubrender import render_config
+    from repo2desktop.serve.hubconfig import HubSettings, render_config
 
     text = render_config(HubSettings("img:1", pool_size=2))
     assert _config_values(text)["POOL_SIZE"] == 2
@@ -467,7 +466,7 @@ def test_the_template_outputs_only_python_literals():
     value can reach jupyterhub_config.py as pasted text; each `py` output is one literal."""
     import ast
 
-    from repo2desktop.serve.hubrender import environment
+    from repo2desktop.serve.hubconfig import environment
 
     env = environment()
     with pytest.raises(TypeError, match="every expression must go through `| py`"):
