@@ -244,30 +244,29 @@ def chromium_comparison(client, args) -> None:
     n, rounds = args.burst, args.rounds
     print(f"== Visitor arrives -> desktop READY in Chromium ({args.image}; {os.cpu_count()} cores; "
           f"1 visitor x {rounds}, {n} at once) ==", flush=True)
-    rows = []
 
-    def report(name: str, one, burst) -> None:
-        rows.append((name, one, burst))
-        print(f"{name:12s} 1 visitor:    {summary(one)}", flush=True)
-        print(f"{name:12s} {n:2d} at once:  {summary(burst)}", flush=True)
+    def report(name: str, times, at_once: bool) -> None:
+        who = f"{n:2d} at once: " if at_once else "1 visitor:   "
+        print(f"{name:12s} {who} {summary(times)}", flush=True)
 
     arrive = plain_arrival(client, args.image)
-    report("plain", visits(arrive, rounds, False), visits(arrive, n, True))
+    report("plain", visits(arrive, rounds, False), False)
+    report("plain", visits(arrive, n, True), True)
 
     serve = Serve(args.image, n)
     try:
         serve.wait_available(n)
-        burst = visits(url_arrival(serve.url("/")), n, True)
-        one = visits(url_arrival(serve.url("/")), rounds, False, between=lambda: serve.wait_available(1))
-        report("serve", one, burst)
+        report("serve", visits(url_arrival(serve.url("/")), n, True), True)
+        report("serve", visits(url_arrival(serve.url("/")), rounds, False,
+                               between=lambda: serve.wait_available(1)), False)
     finally:
         serve.stop()
 
     with tempfile.TemporaryDirectory(prefix="r2d-bench-hub-") as folder:
         hub = Hub(args.image, Path(folder) / "hub", max_servers=n + rounds)
         try:
-            report("hub", visits(url_arrival(hub.url("/")), rounds, False),
-                   visits(url_arrival(hub.url("/")), n, True))
+            report("hub", visits(url_arrival(hub.url("/")), rounds, False), False)
+            report("hub", visits(url_arrival(hub.url("/")), n, True), True)
         finally:
             hub.stop(client)
         # A pool of BURST; after the burst it refills up to the hub's limit, ROUNDS + 1 more.
@@ -275,9 +274,9 @@ def chromium_comparison(client, args) -> None:
         try:
             filled = hub.wait_pool(n)
             print(f"hub + pool:  the pool of {n} filled in {filled:.0f} s", flush=True)
-            burst = visits(url_arrival(hub.url("/")), n, True)
-            one = visits(url_arrival(hub.url("/")), rounds, False, between=lambda: hub.wait_pool(1))
-            report("hub + pool", one, burst)
+            report("hub + pool", visits(url_arrival(hub.url("/")), n, True), True)
+            report("hub + pool", visits(url_arrival(hub.url("/")), rounds, False,
+                                        between=lambda: hub.wait_pool(1)), False)
         finally:
             hub.stop(client)
 
