@@ -108,10 +108,10 @@ BENCH_QUICK ?=
 BENCH_ARGS ?=
 
 .PHONY: bench-serve
-bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 visitors) vs cold docker run, idle cost; the JupyterHub path vs the plain container (BENCH_QUICK=1: CI size)
+bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 visitors) vs cold docker run, idle cost; the JupyterHub path vs the plain container; visitor -> READY in Chromium: hub, hub + pool, serve, plain (BENCH_QUICK=1: CI size)
 	$(PYTHON) -m repo2desktop build $(EXAMPLE) --no-run --image-name $(BENCH_SERVE_IMAGE)
 	$(PYTHON) scripts/bench_serve.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--quick)
-	$(PYTHON) scripts/bench_hub.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--rounds 1)
+	$(PYTHON) scripts/bench_hub.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--rounds 1 --burst 5)
 
 .PHONY: bench-using
 bench-using: deps ## clipboard round trips and resize -> new frame, on this host (BENCH_QUICK=1: 3 rounds)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Dict, List, Optional
 
 from repo2desktop.hub.poolconfig import CLAIMED_GROUP, READY_GROUP, USER_PREFIX

@@ -8,7 +8,6 @@ The hub runs in its own folder, so a restart keeps its database (users, groups, 
 """
 from __future__ import annotations
 
-import os
 import secrets
 import signal
 import subprocess

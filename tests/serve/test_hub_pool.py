@@ -6,16 +6,15 @@ culler ends what visitors left and the pool starts new ones, and neither a resta
 a restarted pool service hands a server out twice."""
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 import docker
 import pytest
-import requests
 
 from repo2desktop.hub import poolconfig
 from repo2desktop.hub.authenticator import NO_VACANCY
