@@ -348,8 +348,8 @@ def test_two_hubs_run_as_written_side_by_side_and_stop_with_their_services(serve
 
 def test_the_pool_from_hub_config_runs_as_written_and_stops_with_the_hub(serve_image, tmp_path):
     """`hub-config --pool-size 1`, nothing added: the hub starts the pool's service, which
-    starts a server before any visitor comes; SIGTERM ends the culler and the pool's service
-    on the first signal, and the server."""
+    starts a server before any visitor comes and makes it ready; SIGTERM ends the culler and
+    the pool's service on the first signal, and the server."""
     client = docker.from_env()
     network = prefix = f"r2d-test-hubpool1-{SESSION}"
     _, gateway = private_network(client, network)
@@ -361,6 +361,10 @@ def test_the_pool_from_hub_config_runs_as_written_and_stops_with_the_hub(serve_i
     try:
         wait_for_health(process, f"http://{gateway}:{port}", log_path)
         wait_for(lambda: _servers(client, prefix), 120, "the pool's service starting a server")
+        # Its desktop answering (the service between two rounds, no request of its own open:
+        # a start the hub has not answered yet holds the service up to the hub's 10 s).
+        wait_for(lambda: "users to group repo2desktop-pool-ready" in log_path.read_text(), 120,
+                 "the pool's server ready")
         services = service_processes(process)
         assert sorted("repo2desktop.hub" in p.cmdline() for p in services) == [False, True], \
             [p.cmdline() for p in services]  # the idle culler and the pool's service
