@@ -10,6 +10,7 @@ BASE_IMAGE ?= repo2desktop/base:bookworm
 EXAMPLE ?= tests/image/fixtures/apt-autostart
 PORT ?= 8888
 PYTEST_ARGS ?=
+MUTATION_ARGS ?=
 CHP_VERSION ?= 5.3.0
 NODE_PREFIX ?= build/node
 SERVE_IMAGE ?= repo2desktop-serve-demo
@@ -84,6 +85,10 @@ test-serve: deps base-image ## serve tier: the pool behind configurable-http-pro
 .PHONY: update-golden
 update-golden: deps-python ## rewrite tests/unit/golden (supervisord.conf, xinitrc, autostart.sh, bin/*.sh) deliberately (review the diff!)
 	$(PYTEST) tests/unit/test_render_golden.py --update-golden
+
+.PHONY: mutation
+mutation: deps-python ## plant ten known bugs one at a time in a copy of the tree; show which tests catch each (unit + host tiers, minutes)
+	$(PYTHON) scripts/mutation_check.py $(MUTATION_ARGS)
 
 .PHONY: readme-keys
 readme-keys: ## rewrite README.md's desktop.yml key reference from repo2desktop/config/schema.py
