@@ -29,9 +29,17 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
-# Not copied: history, build output, caches. The viewer's bundle (generated) is copied.
-SKIP = shutil.ignore_patterns(".git", "build", "dist", "node_modules", "__pycache__", ".pytest_cache",
-                              ".hypothesis", "*.egg-info")
+# Not copied: history, build output, caches. The viewer's bundle (generated, in
+# repo2desktop/viewer/dist) is copied: the desktops the host tests start serve it.
+TOP_SKIP = {".git", "build", "dist"}
+ANY_SKIP = shutil.ignore_patterns("node_modules", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info")
+
+
+def copy_tree(source: Path, copy: Path) -> None:
+    def skip(folder: str, names: List[str]) -> set:
+        top = TOP_SKIP & set(names) if Path(folder) == source else set()
+        return set(ANY_SKIP(folder, names)) | top
+    shutil.copytree(source, copy, ignore=skip, symlinks=True)
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the clean run of the selected tests (faster; a failing test then looks like a catch)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per pytest run")
+    parser.add_argument("--source", type=Path, default=ROOT,
+                        help="the tree to copy (default: this checkout), e.g. an exported older commit to compare")
     args = parser.parse_args(argv)
     bugs = [b for b in BUGS if not args.only or b.key in args.only]
     if args.only and len(bugs) != len(args.only):
@@ -173,7 +183,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report = work / "report.xml"
     ok = True
     try:
-        shutil.copytree(ROOT, copy, ignore=SKIP, symlinks=True)
+        copy_tree(args.source.resolve(), copy)
         check_copy_is_imported(copy)
         if not args.no_baseline:
             selection = sorted({t for b in bugs for t in b.tests})
