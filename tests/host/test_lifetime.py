@@ -16,18 +16,18 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import closing
 from typing import List, Set
 
 import pytest
 import requests
 
-from repo2desktop.runtime import allocate, guard
+from repo2desktop.runtime import allocate, guard, rfb
 from repo2desktop.runtime.guard import MARKER
 
 from tests.polling import wait_for
 
 from .conftest import UpProcess
-from .rfb import RfbOverWebsocket, authenticate
 from .test_jupyter import DESKTOP_YML, JupyterServer, descendants, environment_of, processes_mentioning
 
 pytestmark = [pytest.mark.host, pytest.mark.jupyter]
@@ -218,11 +218,8 @@ def test_five_ups_at_once_each_reach_their_own_server(server, write_config):
         displays = [up_display(up) for up in ups]
         assert len(set(displays)) == 5, displays
         for up in ups:
-            client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
-            try:
-                assert authenticate(client, up.password) == 0, f"display {up_display(up)}"
-            finally:
-                client.close()
+            with closing(rfb.open_url(f"ws://127.0.0.1:{up.port}/websockify")) as stream:
+                assert rfb.log_in(stream, up.password) == 0, f"display {up_display(up)}"
     finally:
         for up in ups:
             try:

@@ -15,12 +15,14 @@ import pwd
 import secrets
 import subprocess
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from repo2desktop.runtime import rfb
+
 from .conftest import UpProcess
-from .rfb import RfbOverWebsocket, authenticate
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
@@ -124,11 +126,8 @@ def test_wrong_passwords_from_another_user_never_lock_the_owner_out(other_user, 
         assert attack.returncode == 0, attack.stderr
         results = attack.stdout.split()
         assert len(results) == 8 and "accepted" not in results, results
-        client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
-        try:
-            assert authenticate(client, up.password) == 0, f"locked out after {results}"
-        finally:
-            client.close()
+        with closing(rfb.open_url(f"ws://127.0.0.1:{up.port}/websockify")) as stream:
+            assert rfb.log_in(stream, up.password) == 0, f"locked out after {results}"
 
     # Everything else of the session is closed to them.
     display = [l for l in up.output if "display :" in l][0].split("display :")[1].split()[0]

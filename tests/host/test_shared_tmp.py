@@ -22,14 +22,14 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import closing
 from typing import Optional
 
 import pytest
 
-from repo2desktop.runtime import allocate, guard
+from repo2desktop.runtime import allocate, guard, rfb
 
 from .conftest import UpProcess
-from .rfb import RfbOverWebsocket, authenticate
 
 pytestmark = pytest.mark.host
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -168,11 +168,8 @@ def test_another_accounts_lock_files_do_not_block_a_users_displays(accounts, sha
                        cwd=shared_folder, **owner.popen())
         try:
             up.wait_ready()
-            client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
-            try:
-                assert authenticate(client, up.password) == 0
-            finally:
-                client.close()
+            with closing(rfb.open_url(f"ws://127.0.0.1:{up.port}/websockify")) as stream:
+                assert rfb.log_in(stream, up.password) == 0
         finally:
             up.stop()
         assert "no free X display" not in up.errors, up.errors

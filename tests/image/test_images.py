@@ -16,13 +16,14 @@ import json
 import re
 import socket
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
+from repo2desktop.runtime import rfb
 from tests.host.browser import CANVAS_SIZE
-from tests.host.rfb import RfbOverWebsocket, authenticate
 
 from .images import (FIXTURES, GREETING, NB_UID, NB_USER, SCREENSHOTS, X_SERVERS, Container,
                      ContainerPool, ImageBuilder)
@@ -464,18 +465,15 @@ def test_websocket_needs_the_token_and_speaks_rfb(desktop: Container, shared: Sh
     assert GREETING.fullmatch(desktop.rfb()), desktop.rfb()
 
     # The whole security handshake, as noVNC does it.
-    client = RfbOverWebsocket(f"ws://127.0.0.1:{desktop.port}/desktop/websockify",
-                              header=[f"Authorization: token {desktop.token}"])
-    try:
+    with closing(rfb.open_url(f"ws://127.0.0.1:{desktop.port}/desktop/websockify",
+                              headers={"Authorization": f"token {desktop.token}"})) as stream:
         if shared.expected.server == "tigervnc":
-            assert 1 in client.security_types()  # None: the socket is private, Jupyter authenticates
-            assert client.try_none() == 0
+            # None: the socket is private, Jupyter authenticates.
+            assert rfb.log_in(stream) == 0
         else:
             status = desktop.get("desktop/session.json").json()
             assert status["state"] == "ready" and status["password"], status.keys()
-            assert authenticate(client, status["password"]) == 0
-    finally:
-        client.close()
+            assert rfb.log_in(stream, status["password"]) == 0
 
 
 def test_no_vnc_port_reachable_from_the_host(desktop: Container):
