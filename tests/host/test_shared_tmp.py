@@ -21,13 +21,13 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
 from contextlib import closing
 from typing import Optional
 
 import pytest
 
 from repo2desktop.runtime import allocate, guard, rfb
+from tests.polling import wait_for
 
 from .conftest import UpProcess
 
@@ -194,9 +194,7 @@ def test_a_display_taken_by_another_users_x_server_is_named(accounts):
     runner = intruder.run(SYSTEM_PYTHON, "-c", X_SERVER, str(display), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         pid = int(runner.stdout.readline())
-        deadline = time.monotonic() + 10
-        while guard.x_lock_pid(display) != pid and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: guard.x_lock_pid(display) == pid, 10, f"the X lock of :{display} naming pid {pid}", 0.05)
         with pytest.raises(Exception) as error:
             allocate.reserve_display(number=display)
         assert str(error.value) == f"display :{display} is held by user {intruder.name}'s Xtigervnc (pid {pid})"

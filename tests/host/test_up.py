@@ -154,16 +154,14 @@ def test_a_desktop_that_cannot_start_says_why(write_config):
 def test_autostarted_xterm_runs_on_the_display(write_config, start_up):
     up = start_up(write_config("version: 1\nautostart: [xterm -title r2d-probe]\n"))
     display = [l for l in up.output if "display :" in l][0].split()[2]
-    deadline = time.monotonic() + 15
-    found = ""
-    while time.monotonic() < deadline and not found:
+    def probe_window() -> str:
         # xwininfo, not xdotool: xdotool needs XTEST, which TightVNC lacks.
         tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True,
                               env={**os.environ, "DISPLAY": display,
                                    "XAUTHORITY": os.path.join(up.runtime_dir, "Xauthority")}).stdout
-        found = "\n".join(line for line in tree.splitlines() if '"r2d-probe"' in line)
-        time.sleep(0.3)
-    assert found, "the autostarted xterm never appeared on the desktop"
+        return "\n".join(line for line in tree.splitlines() if '"r2d-probe"' in line)
+
+    wait_for(probe_window, 15, "the autostarted xterm on the desktop", 0.3)
 
 
 @pytest.mark.parametrize("server", SERVERS)
