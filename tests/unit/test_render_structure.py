@@ -95,8 +95,8 @@ def test_supervisord_conf_parses_and_each_program_runs_its_script(scenario):
 
 @needs_sh
 def test_program_scripts_pass_sh_n_and_end_in_exec(scenario, tmp_path: Path):
-    for name, script in supervised_scripts(scenario.files, scenario.session.runtime_dir).items():
-        rendered = scenario.files[script]
+    for name, path in supervised_scripts(scenario.files, scenario.session.runtime_dir).items():
+        rendered = scenario.files[path]
         assert rendered.mode == SCRIPT_MODE, name
         assert rendered.text.startswith("#!/bin/sh\n"), name
         script = tmp_path / f"{name}.sh"
