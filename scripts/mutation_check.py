@@ -1,11 +1,12 @@
 """Is the test suite strong enough? Plant ten known bugs, one at a time, and see which tests catch them.
 
-Each bug is one exact text replacement in one source file (or of every occurrence there), with a small, fixed selection of
-tests that should fail because of it (unit and host tiers only, so the whole check takes
-minutes, not the full suite). The bugs are planted in a copy of the working tree, never in
-the tree itself: the copy is made once, each bug is written into the copy's file and that file
-restored before the next one, and the copy is deleted at the end (also on Ctrl-C). The tests
-import the copy (PYTHONPATH, inherited by the commands they start).
+Each bug is one exact text replacement in one source file (or of every occurrence there), with
+a small, fixed selection of tests that should fail because of it (unit and host tiers only, so
+the whole check takes minutes, not the full suite). The bugs are planted in a copy of the
+working tree, never in the tree itself: the copy is made once, each bug is written into the
+copy's file and that file restored before the next one, and the copy is deleted at the end
+(also on Ctrl-C or SIGTERM). The tests import the copy (PYTHONPATH, inherited by the commands
+they start).
 
     python scripts/mutation_check.py                # every bug, after a clean run of the selection
     python scripts/mutation_check.py --only B5 B9   # some of them
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,7 +49,7 @@ class Bug:
     key: str
     what: str
     path: str  # relative to the repository
-    old: str  # exactly once in the file
+    old: str  # once in the file (or, with EVERY, at least once)
     new: str
     tests: Tuple[str, ...]  # pytest arguments: files or node ids
     every: bool = False  # replace every occurrence of OLD (at least one), not exactly one
@@ -180,6 +182,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.only and len(bugs) != len(args.only):
         parser.error(f"unknown bug among {args.only}; known: {[b.key for b in BUGS]}")
 
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)  # the copy is removed in `finally` either way
     work = Path(tempfile.mkdtemp(prefix="r2d-mutation-"))
     copy = work / "tree"
     report = work / "report.xml"
