@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 import requests
 
 from repo2desktop.hub import poolconfig
+from tests.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 OBSERVER = "r2d-test-observer"
@@ -69,11 +70,12 @@ c.JupyterHub.load_roles.append({{"name": "r2d-test-observer", "services": [{OBSE
             self.process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(self.config)],
                                             cwd=self.folder, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while not self._healthy():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("JupyterHub did not answer /hub/health:\n" + self.log()[-3000:])
-            time.sleep(0.2)
+        def healthy() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"JupyterHub exited ({self.process.returncode}):\n" + self.log()[-3000:])
+            return self._healthy()
+
+        wait_for(healthy, 60, lambda: "JupyterHub answering /hub/health:\n" + self.log()[-3000:])
         return self
 
     def _healthy(self) -> bool:
