@@ -59,3 +59,22 @@ def test_the_status_is_asked_with_the_token_in_the_header_never_in_the_url():
         server.shutdown()
         server.server_close()
     assert activity.person_last_activity(address, "/user/abc/", "sesame", timeout=1) is None  # gone
+
+
+def test_the_hub_reads_idleness_from_the_servers_reports_not_the_proxys_traffic():
+    """hub-config: the hub's poll of the proxy's traffic is off and each server reports its own
+    activity at least four times per cull timeout (10 s at least, 300 s at most), in the
+    jupyterhub_config.py and in the z2jh values alike."""
+    from repo2desktop.serve import hubconfig
+
+    for timeout, interval in ((30, 10), (600, 150), (3600, 300)):
+        settings = hubconfig.HubSettings(image="img:1", cull_timeout=timeout)
+        text = hubconfig.render_config(settings)
+        assert "\nc.JupyterHub.last_activity_interval = 0\n" in text
+        assert ('\nc.DockerSpawner.environment["JUPYTERHUB_ACTIVITY_INTERVAL"] = '
+                'str(max(10, min(300, int(CULL_TIMEOUT) // 4)))\n') in text
+        assert f"\nCULL_TIMEOUT = {timeout}\n" in text
+        assert hubconfig.activity_interval(timeout) == max(10, min(300, timeout // 4)) == interval
+        values = hubconfig.values(settings)
+        assert values["hub"]["config"]["JupyterHub"]["last_activity_interval"] == 0
+        assert values["singleuser"]["extraEnv"]["JUPYTERHUB_ACTIVITY_INTERVAL"] == str(interval)
