@@ -93,3 +93,52 @@ def test_an_open_untouched_tab_is_idle_and_one_input_event_is_not(server, chromi
         wait_for(lambda: last_activity(server) > quiet, 5, "a key on the canvas as Jupyter activity", 0.2)
     finally:
         context.close()
+
+
+def test_the_relay_counts_input_not_the_viewers_requests_and_falls_back_once_on_what_it_cannot_follow(tmp_path):
+    """The page's relay with a client of our own on TigerVNC (security None): a handshake and
+    frame requests are not activity, a key event is; a client that sends a message type the
+    relay does not know makes every message count again, said once in the log."""
+    import struct
+
+    import websocket
+
+    server = JupyterServer(tmp_path, "version: 1\nvnc: {server: tigervnc, auth: none}\nwindow_manager: none\nautostart: []\n",
+                           extra_env={"REPO2DESKTOP_IDLE_POLL": "1"}).wait_ready()
+    try:
+        server.start_desktop()
+        server.wait_rfb(30)
+        url = server.url("desktop/websockify").replace("http://", "ws://")
+
+        def connect():
+            ws = websocket.create_connection(url, subprotocols=["binary"], timeout=10,
+                                             header=[f"Authorization: token {server.token}"])
+            ws.recv()  # ProtocolVersion
+            ws.send_binary(b"RFB 003.008\n")
+            ws.recv()  # security types
+            ws.send_binary(bytes([1]))
+            ws.recv()  # SecurityResult (and perhaps ServerInit)
+            ws.send_binary(bytes([1]))  # ClientInit
+            return ws
+
+        ws = connect()
+        time.sleep(2)  # one X idle poll after the handshake
+        still = last_activity(server)
+        for _ in range(10):
+            ws.send_binary(struct.pack(">BBHHHH", 3, 1, 0, 0, 100, 100))  # FramebufferUpdateRequest
+            time.sleep(0.3)
+        assert last_activity(server) == still, "frame requests counted as activity"
+        ws.send_binary(struct.pack(">BBHI", 4, 1, 0, 0xFFE1) + struct.pack(">BBHI", 4, 0, 0, 0xFFE1))  # Shift
+        wait_for(lambda: last_activity(server) > still, 5, "a key event as activity", 0.2)
+        ws.close()
+
+        time.sleep(1.5)
+        before = last_activity(server)
+        for _ in range(2):
+            strange = connect()
+            strange.send_binary(bytes([99, 0, 0, 0]))
+            strange.close()
+        wait_for(lambda: last_activity(server) > before, 5, "a stream the relay cannot follow counting", 0.2)
+        assert server.log().count("speaks RFB this relay cannot follow (client message type 99)") == 2
+    finally:
+        server.stop()
