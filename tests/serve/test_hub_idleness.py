@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from .test_hub import NAME_PREFIX, _servers, hub  # noqa: F401 (fixture)
+from .test_hub import _servers, hub  # noqa: F401 (fixture)
 from .serving import open_desktop_page
 from .test_idle_culling import frames_flow, start_clock
 
@@ -31,8 +31,8 @@ def visit(hub, chromium):
     return context, page, page.url.split("/user/", 1)[1].split("/", 1)[0]
 
 
-def running(hub, user: str) -> bool:
-    return any(c.name == f"{NAME_PREFIX}{user}" for c in _servers(hub.client))
+def running(hub, container_id: str) -> bool:
+    return any(c.id == container_id for c in _servers(hub.client))
 
 
 def test_an_open_untouched_desktop_is_culled_by_the_hub_and_one_in_use_is_kept(hub, chromium):  # noqa: F811
@@ -40,13 +40,15 @@ def test_an_open_untouched_desktop_is_culled_by_the_hub_and_one_in_use_is_kept(h
     try:
         visitors = {}
         for name in ("untouched", "working"):
+            before = {c.id for c in _servers(hub.client)}
             context, page, user = visit(hub, chromium)
             contexts.append(context)
-            (container,) = [c for c in _servers(hub.client) if c.name == f"{NAME_PREFIX}{user}"]
+            (container,) = [c for c in _servers(hub.client) if c.id not in before]
             start_clock(container)
             assert frames_flow(page)
-            visitors[name] = (page, user)
-        untouched, (page, working) = visitors["untouched"][1], visitors["working"]
+            visitors[name] = (page, user, container.id)
+        opened = time.monotonic()  # the working visitor's desktop, open since
+        (_, untouched_user, untouched), (page, working_user, working) = visitors["untouched"], visitors["working"]
         box = page.locator("canvas").first.bounding_box()
         began, step = time.monotonic(), 0
         # The working visitor moves the mouse every 2 s. The untouched server goes within the
@@ -58,16 +60,17 @@ def test_an_open_untouched_desktop_is_culled_by_the_hub_and_one_in_use_is_kept(h
             step += 1
             page.mouse.move(box["x"] + 200 + 10 * (step % 20), box["y"] + 300)
             time.sleep(2)
-        # ... and keeps it well past a whole timeout, a report and a pass, as long as it is used.
-        until = time.monotonic() + CULL_TIMEOUT + 20
+        # ... and keeps it, as long as it is used, well past a whole timeout, a report (10 s)
+        # and a culler pass (5 s) since its desktop opened.
+        until = opened + CULL_TIMEOUT + 25
         while time.monotonic() < until:
             assert running(hub, working), "the server in use was culled"
             step += 1
             page.mouse.move(box["x"] + 200 + 10 * (step % 20), box["y"] + 300)
             time.sleep(2)
         log = hub.log_path.read_text()
-        assert f"Culling server {untouched} (inactive for" in log, log[-3000:]
-        assert f"Culling server {working}" not in log, log[-3000:]
+        assert f"Culling server {untouched_user} (inactive for" in log, log[-3000:]
+        assert f"Culling server {working_user}" not in log, log[-3000:]
     finally:
         for context in contexts:
             context.close()
