@@ -10,7 +10,6 @@ is relayed once it answers; one that cannot be served is closed with the reason 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 from typing import Optional
 
 from jupyter_server.auth.decorator import ws_authenticated
@@ -130,7 +129,7 @@ class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
         idle culler reads, under idle.py's key: on TightVNC, which cannot tell its idle time,
         this is the only input Jupyter sees); frame requests and the viewer's other messages do
         not, so an open tab showing a clock is idle. A stream this relay cannot follow (another
-        client, another security type) counts every message, as before, said once in the log."""
+        client, another security type) counts every message, as before, said once per connection."""
         was_broken = self._stream.broken
         found = self._stream.feed(data)
         if self._stream.broken and not was_broken:

@@ -8,7 +8,7 @@ audio control) is not a person.
 
 Pure and incremental: ``feed`` takes the stream in any pieces (websocket messages need not
 match RFB messages), keeps at most one message header (a few bytes; long cut texts are skipped,
-never buffered), and returns how many input messages began in the piece. The stream starts
+never buffered), and returns how many input messages it recognised in the piece. The stream starts
 with the client's half of the handshake: ProtocolVersion (12 bytes), with 3.7/3.8 the chosen
 security type (1 byte), its answer (None: nothing; VNC authentication: 16 bytes), ClientInit
 (1 byte). Where the client's bytes alone cannot tell a length (RFB 3.3, where the server picks
@@ -40,6 +40,8 @@ _Measure = Tuple[int, Optional[bool]]
 
 
 class ClientStream:
+    """One client's stream, from its first byte: feed it every byte the client sends, in order."""
+
     def __init__(self) -> None:
         self.phase = "version"
         self.broken: Optional[str] = None
@@ -48,7 +50,8 @@ class ClientStream:
         self._extended_mouse_offered = False
 
     def feed(self, data: bytes) -> int:
-        """Input messages that begin in DATA (0 once broken)."""
+        """How many input messages DATA completes the head of (a key or pointer event whole, a
+        cut text's first 8 or 12 bytes); 0 once broken."""
         found = 0
         at, end = 0, len(data)
         while self.broken is None:
