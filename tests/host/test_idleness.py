@@ -9,6 +9,7 @@ seconds, not minutes.
 """
 from __future__ import annotations
 
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -17,7 +18,7 @@ import pytest
 from tests.polling import wait_for
 
 from .browser import CANVAS_SIZE, launched_chromium
-from .test_jupyter import JupyterServer
+from .test_jupyter import JupyterServer, x_client
 
 pytestmark = pytest.mark.jupyter
 
@@ -61,7 +62,7 @@ def server(tmp_path, request):
 
 
 @pytest.mark.parametrize("server", ["tigervnc", "tightvnc"], indirect=True)
-def test_an_open_untouched_tab_is_idle_and_one_input_event_is_not(server, chromium):
+def test_an_open_untouched_tab_is_idle_and_one_input_event_is_not(server, chromium, request):
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     try:
         context.set_extra_http_headers(server.headers)
@@ -71,6 +72,11 @@ def test_an_open_untouched_tab_is_idle_and_one_input_event_is_not(server, chromi
         page.wait_for_function("() => document.documentElement.classList.contains('noVNC_connected')")
         page.wait_for_function("() => window.desktopAudio && window.desktopAudio.socket "
                                "&& window.desktopAudio.socket.readyState === 1", timeout=30_000)
+        # The X server's idle time: Xtigervnc tells it; Xtightvnc 1.3 cannot (no MIT-SCREEN-SAVER),
+        # so there only the relay's reading of the page's input counts.
+        session = server.session()
+        asked = x_client(session, sys.executable, "-m", "repo2desktop.jupyter.idle", f":{session.display}")
+        assert (asked.returncode == 0) == (request.node.callspec.params["server"] == "tigervnc"), asked
         # Settle: the page's start-up (the bundle, session.json) and one X idle poll.
         time.sleep(3)
         still, digest = last_activity(server), page.evaluate(CANVAS_DIGEST)
