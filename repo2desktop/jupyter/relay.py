@@ -10,7 +10,6 @@ is relayed once it answers; one that cannot be served is closed with the reason 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 from typing import Optional
 
 from jupyter_server.auth.decorator import ws_authenticated
@@ -21,7 +20,9 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from repo2desktop.jupyter import idle
 from repo2desktop.render import VNC_BASE_PORT
+from repo2desktop.runtime.rfbclientstream import ClientStream
 
 # Longer than the desktop's own start limit (page.DirectDesktop: 60 s), so a start that
 # fails is reported as its failure, not as this wait running out.
@@ -45,13 +46,14 @@ class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
     auth_resource = "terminals"
     # No keep-alive pings of our own: through JupyterHub's proxy every frame counts as the
     # server's activity, so pings every 30 s would keep an untouched tab's server from the idle
-    # culler forever (websockify's heartbeat did). What the user sends counts (below).
+    # culler forever (websockify's heartbeat did). Only what the person does counts (below).
     ping_interval = 0
 
     def initialize(self, desktop) -> None:
         self.desktop = desktop
         self._writer: Optional[asyncio.StreamWriter] = None
         self._pump: Optional[asyncio.Task] = None
+        self._stream = ClientStream()
 
     @ws_authenticated  # 403 without a login (no redirect: a websocket cannot follow one)
     async def get(self, *args, **kwargs):
@@ -114,17 +116,28 @@ class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
     async def on_message(self, message):
         if self._writer is None or self._writer.is_closing():
             return
-        self._record_activity()
-        self._writer.write(message.encode() if isinstance(message, str) else message)
+        data = message.encode() if isinstance(message, str) else message
+        self._record_activity(data)
+        self._writer.write(data)
         try:
             await self._writer.drain()
         except OSError:
             self.close()
 
-    def _record_activity(self) -> None:
-        """What the user sends (keys, pointer, update requests) counts as the server's activity,
-        as jupyter-server-proxy counted it; the idle culler reads it."""
-        self.settings.setdefault("last_activity_times", {})["repo2desktop"] = datetime.now(timezone.utc)
+    def _record_activity(self, data: bytes) -> None:
+        """Keys, the mouse and text the person pasted count as the server's activity (what the
+        idle culler reads, under idle.py's key: on TightVNC, which cannot tell its idle time,
+        this is the only input Jupyter sees); frame requests and the viewer's other messages do
+        not, so an open tab showing a clock is idle. A stream this relay cannot follow (another
+        client, another security type) counts every message, as before, said once per connection."""
+        was_broken = self._stream.broken
+        found = self._stream.feed(data)
+        if self._stream.broken and not was_broken:
+            self.log.warning("repo2desktop: the desktop's websocket speaks RFB this relay cannot "
+                             "follow (%s): every message it sends counts as activity",
+                             self._stream.broken)
+        if found or self._stream.broken:
+            idle.record_input(self.settings, 0.0)
 
     def on_close(self) -> None:
         if self.ping_callback is not None:

@@ -75,7 +75,9 @@ HUB: Tuple[flags.Flag, ...] = (
       check=lambda size: hardening.size_problem(size, hardening.MIN_MEMORY)),
     F("--cpu-limit", "CPUs per server", 1.0, float, shown="`1`",
       check=lambda n: None if math.isfinite(n) and n > 0 else f"must be a number of CPUs > 0, got {n}"),
-    F("--cull-timeout", "stop servers idle this many seconds", 3600, int, check=flags.positive()),
+    F("--cull-timeout", "stop servers whose user did nothing this many seconds (the activity each "
+      "server reports: input on the desktop, notebooks, kernels; not the proxy's traffic)", 3600, int,
+      check=flags.positive()),
     F("--cull-every", "seconds between culler passes", 300, int, check=flags.positive()),
     F("--cull-max-age", "stop servers older than this many seconds", 14400, int, check=flags.positive()),
 )

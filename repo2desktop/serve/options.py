@@ -100,7 +100,9 @@ SERVE: Tuple[flags.Flag, ...] = (
       "claimed ones need", 2, int, check=flags.at_least(1)),
     F("--ready-timeout", "seconds a container has to answer before it is replaced", 120.0, float,
       shown="`120`", check=flags.positive()),
-    F("--cull-timeout", "remove a claimed container idle this many seconds", 3600.0, float,
+    F("--cull-timeout", "remove a claimed container whose visitor did nothing this many seconds "
+      "(its Jupyter server's last activity: input on the desktop, notebooks, kernels; not frames "
+      "to an open tab)", 3600.0, float,
       shown="`3600`", check=flags.positive()),
     F("--cull-period", "seconds between culling passes", 600.0, float, shown="`600`",
       check=flags.positive()),
