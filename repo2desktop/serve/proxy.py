@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from typing import Callable, Dict, Optional
 import requests
 
 from repo2desktop.errors import Repo2DesktopError
+from repo2desktop.runtime.allocate import free_port  # noqa: F401 (service.py takes it from here)
 
 CHP_VERSION = "5.3.0"
 INSTALL_HINT = (f"configurable-http-proxy not found: install it with `npm install -g "
@@ -66,11 +66,6 @@ def find_executable(explicit: Optional[str] = None) -> str:
             return local
     raise ProxyError(INSTALL_HINT)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _die_with_parent() -> None:
