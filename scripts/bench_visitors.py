@@ -5,8 +5,8 @@ Every visitor is a fresh Chromium context (no cookies), so each is a new visitor
 - **hub**, **hub + pool**: the hub's URL (tmpauthenticator's login, the spawn or the pool's
   hand-out, the server's OAuth, the desktop page);
 - **serve**: serve's public URL ``/`` (redirected into a pre-started container);
-- **plain**: ``docker run`` of the image at arrival, then its desktop page with the token in a
-  header, reloaded until Jupyter answers.
+- **plain**: ``docker run`` of the image at arrival, then, once Jupyter answers, its desktop
+  page with the token in a header.
 READY is bench_browser.READY_JS (the canvas lit and showing colours). A load that Chromium
 aborts (on this host each container started adds a network interface and Chromium aborts
 loads with ERR_NETWORK_CHANGED) is reloaded, as a visitor would; the time keeps running.
@@ -94,17 +94,29 @@ def url_arrival(url: str, headers: Optional[dict] = None) -> Arrival:
     return arrive
 
 
-def plain_arrival(client, image: str) -> Arrival:
-    """docker run at arrival (as Binder runs the image: lazy desktop), removed afterwards."""
+def plain_arrival(client, image: str, timeout: float = 240) -> Arrival:
+    """docker run at arrival (as Binder runs the image: lazy desktop), removed afterwards.
+    The visitor's browser is sent to the page once Jupyter answers it (as Binder's launch page
+    does), not made to reload a port that is not listening yet."""
+    import requests
+
     def run():
         token = secrets.token_hex(24)
+        began = time.monotonic()
         container = client.containers.run(image, detach=True, environment={"JUPYTER_TOKEN": token},
                                           ports={"8888/tcp": ("127.0.0.1", None)},
                                           labels={"r2d-bench": "plain"})
         container.reload()
         port = container.attrs["NetworkSettings"]["Ports"]["8888/tcp"][0]["HostPort"]
-        return (f"http://127.0.0.1:{port}/desktop/", {"Authorization": f"token {token}"},
-                lambda: container.remove(force=True))
+        url, headers = f"http://127.0.0.1:{port}/desktop/", {"Authorization": f"token {token}"}
+        while time.monotonic() - began < timeout:
+            try:
+                if requests.get(url, headers=headers, timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        return url, headers, lambda: container.remove(force=True)
 
     async def arrive():
         return await asyncio.to_thread(run)

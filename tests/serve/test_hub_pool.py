@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def test_visitors_get_pre_started_desktops_then_no_vacancy_and_culled_servers_ar
 def test_restarting_the_hub_or_the_pool_service_hands_nothing_out_twice(make_pooled_hub):
     # Servers outlive the hub here (as in zero-to-jupyterhub): a restarted hub finds the pool's
     # servers running and must still know which were handed out.
-    hub = make_pooled_hub("hubpoolre", 2, "c.JupyterHub.active_server_limit = 4\n"
+    hub = make_pooled_hub("hubpoolre", 2, "c.JupyterHub.active_server_limit = 10\n"
                           "c.JupyterHub.cleanup_servers = False\n", ("--cull-timeout", "3600"))
     ready = _ready_pool(hub, 2)
     given = [_pooled_visit(hub, ready)]
@@ -147,3 +148,16 @@ def test_restarting_the_hub_or_the_pool_service_hands_nothing_out_twice(make_poo
     given.append(_pooled_visit(hub, ready))
     assert len(set(given)) == 3 and set(hub.group(poolconfig.CLAIMED_GROUP)) == set(given)
     assert "Service repo2desktop-pool exited" in hub.log()
+    # Three visitors at once for a pool of two (below the hub's limit): two get the pool's
+    # servers, the third an ordinary temporary user and spawn, as without the pool.
+    ready = _ready_pool(hub, 2)
+    with ThreadPoolExecutor(3) as visitors:
+        visits = list(visitors.map(lambda _: visit(hub.url), range(3)))
+    users = [v["base"].split("/user/", 1)[1].split("/", 1)[0] for v in visits if v["status"] == 200]
+    assert len(users) == 3, [(v["status"], v["text"][:300]) for v in visits]
+    pooled = [u for u in users if u in ready]
+    (ordinary,) = [v for v, u in zip(visits, users) if u not in ready]
+    assert sorted(pooled) == ready and ordinary["spawn_pending"]
+    assert not [u for u in users if u not in ready and u.startswith(poolconfig.USER_PREFIX)]
+    status = ordinary["session"].get(ordinary["base"] + "session.json?wait=25", timeout=60).json()
+    assert status["state"] == "ready", status
