@@ -8,8 +8,8 @@ managed service), so the spawner may be DockerSpawner, KubeSpawner or any other.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Dict, List, Optional
 from urllib.parse import quote
@@ -23,7 +23,6 @@ log = logging.getLogger("repo2desktop.hub")
 # The desktop's own answer: the page's status (repo2desktop/jupyter/page.py).
 SESSION_PATH = "desktop/session.json"
 TOKEN_SECONDS = 300  # a starting user's token, only for asking its desktop
-START_THREADS = 8
 FULL_BACKOFF = 3  # rounds without a start after the hub answered 429 (its server limit)
 
 
@@ -135,8 +134,7 @@ class Pool:
         names = steps.start + [self.create() for _ in range(steps.create)]
         # At once: the hub answers a start when the server is up or after its
         # slow_spawn_timeout, and twenty visitors should not wait for twenty starts in a row.
-        with ThreadPoolExecutor(max_workers=max(1, min(len(names), START_THREADS))) as starts:
-            started = dict(zip(names, starts.map(self.hub.start, names)))
+        started = self.start_all(names)
         if started and not all(started.values()):
             # Those kept as starting users without a server: their start is asked again
             # (retired after plan.START_TIMEOUT), so a full hub costs one request a few rounds.
@@ -148,6 +146,28 @@ class Pool:
         for name in (n for n, ok in started.items() if ok):
             log.info("%s: started", name)
         return steps
+
+    def start_all(self, names: List[str]) -> Dict[str, bool]:
+        """{name: whether the hub took its start}, asked at once. The requests run in daemon
+        threads and are waited for interruptibly: a SIGINT from the hub (stopping its
+        services) ends this process at once, not after the hub answers the starts."""
+        outcome: Dict[str, object] = {}
+
+        def start(name: str) -> None:
+            try:
+                outcome[name] = self.hub.start(name)
+            except (requests.RequestException, HubError) as e:
+                outcome[name] = e
+
+        threads = [threading.Thread(target=start, args=(n,), daemon=True) for n in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for value in outcome.values():
+            if isinstance(value, Exception):
+                raise value
+        return {name: bool(outcome[name]) for name in names}
 
     def create(self) -> str:
         name = new_user_name()
