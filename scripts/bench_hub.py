@@ -227,6 +227,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--burst", type=int, default=20, help="visitors at once in the Chromium part")
     ap.add_argument("--only-chromium", action="store_true", help="skip the RFB comparison")
+    ap.add_argument("--systems", default="plain,serve,hub,pool",
+                    help="which of plain,serve,hub,pool the Chromium part measures")
     args = ap.parse_args()
     client = docker.from_env(timeout=120)
     if not args.only_chromium:
@@ -238,8 +240,7 @@ def main() -> int:
 def chromium_comparison(client, args) -> None:
     """Visitor arrives -> desktop READY in Chromium: the hub without and with the pool,
     `serve`, the plain container; one visitor at a time (ROUNDS) and BURST at once."""
-    from scripts.bench_serve import Serve
-    from scripts.bench_visitors import plain_arrival, summary, url_arrival, visits
+    from scripts.bench_visitors import plain_arrival, summary, visits
 
     n, rounds = args.burst, args.rounds
     print(f"== Visitor arrives -> desktop READY in Chromium ({args.image}; {os.cpu_count()} cores; "
@@ -249,11 +250,29 @@ def chromium_comparison(client, args) -> None:
         who = f"{n:2d} at once: " if at_once else "1 visitor:   "
         print(f"{name:12s} {who} {summary(times)}", flush=True)
 
-    arrive = plain_arrival(client, args.image)
-    report("plain", visits(arrive, rounds, False), False)
-    report("plain", visits(arrive, n, True), True)
+    systems = set(args.systems.split(","))
+    if "plain" in systems:
+        arrive = plain_arrival(client, args.image)
+        report("plain", visits(arrive, rounds, False), False)
+        report("plain", visits(arrive, n, True), True)
+    if "serve" in systems:
+        serve_visitors(args.image, n, rounds, report)
+    with tempfile.TemporaryDirectory(prefix="r2d-bench-hub-") as folder:
+        if "hub" in systems:
+            hub_visitors(client, Hub(args.image, Path(folder) / "hub", max_servers=n + rounds),
+                         n, rounds, report)
+        if "pool" in systems:
+            # A pool of N; after the burst it refills up to the hub's limit, ROUNDS + 1 more.
+            hub = Hub(args.image, Path(folder) / "pool", pool_size=n, max_servers=n + rounds + 1)
+            pool_visitors(client, hub, n, rounds, report)
 
-    serve = Serve(args.image, n)
+
+def serve_visitors(image: str, n: int, rounds: int, report) -> None:
+    from scripts.bench_serve import Serve
+    from scripts.bench_visitors import url_arrival, visits
+
+    # Every visitor here comes from this host's one address: no per-address cap.
+    serve = Serve(image, n, "--claims-per-minute", "0")
     try:
         serve.wait_available(n)
         report("serve", visits(url_arrival(serve.url("/")), n, True), True)
@@ -262,23 +281,28 @@ def chromium_comparison(client, args) -> None:
     finally:
         serve.stop()
 
-    with tempfile.TemporaryDirectory(prefix="r2d-bench-hub-") as folder:
-        hub = Hub(args.image, Path(folder) / "hub", max_servers=n + rounds)
-        try:
-            report("hub", visits(url_arrival(hub.url("/")), rounds, False), False)
-            report("hub", visits(url_arrival(hub.url("/")), n, True), True)
-        finally:
-            hub.stop(client)
-        # A pool of BURST; after the burst it refills up to the hub's limit, ROUNDS + 1 more.
-        hub = Hub(args.image, Path(folder) / "pool", pool_size=n, max_servers=n + rounds + 1)
-        try:
-            filled = hub.wait_pool(n)
-            print(f"hub + pool:  the pool of {n} filled in {filled:.0f} s", flush=True)
-            report("hub + pool", visits(url_arrival(hub.url("/")), n, True), True)
-            report("hub + pool", visits(url_arrival(hub.url("/")), rounds, False,
-                                        between=lambda: hub.wait_pool(1)), False)
-        finally:
-            hub.stop(client)
+
+def hub_visitors(client, hub: "Hub", n: int, rounds: int, report) -> None:
+    from scripts.bench_visitors import url_arrival, visits
+
+    try:
+        report("hub", visits(url_arrival(hub.url("/")), rounds, False), False)
+        report("hub", visits(url_arrival(hub.url("/")), n, True), True)
+    finally:
+        hub.stop(client)
+
+
+def pool_visitors(client, hub: "Hub", n: int, rounds: int, report) -> None:
+    from scripts.bench_visitors import url_arrival, visits
+
+    try:
+        filled = hub.wait_pool(n)
+        print(f"hub + pool:  the pool of {n} filled in {filled:.0f} s", flush=True)
+        report("hub + pool", visits(url_arrival(hub.url("/")), n, True), True)
+        report("hub + pool", visits(url_arrival(hub.url("/")), rounds, False,
+                                    between=lambda: hub.wait_pool(1)), False)
+    finally:
+        hub.stop(client)
 
 
 def rfb_comparison(client, args) -> None:

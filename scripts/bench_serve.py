@@ -73,7 +73,7 @@ def cold_docker_run(client, image: str) -> float:
 
 
 class Serve:
-    def __init__(self, image: str, pool: int):
+    def __init__(self, image: str, pool: int, *more: str):
         self.port, self.admin, self.api = free_port(), free_port(), free_port()
         env = dict(os.environ, PATH=f"{CHP_BIN}:{os.environ['PATH']}")
         env.pop("API_AUTH_TOKEN", None)
@@ -82,7 +82,7 @@ class Serve:
             [sys.executable, "-m", "repo2desktop", "serve", image, "--pool-name", "r2d-bench",
              "--ip", "127.0.0.1", "--port", str(self.port), "--admin-port", str(self.admin),
              "--pool-size", str(pool), "--max-containers", str(pool * 2 + 2),
-             "--ready-timeout", "300"], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+             "--ready-timeout", "300", *more], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"

@@ -1,9 +1,8 @@
-"""A real JupyterHub with repo2desktop's pool, for the serve tier and the benchmark.
+"""A real JupyterHub with repo2desktop's pool, for the serve tier.
 
-The config is `repo2desktop hub-config IMAGE` plus, until hub-config's --pool-size is there,
-the pool's entries from repo2desktop/hub/poolconfig.py (appended here, as hub-config will
-render them), this machine's free ports and this session's container names, and an observer
-service whose token only reads users, servers and groups (the tests' view of the hub).
+The config is `repo2desktop hub-config IMAGE --pool-size N` with this machine's free ports,
+this session's network and container names; appended only: an observer service whose token
+reads users, servers and groups (the tests' view of the hub) and what a test adds (EXTRA).
 The hub runs in its own folder, so a restart keeps its database (users, groups, servers).
 """
 from __future__ import annotations
@@ -26,21 +25,11 @@ REPO = Path(__file__).resolve().parents[2]
 OBSERVER = "r2d-test-observer"
 
 
-def pool_lines(pool_size: int, public_url: str, python: str = sys.executable) -> str:
-    """The pool's part of a jupyterhub_config.py, from poolconfig (test side, until
-    `hub-config --pool-size` writes it)."""
-    lines = [f"c.JupyterHub.services = list(c.JupyterHub.services) + "
-             f"{poolconfig.hub_services(pool_size, python, public_url=public_url)!r}",
-             f"c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + {poolconfig.hub_roles()!r}"]
-    for cls, traits in poolconfig.config_traits(pool_size).items():
-        lines += [f"c.{cls}.{trait} = {value!r}" for trait, value in traits.items()]
-    return "\n".join(lines) + "\n"
-
-
 class PooledHub:
     def __init__(self, image: str, folder: Path, network: str, gateway: str, name_prefix: str,
-                 pool_size: int, port: int, hub_port: int, api_port: int, path: str,
-                 extra: str = "", cull: tuple = ("--cull-timeout", "3600"), log_path: Path = None):
+                 pool_size: int, max_servers: int, ports: tuple, path: str, extra: str = "",
+                 cull: tuple = (), log_path: Optional[Path] = None):
+        port, hub_port, api_port = ports
         self.folder, self.gateway, self.port = folder, gateway, port
         self.url = f"http://{gateway}:{port}"
         self.token = secrets.token_hex(16)
@@ -48,15 +37,13 @@ class PooledHub:
         self.log_path = log_path or folder / "jupyterhub.log"
         self.process: Optional[subprocess.Popen] = None
         subprocess.run([sys.executable, "-m", "repo2desktop", "hub-config", image, "--out", str(folder),
-                        "--port", str(port), "--network", network, *cull], check=True, cwd=REPO,
+                        "--ip", gateway, "--port", str(port), "--hub-port", str(hub_port),
+                        "--proxy-api-port", str(api_port), "--network", network,
+                        "--name-prefix", name_prefix, "--pool-size", str(pool_size),
+                        "--max-servers", str(max_servers), *cull], check=True, cwd=REPO,
                        stdout=subprocess.DEVNULL)
         self.config = folder / "jupyterhub_config.py"
         self.config.write_text(self.config.read_text() + f"""
-c.JupyterHub.bind_url = "http://{gateway}:{port}"
-c.JupyterHub.hub_port = {hub_port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
-c.DockerSpawner.name_template = "{name_prefix}{{username}}"
-""" + pool_lines(pool_size, self.url) + f"""
 c.JupyterHub.services.append({{"name": {OBSERVER!r}, "api_token": {self.token!r}}})
 c.JupyterHub.load_roles.append({{"name": "r2d-test-observer", "services": [{OBSERVER!r}],
     "scopes": ["list:users", "read:users", "read:servers", "read:groups", "list:groups"]}})

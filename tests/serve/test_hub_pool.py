@@ -39,17 +39,17 @@ def make_pooled_hub(serve_image, tmp_path: Path):
     client = docker.from_env()
     made = []
 
-    def make(name: str, pool_size: int, extra: str, cull: tuple) -> PooledHub:
-        network_name = f"r2d-test-{name}-{SESSION}"
+    def make(name: str, pool_size: int, max_servers: int, extra: str, cull: tuple) -> PooledHub:
+        network_name = prefix = f"r2d-test-{name}-{SESSION}"
         network = client.networks.create(network_name, driver="bridge", options=NO_ICC)
         network.reload()
         gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
-        prefix = f"r2d-test-{name}-{SESSION}-"
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log_path = LOG_DIR / f"jupyterhub-{name}.log"
         log_path.write_text("")
         hub = PooledHub(serve_image, tmp_path / name, network_name, gateway, prefix, pool_size,
-                        free_port(), free_port(), free_port(), HUB_PATH, extra, cull, log_path)
+                        max_servers, (free_port(), free_port(), free_port()), HUB_PATH, extra, cull,
+                        log_path)
         made.append((hub, prefix, network_name))
         return hub.start()
 
@@ -88,8 +88,7 @@ def _pooled_visit(hub: PooledHub, ready_before: list) -> str:
 def test_visitors_get_pre_started_desktops_then_no_vacancy_and_culled_servers_are_replaced(
         make_pooled_hub, chromium):
     # A pool of 2 on a hub of at most 2 servers; the culler ends servers idle for 30 s.
-    hub = make_pooled_hub("hubpool", 2, "c.JupyterHub.active_server_limit = 2\n",
-                          ("--cull-timeout", "30", "--cull-every", "5"))
+    hub = make_pooled_hub("hubpool", 2, 2, "", ("--cull-timeout", "30", "--cull-every", "5"))
     ready = _ready_pool(hub, 2)
     # The first visitor in Chromium: the hub's URL -> a desktop showing its autostarted app.
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
@@ -127,8 +126,7 @@ def test_visitors_get_pre_started_desktops_then_no_vacancy_and_culled_servers_ar
 def test_restarting_the_hub_or_the_pool_service_hands_nothing_out_twice(make_pooled_hub):
     # Servers outlive the hub here (as in zero-to-jupyterhub): a restarted hub finds the pool's
     # servers running and must still know which were handed out.
-    hub = make_pooled_hub("hubpoolre", 2, "c.JupyterHub.active_server_limit = 10\n"
-                          "c.JupyterHub.cleanup_servers = False\n", ("--cull-timeout", "3600"))
+    hub = make_pooled_hub("hubpoolre", 2, 10, "c.JupyterHub.cleanup_servers = False\n", ())
     ready = _ready_pool(hub, 2)
     given = [_pooled_visit(hub, ready)]
     hub.stop()
