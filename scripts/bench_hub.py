@@ -58,28 +58,13 @@ def desktop_ready(base: str, session: requests.Session, headers: dict) -> None:
     rfb_greeting(base + "websockify", dict(headers, **({"Cookie": cookie} if cookie else {})), timeout=30)
 
 
-def pool_lines(pool_size: int) -> str:
-    """The pool's part of the config (repo2desktop/hub/poolconfig.py), as hub-config renders it."""
-    from repo2desktop.hub import poolconfig
-
-    lines = [f"c.JupyterHub.services = list(c.JupyterHub.services) + "
-             f"{poolconfig.hub_services(pool_size, sys.executable)!r}",
-             f"c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + {poolconfig.hub_roles()!r}",
-             # the pool service asks desktops through the proxy, where the servers reach it
-             f"c.JupyterHub.services[-1]['environment'] = "
-             f"{{{poolconfig.PUBLIC_URL_ENV!r}: c.JupyterHub.bind_url}}"]
-    for cls, traits in poolconfig.config_traits(pool_size).items():
-        lines += [f"c.{cls}.{trait} = {value!r}" for trait, value in traits.items()]
-    return "\n".join(lines) + "\n"
-
-
 class Hub:
     def __init__(self, image: str, folder: Path, pool_size: int = 0, max_servers: int = 20):
         folder.mkdir(parents=True, exist_ok=True)
         self.token = secrets.token_hex(16)
         self.port, hub_port, api_port = free_port(), free_port(), free_port()
-        # The proxy listens on this host's address on the servers' network (made here, as the
-        # config would make it), where the servers reach the hub's API and the browser too.
+        # The proxy listens on this host's address on the servers' network (made here first, to
+        # know that address), where the servers reach the hub's API and the browser too.
         from repo2desktop.serve.docker_adapter import NO_ICC
 
         client = docker.from_env()
@@ -89,20 +74,18 @@ class Hub:
         network.reload()
         self.host = network.attrs["IPAM"]["Config"][0]["Gateway"]
         subprocess.run([sys.executable, "-m", "repo2desktop", "hub-config", image, "--out", str(folder),
-                        "--port", str(self.port), "--network", NETWORK,
+                        "--ip", self.host, "--port", str(self.port), "--hub-port", str(hub_port),
+                        "--proxy-api-port", str(api_port), "--network", NETWORK,
+                        "--name-prefix", PREFIX.rstrip("-"), "--pool-size", str(pool_size),
                         "--max-servers", str(max_servers)], check=True, cwd=REPO,
                        stdout=subprocess.DEVNULL)
         config = folder / "jupyterhub_config.py"
-        config.write_text(config.read_text() + f"""
-c.JupyterHub.bind_url = "http://{self.host}:{self.port}"
-c.JupyterHub.hub_port = {hub_port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
-c.DockerSpawner.name_template = "{PREFIX}{{username}}"
-""" + (pool_lines(pool_size) + f"""
+        if pool_size:  # the bench's own token, which may only read the pool's groups
+            config.write_text(config.read_text() + f"""
 c.JupyterHub.services.append({{"name": "r2d-bench", "api_token": {self.token!r}}})
 c.JupyterHub.load_roles.append({{"name": "r2d-bench", "services": ["r2d-bench"],
                                 "scopes": ["read:groups"]}})
-""" if pool_size else ""))
+""")
         env = dict(os.environ, PATH=f"{CHP_BIN}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
         self.log = open(folder / "jupyterhub.log", "w")
         self.process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=folder,
