@@ -80,8 +80,11 @@ class Hub:
                         "--max-servers", str(max_servers)], check=True, cwd=REPO,
                        stdout=subprocess.DEVNULL)
         config = folder / "jupyterhub_config.py"
-        if pool_size:  # the bench's own token, which may only read the pool's groups
+        # With the pool: the bench's own token, which may only read the pool's groups, and no
+        # per-address cap (every visitor of the bench comes from this host's one address).
+        if pool_size:
             config.write_text(config.read_text() + f"""
+c.PoolAuthenticator.claims_per_minute = 0
 c.JupyterHub.services.append({{"name": "r2d-bench", "api_token": {self.token!r}}})
 c.JupyterHub.load_roles.append({{"name": "r2d-bench", "services": ["r2d-bench"],
                                 "scopes": ["read:groups"]}})

@@ -7,17 +7,26 @@ in one step without an await, so two visitors (or a restarted hub) never get the
 With no ready user left the visitor becomes a new temporary user as with tmpauthenticator
 (an ordinary spawn), or, when the hub's active_server_limit is reached, gets a 429 page that
 says so at once instead of a spawn that would fail the same way.
+
+One address may log in at most claims_per_minute times a minute (serve's cap, serve/limits.py):
+without it one client calling /hub/tmplogin again and again takes every ready server. The
+hub's server believes the proxy's X-Forwarded-For (tornado's xheaders), so the address is the
+visitor's as the proxy saw it.
 """
 from __future__ import annotations
 
 from jupyterhub import orm
 from tmpauthenticator import TmpAuthenticator
 from tornado import web
+from traitlets import Integer
 
 from repo2desktop.hub.poolconfig import CLAIMED_GROUP, READY_GROUP
+from repo2desktop.serve.limits import ClaimLimiter, client_key
 
 NO_VACANCY = ("No vacancy: all {limit} desktops of this hub are in use. "
               "Try again in a few minutes.")
+TOO_MANY = ("Too many desktops from your address: at most {cap} a minute. "
+            "Try again in {seconds} s.")
 
 
 def _group(db, name: str) -> orm.Group:
@@ -48,7 +57,21 @@ def claim_ready_user(db, users) -> str | None:
 
 
 class PoolAuthenticator(TmpAuthenticator):
+    claims_per_minute = Integer(
+        10, help="Logins (each a desktop) one client address may make per minute; 0: no cap.",
+    ).tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._limiter = ClaimLimiter(self.claims_per_minute)
+
     async def authenticate(self, handler, data):
+        address = client_key(handler.request.remote_ip, None)
+        if not self._limiter.take(address):
+            seconds = self._limiter.retry_after(address)
+            self.log.info("repo2desktop pool: %s is at its cap of %s a minute", address,
+                          self.claims_per_minute)
+            raise web.HTTPError(429, TOO_MANY.format(cap=self.claims_per_minute, seconds=seconds))
         name = claim_ready_user(handler.db, handler.users)
         if name:
             self.log.info("repo2desktop pool: visitor given %s (pre-started)", name)
@@ -56,6 +79,7 @@ class PoolAuthenticator(TmpAuthenticator):
         limit = handler.active_server_limit
         if limit and handler.users.count_active_users()["active"] >= limit:
             self.log.info("repo2desktop pool: no ready server and %s servers active", limit)
+            self._limiter.refund(address)  # nothing was given
             raise web.HTTPError(429, NO_VACANCY.format(limit=limit))
         self.log.info("repo2desktop pool: no ready server; an ordinary spawn")
         return await super().authenticate(handler, data)

@@ -4,6 +4,7 @@ authenticator's claim, on JupyterHub's own database models (sqlite file: a resta
 again). The whole pool runs for real in tests/serve/test_hub_pool.py."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -151,10 +152,11 @@ def test_a_ready_user_is_handed_out_once_even_after_a_restart(hub_db):
     assert _members(db, CLAIMED_GROUP) == ["pool-a", "pool-b", "pool-both"]
 
 
-def _handler(db, servers, limit, active):
+def _handler(db, servers, limit, active, address="198.51.100.7"):
     users = Servers(servers)
     users.count_active_users = lambda: {"active": active}
-    return SimpleNamespace(db=db, users=users, active_server_limit=limit)
+    return SimpleNamespace(db=db, users=users, active_server_limit=limit,
+                           request=SimpleNamespace(remote_ip=address))
 
 
 def test_no_ready_user_at_the_limit_is_no_vacancy_and_below_it_an_ordinary_temporary_user(hub_db):
@@ -172,3 +174,24 @@ def test_no_ready_user_at_the_limit_is_no_vacancy_and_below_it_an_ordinary_tempo
     assert not ordinary["name"].startswith(poolconfig.USER_PREFIX)  # a UUID, spawned as usual
     given = run_in_own_loop(lambda: auth.authenticate(_handler(db, {"pool-a": True}, 2, 2), {}))
     assert given == {"name": "pool-a"}
+
+
+def test_one_address_takes_at_most_its_cap_a_minute(hub_db):
+    from repo2desktop.hub.authenticator import PoolAuthenticator
+
+    db = hub_db()
+    for name in ("pool-a", "pool-b", "pool-c"):
+        _add(db, name, POOL_GROUP, READY_GROUP)
+    ready = {"pool-a": True, "pool-b": True, "pool-c": True}
+    auth = PoolAuthenticator(claims_per_minute=2)
+    for name in ("pool-a", "pool-b"):
+        assert run_in_own_loop(lambda: auth.authenticate(_handler(db, ready, 10, 3), {})) == {"name": name}
+    with pytest.raises(web.HTTPError) as capped:
+        run_in_own_loop(lambda: auth.authenticate(_handler(db, ready, 10, 3), {}))
+    assert capped.value.status_code == 429
+    assert re.fullmatch(r"Too many desktops from your address: at most 2 a minute\. "
+                        r"Try again in \d+ s\.", capped.value.log_message)
+    # another address (an IPv6 one counts per /64) still gets the last one
+    other = _handler(db, ready, 10, 3, address="2001:db8::1")
+    assert run_in_own_loop(lambda: auth.authenticate(other, {})) == {"name": "pool-c"}
+    assert _members(db, READY_GROUP) == []
