@@ -98,6 +98,14 @@ c.JupyterHub.load_roles.append({{"name": "r2d-test-observer", "services": [{OBSE
                 return int(entry.name)
         return None
 
+    @staticmethod
+    def running(pid: int) -> bool:
+        """PID exists and has not exited (a child the hub has not reaped yet is a zombie)."""
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
     # -- the hub's API, as the observer ------------------------------------------------------
     def api(self, path: str) -> requests.Response:
         answer = requests.get(f"{self.url}/hub/api{path}", timeout=30,

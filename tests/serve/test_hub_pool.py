@@ -159,3 +159,19 @@ def test_restarting_the_hub_or_the_pool_service_hands_nothing_out_twice(make_poo
     assert not [u for u in users if u not in ready and u.startswith(poolconfig.USER_PREFIX)]
     status = ordinary["session"].get(ordinary["base"] + "session.json?wait=25", timeout=60).json()
     assert status["state"] == "ready", status
+
+
+def test_the_pool_service_stops_at_once_with_a_start_in_flight(make_pooled_hub):
+    """The hub stops its services with SIGINT: the pool's service ends then, not when the hub
+    answers the start it is waiting for (the hub answers when the server is up, or after
+    10 s)."""
+    hub = make_pooled_hub("hubpoolint", 1, 2, "", ())
+    client = docker.from_env()
+    prefix = f"r2d-test-hubpoolint-{SESSION}"
+    wait_for(lambda: client.containers.list(filters={"name": prefix}), 60,
+             "the pool's first server being created (its start in flight)", 0.05)
+    pid = hub.pool_service_pid()
+    os.kill(pid, signal.SIGINT)
+    wait_for(lambda: not hub.running(pid), 30, "the pool service ending on SIGINT", 0.02)
+    answers = re.findall(r"20[12] POST /hub/api/users/pool-\w+/server", hub.log())
+    assert not answers, answers  # it ended before the hub answered its start
