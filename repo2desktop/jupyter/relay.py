@@ -19,11 +19,12 @@ from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.utils import ensure_async
 from tornado import web
 from tornado.iostream import StreamClosedError
+from tornado.log import app_log
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from repo2desktop.render import VNC_BASE_PORT
 
-# Longer than the desktop's own start limit (page.DirectDesktop: 60 s), so a start that
+# Longer than the desktop's own start limit (runtime/runner.py: 60 s), so a start that
 # fails is reported as its failure, not as this wait running out.
 START_WAIT = 75.0
 # The VNC server restarting under supervisord (it crashed, it was killed) is back within a
@@ -39,33 +40,25 @@ def _reason(text: str) -> str:
     return text.encode()[:120].decode(errors="ignore")
 
 
-class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
-    # A desktop runs anything the user types, as a terminal does: custom authorizers that
-    # refuse terminals refuse it too.
-    auth_resource = "terminals"
-    # No keep-alive pings of our own: through JupyterHub's proxy every frame counts as the
-    # server's activity, so pings every 30 s would keep an untouched tab's server from the idle
-    # culler forever (websockify's heartbeat did). What the user sends counts (below).
-    ping_interval = 0
+class VncRelay:
+    """The relay itself, for a tornado WebSocketHandler of any server: the Jupyter server's
+    (DesktopSocket, below) and `repo2desktop up`'s own (runtime/pageserver.py). DESKTOP is the
+    desktop's runner (runtime/runner.py). Put it before WebSocketHandler among the bases."""
 
     def initialize(self, desktop) -> None:
         self.desktop = desktop
         self._writer: Optional[asyncio.StreamWriter] = None
         self._pump: Optional[asyncio.Task] = None
 
-    @ws_authenticated  # 403 without a login (no redirect: a websocket cannot follow one)
-    async def get(self, *args, **kwargs):
-        if not await ensure_async(self.authorizer.is_authorized(self, self.current_user, "execute",
-                                                                self.auth_resource)):
-            raise web.HTTPError(403)
-        await ensure_async(super().get(*args, **kwargs))
-
     def select_subprotocol(self, subprotocols):
         # noVNC asks for "binary"; websockify's other protocol ("base64") is long gone.
         return "binary" if "binary" in subprotocols else None
 
     async def open(self, *args, **kwargs):
-        super().open(*args, **kwargs)
+        await self.relay()
+
+    async def relay(self) -> None:
+        """Wait for the desktop, then carry bytes both ways until either side closes."""
         self.desktop.ensure_started()
         status = await self.desktop.wait(START_WAIT)
         if status["state"] == "failed":
@@ -79,7 +72,7 @@ class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
         try:
             reader, self._writer = await self._connect()
         except OSError as e:
-            self.log.warning("repo2desktop: the desktop's VNC server does not answer: %s", e)
+            getattr(self, "log", app_log).warning("repo2desktop: the desktop's VNC server does not answer: %s", e)
             self.close(INTERNAL_ERROR, _reason(f"the desktop's VNC server does not answer ({e.strerror or e})"))
             return
         if self.ws_connection is None:  # the client left while we waited
@@ -127,9 +120,31 @@ class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
         self.settings.setdefault("last_activity_times", {})["repo2desktop"] = datetime.now(timezone.utc)
 
     def on_close(self) -> None:
-        if self.ping_callback is not None:
+        if getattr(self, "ping_callback", None) is not None:
             self.ping_callback.stop()
         if self._pump is not None:
             self._pump.cancel()
         if self._writer is not None:
             self._writer.close()
+
+
+class DesktopSocket(WebSocketMixin, JupyterHandler, VncRelay, WebSocketHandler):
+    """``<base>/desktop/websockify`` of the Jupyter server, behind its login."""
+    # A desktop runs anything the user types, as a terminal does: custom authorizers that
+    # refuse terminals refuse it too.
+    auth_resource = "terminals"
+    # No keep-alive pings of our own: through JupyterHub's proxy every frame counts as the
+    # server's activity, so pings every 30 s would keep an untouched tab's server from the idle
+    # culler forever (websockify's heartbeat did). What the user sends counts (below).
+    ping_interval = 0
+
+    @ws_authenticated  # 403 without a login (no redirect: a websocket cannot follow one)
+    async def get(self, *args, **kwargs):
+        if not await ensure_async(self.authorizer.is_authorized(self, self.current_user, "execute",
+                                                                self.auth_resource)):
+            raise web.HTTPError(403)
+        await ensure_async(super().get(*args, **kwargs))
+
+    async def open(self, *args, **kwargs):
+        super().open(*args, **kwargs)  # WebSocketMixin's (the server's ping bookkeeping)
+        await self.relay()
