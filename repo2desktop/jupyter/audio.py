@@ -94,7 +94,7 @@ class SoundStream:
         return True
 
     @property
-    def _log(self):
+    def _logger(self):
         return getattr(self, "log", app_log)
 
     def _pulse_server(self) -> Optional[str]:
@@ -119,7 +119,7 @@ class SoundStream:
             try:
                 encoder = OpusEncoder()
             except RuntimeStartError as e:  # no libopus0: the page still gets its sound
-                self._log.error("repo2desktop: %s; sending PCM", e.reason)
+                self._logger.error("repo2desktop: %s; sending PCM", e.reason)
         self.codec = "opus" if encoder is not None else "pcm"
         self.write_message(json.dumps({"codec": self.codec, "rate": RATE, "channels": CHANNELS,
                                        "frame": FRAME}))
@@ -158,7 +158,7 @@ class SoundStream:
                 stdout=process.Subprocess.STREAM, stderr=subprocess.DEVNULL,
                 preexec_fn=guard.die_with_parent)  # parec ends with this server, even by SIGKILL
         except OSError as e:  # parec missing (pulseaudio-utils): say so, once a minute at most
-            self._log.error("repo2desktop: cannot record the desktop's sound: %s", e)
+            self._logger.error("repo2desktop: cannot record the desktop's sound: %s", e)
             await asyncio.sleep(60)
             return
         self._capture = capture

@@ -19,8 +19,9 @@ from repo2desktop.runtime.runner import Runner, needs_websockify, say_to_stderr
 from repo2desktop.runtime.session import DesktopSession
 
 
-class _Stop(BaseException):
-    """Raised by our signal handlers; a BaseException so no `except Exception` swallows it."""
+class _Stop(SystemExit):
+    """Raised by our signal handlers. A SystemExit, so that neither an `except Exception` nor
+    asyncio (which reports other exceptions of its callbacks and carries on) swallows it."""
 
 
 def _raise_stop(signum, frame):
