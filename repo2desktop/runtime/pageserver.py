@@ -4,7 +4,7 @@ private unix socket jupyter-server-proxy reaches).
 
 The same routes as the Jupyter server's page (jupyter/page.py), from the same parts:
 ``/`` the page (viewer/page.py), ``/desktop.js`` the bundled viewer, ``/session.json?wait=S``
-the runner's status, ``/websockify`` the relay to the VNC server (jupyter/relay.py's VncRelay)
+the runner's status, ``/websockify`` the relay to the VNC server (runtime/vncrelay.py)
 and, with ``audio: true``, ``/audio`` the desktop's sound (jupyter/audio.py's SoundStream).
 
 Who may use it: there is no login here. The VNC server asks for the session's password, as it
@@ -20,7 +20,7 @@ import os
 from tornado import httpserver, netutil, web, websocket
 
 from repo2desktop.jupyter.audio import SoundStream
-from repo2desktop.jupyter.relay import VncRelay
+from repo2desktop.runtime.vncrelay import VncRelay
 from repo2desktop.resources import viewer_files
 from repo2desktop.runtime.runner import Runner
 

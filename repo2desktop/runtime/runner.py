@@ -228,7 +228,9 @@ class Runner:
                 state = "ready" if self.ready else "starting"
                 if self.status != {"state": state, "programs": programs}:
                     self._publish({"state": state, "programs": programs})
-            self._stopping.wait(0.05 if not self.ready else 1.0)
+            # Quick polls only while starting; then once a second (a failed desktop whose
+            # supervisord still runs is watched too, not hammered).
+            self._stopping.wait(0.05 if self.status["state"] == "starting" else 1.0)
 
     @property
     def finished(self) -> bool:
