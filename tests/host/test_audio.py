@@ -348,7 +348,7 @@ def test_up_s_sound_socket_wants_the_desktops_password(start_up, write_config):
             assert opcode == websocket.ABNF.OPCODE_CLOSE, (hello, opcode, data)
             assert int.from_bytes(data[:2], "big") == 1008, (hello, data)
         finally:
-            ws.close()
+            ws.shutdown()  # the server closed first: close() would leave the socket open
     # Another site's page: refused before the upgrade.
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         websocket.create_connection(url, origin="http://elsewhere.example", timeout=10)
