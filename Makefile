@@ -10,6 +10,7 @@ BASE_IMAGE ?= repo2desktop/base:bookworm
 EXAMPLE ?= tests/image/fixtures/apt-autostart
 PORT ?= 8888
 PYTEST_ARGS ?=
+MUTATION_ARGS ?=
 CHP_VERSION ?= 5.3.0
 NODE_PREFIX ?= build/node
 SERVE_IMAGE ?= repo2desktop-serve-demo
@@ -85,6 +86,10 @@ test-serve: deps base-image ## serve tier: the pool behind configurable-http-pro
 update-golden: deps-python ## rewrite tests/unit/golden (supervisord.conf, xinitrc, autostart.sh, bin/*.sh) deliberately (review the diff!)
 	$(PYTEST) tests/unit/test_render_golden.py --update-golden
 
+.PHONY: mutation
+mutation: deps-python ## plant ten known bugs one at a time in a copy of the tree; show which tests catch each (unit + host tiers, minutes)
+	$(PYTHON) scripts/mutation_check.py $(MUTATION_ARGS)
+
 .PHONY: readme-keys
 readme-keys: ## rewrite README.md's desktop.yml key reference from repo2desktop/config/schema.py
 	$(PYTHON) -m repo2desktop.config.reference README.md
@@ -108,10 +113,10 @@ BENCH_QUICK ?=
 BENCH_ARGS ?=
 
 .PHONY: bench-serve
-bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 visitors) vs cold docker run, idle cost; the JupyterHub path vs the plain container (BENCH_QUICK=1: CI size)
+bench-serve: deps base-image ## serve benchmarks: spawn -> desktop (1 and 20 visitors) vs cold docker run, idle cost; the JupyterHub path vs the plain container; visitor -> READY in Chromium: hub, hub + pool, serve, plain (BENCH_QUICK=1: CI size)
 	$(PYTHON) -m repo2desktop build $(EXAMPLE) --no-run --image-name $(BENCH_SERVE_IMAGE)
 	$(PYTHON) scripts/bench_serve.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--quick)
-	$(PYTHON) scripts/bench_hub.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--rounds 1)
+	$(PYTHON) scripts/bench_hub.py --image $(BENCH_SERVE_IMAGE) $(if $(BENCH_QUICK),--rounds 1 --burst 5)
 
 .PHONY: bench-using
 bench-using: deps ## clipboard round trips and resize -> new frame, on this host (BENCH_QUICK=1: 3 rounds)

@@ -143,13 +143,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_hub_config(args: argparse.Namespace) -> int:
-    from repo2desktop.serve.hubconfig import HubSettings, write
+    from repo2desktop.serve import hubconfig, huboptions
 
-    settings = HubSettings(args.image, cull_timeout=args.cull_timeout, cull_every=args.cull_every,
-                           cull_max_age=args.cull_max_age, mem_limit=args.mem_limit,
-                           cpu_limit=args.cpu_limit, hub_port=args.port, network=args.network,
-                           max_servers=args.max_servers)
-    for path in write(settings, args.out, force=args.force):
+    for path in hubconfig.write(huboptions.from_args(args), args.out, force=args.force):
         print(path)
     return 0
 
@@ -261,20 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("hub-config", help="write jupyterhub_config.py (tmpauthenticator + DockerSpawner "
-                                          "+ idle culler) and a z2jh values.yaml for IMAGE")
-    p.add_argument("image")
-    p.add_argument("--out", default=".", help="folder to write into (default .)")
-    p.add_argument("--force", action="store_true", help="replace files that exist")
-    p.add_argument("--port", type=int, default=8000, help="the hub's public port (default 8000)")
-    p.add_argument("--cull-timeout", type=int, default=3600, help="stop servers idle this long (s)")
-    p.add_argument("--cull-every", type=int, default=300, help="seconds between culler passes")
-    p.add_argument("--cull-max-age", type=int, default=14400, help="stop servers older than this (s)")
-    p.add_argument("--max-servers", type=int, default=20,
-                   help="servers running at once, all visitors together (default 20)")
-    p.add_argument("--mem-limit", default="1G", help="memory per server, no swap (default 1G)")
-    p.add_argument("--cpu-limit", type=float, default=1.0, help="CPUs per server (default 1)")
-    p.add_argument("--network", default="repo2desktop-hub",
-                   help="Docker network for the servers (made without inter-container traffic)")
+                                          "+ idle culler, a pre-started pool with --pool-size) and a "
+                                          "z2jh values.yaml for IMAGE")
+    from repo2desktop.serve.huboptions import add_arguments as add_hub_arguments
+    add_hub_arguments(p)
     p.set_defaults(func=cmd_hub_config)
 
     return parser

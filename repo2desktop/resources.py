@@ -21,6 +21,11 @@ def templates_dir() -> str:
     return os.path.join(_package_dir("repo2desktop.render"), "templates")
 
 
+def hub_templates_dir() -> str:
+    """`hub-config`'s templates (jupyterhub_config.py.j2), beside the serve package."""
+    return os.path.join(_package_dir("repo2desktop.serve"), "templates")
+
+
 def viewer_files() -> dict:
     """{name in the page's folder: path} of the bundled viewer's one module, desktop.js (the
     page itself is rendered: templates/desktop.html.j2, viewer/page.py).

@@ -2,7 +2,7 @@
 """The JupyterHub path against the plain container path, same image (figures printed, never
 asserted).
 
-    python scripts/bench_hub.py --image IMAGE [--rounds N]
+    python scripts/bench_hub.py --image IMAGE [--rounds N] [--burst N] [--only-chromium]
 
 Interleaved rounds of:
 - **hub**: `repo2desktop hub-config IMAGE` run by JupyterHub (tmpauthenticator, DockerSpawner,
@@ -13,6 +13,9 @@ Interleaved rounds of:
   again on the running server).
 - **plain**: `docker run` of the image (lazy desktop, as Binder runs it) until the page, its
   session.json and an RFB handshake answer with the token; warm: the same on the running one.
+Then (bench_visitors.py) visitor arrives -> desktop READY in Chromium for the hub without the
+pool, the hub with the pool (repo2desktop/hub/, a pool of BURST), `serve` (a pool of BURST)
+and the plain container: ROUNDS visitors one at a time and BURST (20) at once, p50 and p99.
 Also whether the hub's server runs websockify or a `repo2desktop session` process (the fast
 page runs neither), and the memory its container holds 5 s after READY.
 """
@@ -55,19 +58,51 @@ def desktop_ready(base: str, session: requests.Session, headers: dict) -> None:
     rfb_greeting(base + "websockify", dict(headers, **({"Cookie": cookie} if cookie else {})), timeout=30)
 
 
+def pool_lines(pool_size: int) -> str:
+    """The pool's part of the config (repo2desktop/hub/poolconfig.py), as hub-config renders it."""
+    from repo2desktop.hub import poolconfig
+
+    lines = [f"c.JupyterHub.services = list(c.JupyterHub.services) + "
+             f"{poolconfig.hub_services(pool_size, sys.executable)!r}",
+             f"c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + {poolconfig.hub_roles()!r}",
+             # the pool service asks desktops through the proxy, where the servers reach it
+             f"c.JupyterHub.services[-1]['environment'] = "
+             f"{{{poolconfig.PUBLIC_URL_ENV!r}: c.JupyterHub.bind_url}}"]
+    for cls, traits in poolconfig.config_traits(pool_size).items():
+        lines += [f"c.{cls}.{trait} = {value!r}" for trait, value in traits.items()]
+    return "\n".join(lines) + "\n"
+
+
 class Hub:
-    def __init__(self, image: str, folder: Path):
+    def __init__(self, image: str, folder: Path, pool_size: int = 0, max_servers: int = 20):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.token = secrets.token_hex(16)
         self.port, hub_port, api_port = free_port(), free_port(), free_port()
+        # The proxy listens on this host's address on the servers' network (made here, as the
+        # config would make it), where the servers reach the hub's API and the browser too.
+        from repo2desktop.serve.docker_adapter import NO_ICC
+
+        client = docker.from_env()
+        if not [n for n in client.networks.list(names=[NETWORK]) if n.name == NETWORK]:
+            client.networks.create(NETWORK, driver="bridge", options=NO_ICC)
+        network = next(n for n in client.networks.list(names=[NETWORK]) if n.name == NETWORK)
+        network.reload()
+        self.host = network.attrs["IPAM"]["Config"][0]["Gateway"]
         subprocess.run([sys.executable, "-m", "repo2desktop", "hub-config", image, "--out", str(folder),
-                        "--port", str(self.port), "--network", NETWORK], check=True, cwd=REPO,
+                        "--port", str(self.port), "--network", NETWORK,
+                        "--max-servers", str(max_servers)], check=True, cwd=REPO,
                        stdout=subprocess.DEVNULL)
         config = folder / "jupyterhub_config.py"
         config.write_text(config.read_text() + f"""
-c.JupyterHub.bind_url = "http://127.0.0.1:{self.port}"
+c.JupyterHub.bind_url = "http://{self.host}:{self.port}"
 c.JupyterHub.hub_port = {hub_port}
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
 c.DockerSpawner.name_template = "{PREFIX}{{username}}"
-""")
+""" + (pool_lines(pool_size) + f"""
+c.JupyterHub.services.append({{"name": "r2d-bench", "api_token": {self.token!r}}})
+c.JupyterHub.load_roles.append({{"name": "r2d-bench", "services": ["r2d-bench"],
+                                "scopes": ["read:groups"]}})
+""" if pool_size else ""))
         env = dict(os.environ, PATH=f"{CHP_BIN}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
         self.log = open(folder / "jupyterhub.log", "w")
         self.process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=folder,
@@ -85,7 +120,24 @@ c.DockerSpawner.name_template = "{PREFIX}{{username}}"
             time.sleep(0.3)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
+
+    def pool_ready(self) -> int:
+        """Pre-started servers the pool holds now: its ready group, read with the bench's own
+        token (a service that may only read groups)."""
+        from repo2desktop.hub.poolconfig import READY_GROUP
+
+        answer = requests.get(self.url(f"/hub/api/groups/{READY_GROUP}"), timeout=10,
+                              headers={"Authorization": f"token {self.token}"})
+        return len(answer.json()["users"]) if answer.ok else 0
+
+    def wait_pool(self, n: int, timeout: float = 900) -> float:
+        began = time.monotonic()
+        while self.pool_ready() < n:
+            if time.monotonic() - began > timeout or self.process.poll() is not None:
+                raise RuntimeError(f"the hub's pool did not reach {n} in {timeout} s; log: {self.log.name}")
+            time.sleep(0.5)
+        return time.monotonic() - began
 
     def visit(self, client) -> dict:
         """A new temporary user, from the hub's URL to an RFB handshake on their desktop."""
@@ -173,8 +225,63 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--burst", type=int, default=20, help="visitors at once in the Chromium part")
+    ap.add_argument("--only-chromium", action="store_true", help="skip the RFB comparison")
     args = ap.parse_args()
     client = docker.from_env(timeout=120)
+    if not args.only_chromium:
+        rfb_comparison(client, args)
+    chromium_comparison(client, args)
+    return 0
+
+
+def chromium_comparison(client, args) -> None:
+    """Visitor arrives -> desktop READY in Chromium: the hub without and with the pool,
+    `serve`, the plain container; one visitor at a time (ROUNDS) and BURST at once."""
+    from scripts.bench_serve import Serve
+    from scripts.bench_visitors import plain_arrival, summary, url_arrival, visits
+
+    n, rounds = args.burst, args.rounds
+    print(f"== Visitor arrives -> desktop READY in Chromium ({args.image}; {os.cpu_count()} cores; "
+          f"1 visitor x {rounds}, {n} at once) ==", flush=True)
+
+    def report(name: str, times, at_once: bool) -> None:
+        who = f"{n:2d} at once: " if at_once else "1 visitor:   "
+        print(f"{name:12s} {who} {summary(times)}", flush=True)
+
+    arrive = plain_arrival(client, args.image)
+    report("plain", visits(arrive, rounds, False), False)
+    report("plain", visits(arrive, n, True), True)
+
+    serve = Serve(args.image, n)
+    try:
+        serve.wait_available(n)
+        report("serve", visits(url_arrival(serve.url("/")), n, True), True)
+        report("serve", visits(url_arrival(serve.url("/")), rounds, False,
+                               between=lambda: serve.wait_available(1)), False)
+    finally:
+        serve.stop()
+
+    with tempfile.TemporaryDirectory(prefix="r2d-bench-hub-") as folder:
+        hub = Hub(args.image, Path(folder) / "hub", max_servers=n + rounds)
+        try:
+            report("hub", visits(url_arrival(hub.url("/")), rounds, False), False)
+            report("hub", visits(url_arrival(hub.url("/")), n, True), True)
+        finally:
+            hub.stop(client)
+        # A pool of BURST; after the burst it refills up to the hub's limit, ROUNDS + 1 more.
+        hub = Hub(args.image, Path(folder) / "pool", pool_size=n, max_servers=n + rounds + 1)
+        try:
+            filled = hub.wait_pool(n)
+            print(f"hub + pool:  the pool of {n} filled in {filled:.0f} s", flush=True)
+            report("hub + pool", visits(url_arrival(hub.url("/")), n, True), True)
+            report("hub + pool", visits(url_arrival(hub.url("/")), rounds, False,
+                                        between=lambda: hub.wait_pool(1)), False)
+        finally:
+            hub.stop(client)
+
+
+def rfb_comparison(client, args) -> None:
     print(f"== JupyterHub path vs plain container ({args.image}; {os.cpu_count()} cores; "
           f"{args.rounds} interleaved rounds; RFB handshake, no browser) ==", flush=True)
     hub_rows, plain_rows = [], []
@@ -198,7 +305,6 @@ def main() -> int:
     mib = [r["mib"] for r in hub_rows]
     print(f"hub:   the server's container, 5 s after READY: {statistics.median(mib):.0f} MiB "
           f"({min(mib):.0f}-{max(mib):.0f}, n={len(mib)})", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

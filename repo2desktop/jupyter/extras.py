@@ -2,8 +2,8 @@
 ``install`` once, after it registered them, ``<base>/desktop/upload`` of upload.py among them):
 
 - real idleness (idle.py): with TigerVNC, the desktop's last keyboard or mouse input (the X
-  server's idle time) is Jupyter activity, and a program holds the server alive with
-  ``xset s reset``;
+  server's idle time, asked every ``REPO2DESKTOP_IDLE_POLL`` s) is Jupyter activity, and a
+  program holds the server alive with ``xset s reset``;
 - with ``start: lazy``, the desktop starts as soon as a notebook may open a window: when a
   notebook is opened (the contents API reads a ``.ipynb``) or a kernel starts, not only on the
   first visit to /desktop/. Kernels are told ``DISPLAY`` from the start, so a cell running
@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from repo2desktop.jupyter import idle
@@ -49,4 +50,10 @@ def install(web_app, desktop) -> None:
     if desktop.config.start == "lazy" and event_logger is not None:
         start_with_notebooks(event_logger, desktop.ensure_started)
     if desktop.config.vnc.server == "tigervnc" and desktop.config.vnc.command is None:
-        idle.watch(web_app.settings, f":{desktop.display}", lambda: desktop.status.get("state") == "ready")
+        try:
+            seconds = idle.poll_seconds()
+        except ValueError as e:  # a typo must not cost the page: said, and the default kept
+            logging.getLogger("ServerApp").error("repo2desktop: %s; asking every %g s", e, idle.POLL_SECONDS)
+            seconds = idle.POLL_SECONDS
+        idle.watch(web_app.settings, f":{desktop.display}", lambda: desktop.status.get("state") == "ready",
+                   seconds)

@@ -1,25 +1,31 @@
 """Real idleness: the person's last input on the desktop, as Jupyter's activity.
 
-The X server knows when it last saw a key or the mouse (the MIT-SCREEN-SAVER extension's idle
-time; TigerVNC has it, TightVNC 1.3 does not). While the desktop runs, the Jupyter server asks
-for it every few seconds and records the time of that input under
-``last_activity_times["repo2desktop-input"]``, which Jupyter's ``/api/status`` ``last_activity``
-(and so JupyterHub's idle culler) reads. (relay.py records what the browser sends under
-``"repo2desktop"``; input alone decides only once it stops counting frame requests.) A program that must keep the server alive without input (a
-long computation shown on the desktop) says so the way screen savers are held off:
-``xset s reset`` now and then (or ``xdg-screensaver reset``), which resets the same idle time.
+Two sources record it under ``last_activity_times["repo2desktop-input"]``, which Jupyter's
+``/api/status`` ``last_activity`` (and so JupyterHub's idle culler and ``serve``'s) reads:
+
+- the X server's idle time (the MIT-SCREEN-SAVER extension): while a TigerVNC desktop runs,
+  the Jupyter server asks for it every ``REPO2DESKTOP_IDLE_POLL`` seconds (5 by default). It
+  sees every input, from the page or from XTEST, and a program that must keep the server alive
+  without input (a long computation shown on the desktop) says so the way screen savers are
+  held off: ``xset s reset`` now and then (or ``xdg-screensaver reset``);
+- the keys, pointer events and pasted text the page's relay carries (relay.py, parsed by
+  runtime/rfbclientstream.py), on every server. Xtightvnc 1.3 has neither MIT-SCREEN-SAVER nor
+  SYNC's IDLETIME counter (checked: its 7 extensions, SYNC with SERVERTIME only), so on TightVNC
+  this is the only input Jupyter sees and ``xset s reset`` reaches nothing.
 
 libX11 and libXss are loaded with ctypes (both come with the X client libraries the desktop
-installs); without them, or on TightVNC, nothing is recorded and Jupyter keeps its own rules.
+installs); without them, or on TightVNC, the X server's idle time is not asked.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import datetime
+import os
 from typing import Optional
 
 POLL_SECONDS = 5.0
+POLL_VARIABLE = "REPO2DESKTOP_IDLE_POLL"  # seconds between two questions (tests: 1)
 ACTIVITY_KEY = "repo2desktop-input"
 
 
@@ -79,15 +85,37 @@ async def ask_idle_seconds(display: str) -> Optional[float]:
         return None
 
 
-def record_input(settings: dict, seconds: Optional[float]) -> Optional[datetime.datetime]:
-    """Record the input SECONDS ago as Jupyter activity (never moving it back); its time."""
+# The X server's idle time is read in a child process: "now - idle" lands a few milliseconds
+# later or earlier for the same last input, depending on how long the answer took. Without this
+# margin every poll would move last_activity on a little, and an untouched desktop never idles.
+JITTER = datetime.timedelta(seconds=1)
+
+
+def record_input(settings: dict, seconds: Optional[float],
+                 margin: datetime.timedelta = datetime.timedelta(0)) -> Optional[datetime.datetime]:
+    """Record the input SECONDS ago as Jupyter activity, when it is more than MARGIN later than
+    the one recorded (never moving it back); the recorded time."""
     if seconds is None:
         return None
     last_input = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)
     times = settings.setdefault("last_activity_times", {})
-    if times.get(ACTIVITY_KEY) is None or last_input > times[ACTIVITY_KEY]:
+    if times.get(ACTIVITY_KEY) is None or last_input > times[ACTIVITY_KEY] + margin:
         times[ACTIVITY_KEY] = last_input
-    return last_input
+    return times[ACTIVITY_KEY]
+
+
+def poll_seconds(environ=os.environ) -> float:
+    """REPO2DESKTOP_IDLE_POLL as seconds (> 0), else ValueError naming it."""
+    text = environ.get(POLL_VARIABLE, "")
+    if not text:
+        return POLL_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86400:
+        raise ValueError(f"{POLL_VARIABLE}={text!r}: not a number of seconds between 0 and 86400")
+    return seconds
 
 
 def watch(settings: dict, display: str, running, seconds: float = POLL_SECONDS):
@@ -101,7 +129,7 @@ def watch(settings: dict, display: str, running, seconds: float = POLL_SECONDS):
 
     async def poll() -> None:
         try:
-            record_input(settings, await ask_idle_seconds(display))
+            record_input(settings, await ask_idle_seconds(display), JITTER)
         finally:
             pending.clear()
 

@@ -138,17 +138,24 @@ class Reservation:
         self.fd, self.locks, self.held = -1, [], []
 
 
+def _flock_checked(fd: int, path: str) -> bool:
+    """flock() FD (opened from PATH) without waiting; True when we hold it on the file PATH
+    still names. Otherwise FD is closed: someone holds it, or the holder before us removed the
+    file after we opened it (our lock would then be on a dead inode and worth nothing)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.stat(path).st_ino == os.fstat(fd).st_ino:
+            return True
+    except OSError:
+        pass
+    os.close(fd)
+    return False
+
+
 def _lock_own_file(path: str) -> Tuple[Optional[int], str]:
     """flock() PATH in our own folder; (fd, "") or (None, why it is held)."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        # The holder before us may have removed the file after we opened it: our lock is
-        # then on a dead inode and worth nothing.
-        if os.stat(path).st_ino != os.fstat(fd).st_ino:
-            raise BlockingIOError("reservation file replaced")
-    except OSError:
-        os.close(fd)
+    if not _flock_checked(fd, path):
         try:
             with open(path) as f:
                 pid = int(f.read(20).strip() or 0)
@@ -178,12 +185,7 @@ def _lock_legacy_file(number: int) -> Tuple[Optional[int], str]:
             return None, ""
     except OSError:
         return None, ""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.stat(path).st_ino != os.fstat(fd).st_ino:
-            raise BlockingIOError("reservation file replaced")
-    except OSError:
-        os.close(fd)
+    if not _flock_checked(fd, path):
         return None, f"reserved by an older repo2desktop of yours ({path})"
     return fd, ""
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import socket
-import struct
 import xmlrpc.client
 from typing import Dict, List, Optional
 
@@ -56,14 +54,6 @@ class AuthenticationFailed(ConnectionError):
     """A VNC server answered but did not accept this session's password."""
 
 
-def _reason(stream) -> str:
-    try:
-        length = struct.unpack("!I", stream.read(4))[0]
-        return stream.read(min(length, 1024)).decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
 class _RawStream:
     """The VNC server's own socket, read and written like rfb.WebsocketStream."""
 
@@ -86,37 +76,19 @@ def rfb_authenticate(listen: str, password: str, path: Optional[str] = "/websock
     Returns the server's RFB version; raises OSError (AuthenticationFailed if refused).
     PATH None: LISTEN is the VNC server itself (no websockify in between).
     """
-    from repo2desktop.runtime.vncpasswd import challenge_response
-
     with _connect(listen, timeout) as sock:
         stream = _RawStream(sock) if path is None else rfb.open_websocket(sock, path)
-        greeting = stream.read(12).decode("latin-1")
-        match = re.fullmatch(r"RFB (\d{3})\.(\d{3})\n", greeting)
-        if not match:
-            raise ConnectionError(f"not an RFB greeting: {greeting!r}")
-        minor = 8 if int(match.group(2)) >= 8 else (7 if int(match.group(2)) == 7 else 3)
-        stream.send(f"RFB 003.00{minor}\n".encode())
-        wanted = 2 if password else 1
-        if minor == 3:
-            offered = [struct.unpack("!I", stream.read(4))[0]]
-            if offered == [0]:
-                raise AuthenticationFailed(f"refused: {_reason(stream)}")
-        else:
-            count = stream.read(1)[0]
-            if count == 0:
-                raise AuthenticationFailed(f"refused: {_reason(stream)}")
-            offered = list(stream.read(count))
-            if wanted in offered:
-                stream.send(bytes([wanted]))
+        try:
+            greeting, minor, offered = rfb.offered_types(stream)
+        except rfb.Refused as e:
+            raise AuthenticationFailed(str(e)) from e
+        wanted = rfb.VNC_AUTHENTICATION if password else rfb.NONE
         if wanted not in offered:
             raise AuthenticationFailed(f"security type {wanted} not offered (offered {offered})")
-        if wanted == 2:
-            stream.send(challenge_response(password, stream.read(16)))
-        if wanted == 2 or minor == 8:
-            result = struct.unpack("!I", stream.read(4))[0]
-            if result != 0:
-                raise AuthenticationFailed(f"authentication refused: {_reason(stream) if minor == 8 else result}")
-        return greeting.strip()
+        result = rfb.choose(stream, minor, wanted, password)
+        if result != 0:
+            raise AuthenticationFailed(f"authentication refused: {rfb.reason(stream) if minor == 8 else result}")
+        return greeting
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):

@@ -10,14 +10,15 @@ or 1013 while it is still starting), never left to an unhandled socket error.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 from typing import Optional
 
 from tornado.iostream import StreamClosedError
 from tornado.log import app_log
 from tornado.websocket import WebSocketClosedError
 
+from repo2desktop.jupyter import idle
 from repo2desktop.render import VNC_BASE_PORT
+from repo2desktop.runtime.rfbclientstream import ClientStream
 
 # Longer than the desktop's own start limit (runtime/runner.py: 60 s), so a start that
 # fails is reported as its failure, not as this wait running out.
@@ -44,6 +45,7 @@ class VncRelay:
         self.desktop = desktop
         self._writer: Optional[asyncio.StreamWriter] = None
         self._pump: Optional[asyncio.Task] = None
+        self._stream = ClientStream()
 
     def select_subprotocol(self, subprotocols):
         # noVNC asks for "binary"; websockify's other protocol ("base64") is long gone.
@@ -102,17 +104,29 @@ class VncRelay:
     async def on_message(self, message):
         if self._writer is None or self._writer.is_closing():
             return
-        self._record_activity()
-        self._writer.write(message.encode() if isinstance(message, str) else message)
+        data = message.encode() if isinstance(message, str) else message
+        self._record_activity(data)
+        self._writer.write(data)
         try:
             await self._writer.drain()
         except OSError:
             self.close()
 
-    def _record_activity(self) -> None:
-        """What the user sends (keys, pointer, update requests) counts as the server's activity,
-        as jupyter-server-proxy counted it; the idle culler reads it."""
-        self.settings.setdefault("last_activity_times", {})["repo2desktop"] = datetime.now(timezone.utc)
+    def _record_activity(self, data: bytes) -> None:
+        """Keys, the mouse and text the person pasted count as the server's activity (what the
+        idle culler reads, under idle.py's key: on TightVNC, which cannot tell its idle time,
+        this is the only input Jupyter sees); frame requests and the viewer's other messages do
+        not, so an open tab showing a clock is idle. A stream this relay cannot follow (another
+        client, another security type) counts every message, as before, said once per connection.
+        (Under `up` nobody reads it: harmless.)"""
+        was_broken = self._stream.broken
+        found = self._stream.feed(data)
+        if self._stream.broken and not was_broken:
+            getattr(self, "log", app_log).warning(
+                "repo2desktop: the desktop's websocket speaks RFB this relay cannot follow (%s): "
+                "every message it sends counts as activity", self._stream.broken)
+        if found or self._stream.broken:
+            idle.record_input(self.settings, 0.0)
 
     def on_close(self) -> None:
         if getattr(self, "ping_callback", None) is not None:

@@ -1,7 +1,8 @@
-"""The culler thread: every --cull-period seconds, claimed containers idle longer than
---cull-timeout (by the proxy's per-route last activity) or older than --cull-max are removed;
-the filler then starts spares in their place. The hard maximum exists because an open
-desktop tab keeps its websocket, and so its route, busy forever."""
+"""The culler thread: every --cull-period seconds, claimed containers whose visitor has been
+idle longer than --cull-timeout (by the container's own Jupyter activity: input on the desktop,
+not frames to an open tab; pool.cull, activity.py) or older than --cull-max are removed; the
+filler then starts spares in their place. The hard maximum still bounds a visitor who keeps
+working, and a container whose Jupyter server stops answering is judged by the proxy's traffic."""
 from __future__ import annotations
 
 import threading

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Deque, Dict, List, Optional, Tuple
 
+from repo2desktop.serve import activity
 from repo2desktop.serve.docker_adapter import Engine
 from repo2desktop.serve.options import ServeOptions
 from repo2desktop.serve.proxy import ProxyClient
@@ -63,6 +64,9 @@ class Pool:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.consecutive_failures = 0
+        # When a claimed container's visitor last did something (activity.py); None: unknown.
+        self.person_activity: Callable[[Slot], Optional[float]] = (
+            lambda slot: activity.person_last_activity(slot.server, slot.base_path, slot.token))
 
     # -- counts --------------------------------------------------------------------------------
     def counts(self) -> Dict[str, int]:
@@ -276,20 +280,30 @@ class Pool:
         return len(idle)
 
     def cull(self, now: Optional[float] = None) -> List[Tuple[str, str]]:
-        """Remove claimed containers idle past --cull-timeout (the proxy's last activity) or
-        older than --cull-max. Returns (id, reason) of each one removed."""
+        """Remove claimed containers whose visitor has been idle past --cull-timeout, or older
+        than --cull-max. Returns (id, reason) of each one removed.
+
+        Idle is the person's idleness: the container's own Jupyter server's last activity
+        (activity.py: input on the desktop, notebooks, kernels; not frames flowing to an open
+        tab). Only a container whose Jupyter server does not answer is judged by the proxy's
+        traffic, as before (a hung or dead one has none, and goes)."""
         now = time.time() if now is None else now
-        activity = self.proxy.last_activity()
+        traffic: Optional[dict] = None
         culled = []
         for slot in self.snapshot():
             if slot.state != CLAIMED:
                 continue
-            last = max(activity.get(slot.route, 0.0), slot.claimed_at or 0.0)
             reason = None
             if self.options.cull_max and now - slot.created > self.options.cull_max:
                 reason = f"older than --cull-max {self.options.cull_max:g} s"
-            elif now - last > self.options.cull_timeout:
-                reason = f"idle for {now - last:.0f} s"
+            else:
+                seen = self.person_activity(slot)
+                if seen is None:
+                    traffic = self.proxy.last_activity() if traffic is None else traffic
+                    seen = traffic.get(slot.route, 0.0)
+                last = max(seen, slot.claimed_at or 0.0)
+                if now - last > self.options.cull_timeout:
+                    reason = f"idle for {now - last:.0f} s"
             if reason:
                 self.remove(slot, f"culled: {reason}")
                 culled.append((slot.user_id, reason))

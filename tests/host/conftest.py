@@ -11,6 +11,7 @@ import time
 import pytest
 
 from repo2desktop.runtime import probe
+from tests.polling import wait_for
 
 URL = re.compile(r"noVNC: http://127\.0\.0\.1:(\d+)/#&password=(\S+)")
 LOGS = re.compile(r"logs:\s+(\S+)")
@@ -114,10 +115,12 @@ def children(pid: int) -> list:
 
 def wait_for_rfb(listen: str, timeout: float) -> float:
     began = time.monotonic()
-    while time.monotonic() - began < timeout:
+
+    def answers() -> bool:
         try:
-            probe.rfb_version(listen, timeout=1.0)
-            return time.monotonic() - began
+            return bool(probe.rfb_version(listen, timeout=1.0))
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"no RFB answer through websockify on {listen} within {timeout} s")
+            return False
+
+    wait_for(answers, timeout, f"an RFB answer through websockify on {listen}", 0.1)
+    return time.monotonic() - began

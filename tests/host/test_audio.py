@@ -12,7 +12,6 @@ import math
 import os
 import signal
 import struct
-import time
 import wave
 from pathlib import Path
 
@@ -112,18 +111,24 @@ def play_in_desktop(server: JupyterServer, wav: Path, address: str = ""):
                             stderr=subprocess.PIPE)
 
 
-def heard(page, hertz: float = 440.0, within: float = 10.0, seconds: float = 6.0):
-    """The (frequency, dB) readings of the page's tap until one is HERTZ ± WITHIN well above
-    silence; the readings if none is within SECONDS."""
+def assert_heard(page, player, source: str, hertz: float = 440.0) -> None:
+    """The tone PLAYER (a started process) plays into the desktop reaches the page's tap (TAP):
+    a reading of HERTZ ± 10 Hz well above silence within 6 s; and PLAYER ends without error
+    (checked first: a player that failed is the likelier reason for no tone). SOURCE says
+    where the tone came from, for the message."""
     readings = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def tone_heard() -> bool:
         frequency, level = page.evaluate(PEAK)
         readings.append((round(frequency, 1), round(level, 1) if level > -1e9 else None))
-        if abs(frequency - hertz) <= within and level > -40:
-            return True, readings
-        time.sleep(0.05)
-    return False, readings
+        return abs(frequency - hertz) <= 10 and level > -40
+
+    try:
+        wait_for(tone_heard, 6, lambda: f"no {hertz:g} Hz tone {source} in the page's audio graph; "
+                 f"readings: {readings[-20:]}", 0.05)
+    finally:
+        _, errors = player.communicate(timeout=10)
+        assert player.returncode == 0, f"the player failed ({player.returncode}): {errors}"
 
 
 @pytest.fixture(scope="module")
@@ -169,11 +174,7 @@ def test_a_tone_in_the_desktop_is_heard_in_the_page_and_survives_a_sound_server_
         wait_for(lambda: sound_server_ready(server), timeout=30,
                  what="the sound server, with the null sink as its default output")
 
-        player = play_in_desktop(server, wav)
-        ok, readings = heard(page)
-        _, errors = player.communicate(timeout=10)
-        assert player.returncode == 0, errors
-        assert ok, f"no 440 Hz tone in the page's audio graph; readings: {readings[-20:]}"
+        assert_heard(page, play_in_desktop(server, wav), "from the desktop")
         frames = page.evaluate("() => window.desktopAudio.frames")
         assert frames > 10, frames
 
@@ -187,10 +188,7 @@ def test_a_tone_in_the_desktop_is_heard_in_the_page_and_survives_a_sound_server_
                  what="a new pipewire under supervisord")
         wait_for(lambda: sound_server_ready(server), timeout=30,
                  what="the restarted sound server, with the null sink as its default output")
-        player = play_in_desktop(server, wav)
-        ok, readings = heard(page)
-        player.communicate(timeout=10)
-        assert ok, f"no tone after the sound server restarted; readings: {readings[-20:]}"
+        assert_heard(page, play_in_desktop(server, wav), "after the sound server restarted")
         assert page.evaluate("() => window.sameDocument") is True
     finally:
         context.close()
@@ -215,11 +213,8 @@ def test_kernels_play_into_the_desktops_sound(audio_server, autoplay_chromium, t
         assert address.startswith("unix:/") and address != pulse_server(server), address
         wait_for(lambda: sound_server_ready(server), timeout=30,
                  what="the sound server, with the null sink as its default output")
-        player = play_in_desktop(server, tone(tmp_path / "a440.wav"), address=address)
-        ok, readings = heard(page)
-        _, errors = player.communicate(timeout=10)
-        assert player.returncode == 0, errors
-        assert ok, f"no tone from the kernel's PULSE_SERVER; readings: {readings[-20:]}"
+        assert_heard(page, play_in_desktop(server, tone(tmp_path / "a440.wav"), address=address),
+                     "from the kernel's PULSE_SERVER")
 
         # An ALSA app in the kernel (simpleaudio, sounddevice): PIPEWIRE_RUNTIME_DIR.
         import subprocess
@@ -229,10 +224,7 @@ def test_kernels_play_into_the_desktops_sound(audio_server, autoplay_chromium, t
         alsa = subprocess.Popen(
             [sys.executable, "-c", ALSA_PLAYER, str(low)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env=dict(os.environ, PIPEWIRE_RUNTIME_DIR=env[b"PIPEWIRE_RUNTIME_DIR"].decode()))
-        ok, readings = heard(page, hertz=330.0)
-        _, errors = alsa.communicate(timeout=10)
-        assert alsa.returncode == 0, errors
-        assert ok, f"no tone from an ALSA app with the kernel's environment; readings: {readings[-20:]}"
+        assert_heard(page, alsa, "from an ALSA app with the kernel's environment", hertz=330.0)
     finally:
         requests.delete(server.url(f"api/kernels/{kernel}"), headers=server.headers, timeout=30)
         context.close()
@@ -325,11 +317,8 @@ def test_a_tone_in_an_up_desktop_is_heard_in_its_page(start_up, write_config, au
         page.evaluate(TAP)
         wait_for(lambda: sound_server_ready(None, address), timeout=30,
                  what="the sound server, with the null sink as its default output")
-        player = play_in_desktop(None, tone(tmp_path / "a440.wav"), address=address)
-        ok, readings = heard(page)
-        _, errors = player.communicate(timeout=10)
-        assert player.returncode == 0, errors
-        assert ok, f"no 440 Hz tone in up's page; readings: {readings[-20:]}"
+        assert_heard(page, play_in_desktop(None, tone(tmp_path / "a440.wav"), address=address),
+                     "from an up desktop")
     finally:
         context.close()
 

@@ -13,7 +13,7 @@ import pytest
 from tests.polling import wait_for
 
 from .browser import launched_chromium
-from .test_audio import AUDIO_YML, PEAK, TAP, heard, play_in_desktop, sound_server_ready, tone
+from .test_audio import AUDIO_YML, PEAK, TAP, assert_heard, play_in_desktop, sound_server_ready, tone
 from .test_jupyter import jupyter  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.jupyter
@@ -46,10 +46,7 @@ def test_one_click_starts_the_sound_and_the_next_mutes_it(jupyter, blocking_chro
         wav = tone(tmp_path / "a440.wav")
         wait_for(lambda: sound_server_ready(server), timeout=30,
                  what="the sound server, with the null sink as its default output")
-        player = play_in_desktop(server, wav)
-        ok, readings = heard(page)
-        player.communicate(timeout=10)
-        assert ok, f"no tone after the click; readings: {readings[-20:]}"
+        assert_heard(page, play_in_desktop(server, wav), "after the click")
 
         button.click()
         assert button.inner_text() == "\U0001F507"

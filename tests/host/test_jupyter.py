@@ -233,17 +233,16 @@ class JupyterServer:
         return self.log_path.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 60.0) -> "JupyterServer":
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answers() -> bool:
             if self.proc.poll() is not None:
                 raise AssertionError(f"jupyter server exited ({self.proc.returncode}):\n{self.log()}")
             try:
-                if self.get("api/status", timeout=2).status_code == 200:
-                    return self
+                return self.get("api/status", timeout=2).status_code == 200
             except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"jupyter server not answering within {timeout} s:\n{self.log()}")
+                return False
+
+        wait_for(answers, timeout, lambda: f"jupyter server answering:\n{self.log()}")
+        return self
 
     # the desktop ------------------------------------------------------------------------
     def start_desktop(self) -> requests.Response:
@@ -254,15 +253,14 @@ class JupyterServer:
         return response
 
     def session(self, timeout: float = 30.0) -> DesktopProcesses:
-        deadline = time.monotonic() + timeout
-        while True:
+        def running() -> Optional[DesktopProcesses]:
             found = find_session(self.proc.pid)
-            if found is not None and found.runtime_dir and found.x_server_pid:
-                self.remember(found)
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no desktop session under the Jupyter server: {found}\n{self.log()}")
-            time.sleep(0.2)
+            return found if found is not None and found.runtime_dir and found.x_server_pid else None
+
+        found = wait_for(running, timeout, lambda: f"a desktop session under the Jupyter server "
+                         f"({find_session(self.proc.pid)}):\n{self.log()}")
+        self.remember(found)
+        return found
 
     def remember(self, found: DesktopProcesses) -> None:
         for marker in (found.runtime_dir, os.path.dirname(found.proxy_socket)):
@@ -287,17 +285,19 @@ class JupyterServer:
         """Seconds until a handshake through the proxy gets a clean greeting."""
         began = time.monotonic()
         last = ""
-        while time.monotonic() - began < timeout:
+
+        def greets() -> bool:
+            nonlocal last
             try:
                 greeting = self.rfb(timeout=1.0)
-                if GREETING.fullmatch(greeting):
-                    return time.monotonic() - began
                 last = f"refused by the VNC server: {greeting!r}"
+                return bool(GREETING.fullmatch(greeting))
             except OSError as e:
                 last = repr(e)
-            time.sleep(0.1)
-        raise AssertionError(f"no clean RFB handshake through {BASE}desktop/websockify within "
-                             f"{timeout} s; last: {last}")
+                return False
+
+        wait_for(greets, timeout, lambda: f"a clean RFB handshake through {BASE}desktop/websockify ({last})", 0.1)
+        return time.monotonic() - began
 
     # stopping ---------------------------------------------------------------------------
     def stop(self, timeout: float = 30.0) -> None:
@@ -306,7 +306,6 @@ class JupyterServer:
         for marker in RUNTIME_DIR.findall(self.log()) + PROXY_DIR.findall(self.log()):
             if marker not in self.markers:
                 self.markers.append(marker)
-        left = {}
         try:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -321,13 +320,11 @@ class JupyterServer:
                     self.proc.wait()
                     raise AssertionError(f"jupyter server ignored SIGTERM for {timeout} s")
             if self.markers:
-                deadline = time.monotonic() + 10
-                while ((left := processes_mentioning(self.markers, self.variables))
-                       and time.monotonic() < deadline):
-                    time.sleep(0.2)
+                wait_for(lambda: not processes_mentioning(self.markers, self.variables), 10,
+                         lambda: "processes of the desktop survived the Jupyter server: "
+                         f"{processes_mentioning(self.markers, self.variables)}")
         finally:
             self._log.close()
-        assert not left, f"processes of the desktop survived the Jupyter server: {left}"
 
 
 @pytest.fixture
@@ -571,13 +568,11 @@ def test_nbnovnc_geometry_wins_over_desktop_yml(jupyter, vnc_server):
     server = jupyter(desktop_yml, config_py='c.NBNoVNC.geometry = "1024x640"\n')
     server.start_desktop()
     session = server.session()
-    deadline = time.monotonic() + 30
-    while True:
-        info = x_client(session, "xdpyinfo", "-display", f":{session.display}")
-        if info.returncode == 0:
-            break
-        assert time.monotonic() < deadline, f"xdpyinfo never answered: {info.stderr}"
-        time.sleep(0.2)
+    def xdpyinfo():
+        run = x_client(session, "xdpyinfo", "-display", f":{session.display}")
+        return run if run.returncode == 0 else None
+
+    info = wait_for(xdpyinfo, 30, "xdpyinfo answering")
     dimensions = re.search(r"dimensions:\s+(\S+) pixels", info.stdout)
     assert dimensions and dimensions.group(1) == "1024x640", info.stdout[:1500]
 
@@ -600,10 +595,8 @@ def test_failure_is_shown_in_the_browser_and_logged(jupyter, open_page):
     expect(page.locator("#failed")).to_contain_text("/nonexistent/Xvnc")
     assert "/desktop/" in page.url and "vnc.html" not in page.url
 
-    deadline = time.monotonic() + 10
-    while "desktop program 'x-session' failed" not in server.log():
-        assert time.monotonic() < deadline, server.log()
-        time.sleep(0.2)
+    wait_for(lambda: "desktop program 'x-session' failed" in server.log(), 10,
+             lambda: f"the failure in the server's log:\n{server.log()}")
 
 
 # -- the fast path: the page from the Jupyter server itself (repo2desktop/page.py) ---------

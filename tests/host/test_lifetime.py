@@ -15,19 +15,18 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+from contextlib import closing
 from typing import List, Set
 
 import pytest
 import requests
 
-from repo2desktop.runtime import allocate, guard
+from repo2desktop.runtime import allocate, guard, rfb
 from repo2desktop.runtime.guard import MARKER
 
 from tests.polling import wait_for
 
 from .conftest import UpProcess
-from .rfb import RfbOverWebsocket, authenticate
 from .test_jupyter import DESKTOP_YML, JupyterServer, descendants, environment_of, processes_mentioning
 
 pytestmark = [pytest.mark.host, pytest.mark.jupyter]
@@ -148,19 +147,32 @@ def marked(variable: str) -> List[int]:
     return guard.marked_processes(variable.split("=", 1)[1])
 
 
+def process_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
 def up_display(up: UpProcess) -> int:
     line = [l for l in up.output if "display :" in l][0]
     return int(line.split("display :")[1].split()[0])
 
 
 def test_sigkill_of_up_leaves_nothing(write_config, start_up):
-    up = start_up(write_config("version: 1\n"))
+    # A program that left supervisord's and the X session's process groups (setsid) and
+    # needs no display: only the guard, which ends every process carrying the session's
+    # marker, stops it.
+    up = start_up(write_config("version: 1\nautostart: [xterm, 'setsid -f sleep 3600']\n"))
     variable, display = session_marker(up.runtime_dir), up_display(up)
-    assert marked(variable)
+    escaped = wait_for(lambda: [p for p in marked(variable) if process_line(p) == "sleep 3600"], 15,
+                       "the setsid'd program never started")
     up.proc.kill()
     up.proc.wait(10)
     wait_for(lambda: not marked(variable) and not processes_mentioning([up.runtime_dir], []), 15,
-               f"processes left after SIGKILL of up: {marked(variable)}")
+             f"processes left after SIGKILL of up: {marked(variable)}")
+    assert not any(guard.is_alive(p) for p in escaped), escaped
     wait_for(lambda: not os.path.exists(up.runtime_dir), 5, "runtime folder (password, Xauthority) left")
     wait_for(lambda: not display_files(display, set()), 5, f"files of :{display} left: {display_files(display, set())}")
 
@@ -218,11 +230,8 @@ def test_five_ups_at_once_each_reach_their_own_server(server, write_config):
         displays = [up_display(up) for up in ups]
         assert len(set(displays)) == 5, displays
         for up in ups:
-            client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
-            try:
-                assert authenticate(client, up.password) == 0, f"display {up_display(up)}"
-            finally:
-                client.close()
+            with closing(rfb.open_url(f"ws://127.0.0.1:{up.port}/websockify")) as stream:
+                assert rfb.log_in(stream, up.password) == 0, f"display {up_display(up)}"
     finally:
         for up in ups:
             try:

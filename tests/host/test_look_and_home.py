@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
-import time
 import zlib
 
 import pytest
+
+from tests.polling import wait_for
 
 from .browser import canvas_pixels_like, chromium_page, screenshot, wait_for_canvas
 
@@ -37,13 +38,11 @@ def windows(env: dict) -> str:
 
 
 def wait_for_window(env: dict, needle: str, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def tree_with_it() -> str:
         tree = windows(env)
-        if needle in tree:
-            return tree
-        time.sleep(0.3)
-    raise AssertionError(f"no window {needle!r} on {env['DISPLAY']}:\n{windows(env)}")
+        return tree if needle in tree else ""
+
+    return wait_for(tree_with_it, timeout, lambda: f"no window {needle!r} on {env['DISPLAY']}:\n{windows(env)}", 0.3)
 
 
 @pytest.fixture
@@ -68,11 +67,8 @@ def test_openbox_shows_wallpaper_and_a_working_launcher(repo, start_up, monkeypa
     with chromium_page() as page:
         page.goto(f"http://127.0.0.1:{up.port}/#&password={up.password}")
         wait_for_canvas(page)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and canvas_pixels_like(page, PANEL_RGB, 6) < 5000:
-            time.sleep(0.3)
+        wait_for(lambda: canvas_pixels_like(page, PANEL_RGB, 6) > 5000, 15, "the launcher panel visible", 0.3)
         assert canvas_pixels_like(page, WALLPAPER_RGB) > 100_000, "the wallpaper is not on the desktop"
-        assert canvas_pixels_like(page, PANEL_RGB, 6) > 5000, "the launcher panel is not visible"
         screenshot(page, "look-openbox-launcher.png")
 
     # The panel's first launcher is at its left end: click it and the application starts.

@@ -13,79 +13,48 @@ import os
 import re
 import pwd
 import secrets
+import shutil
 import subprocess
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from repo2desktop.runtime import rfb
+
 from .conftest import UpProcess
-from .rfb import RfbOverWebsocket, authenticate
 
 pytestmark = pytest.mark.host
 REPO = Path(__file__).resolve().parents[2]
 
-# What the other user runs: standard library only, no access to this checkout.
+# What the other user runs: the system's Python, no access to this checkout; the RFB client
+# is the package's own (repo2desktop/runtime/rfb.py, standard library only), copied beside it.
 WRONG_PASSWORDS = r'''
-import base64, os, socket, struct, sys
+import os, struct, sys
 
-def rfb_wrong_password(port, websocket):
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    buf = b""
-    def recv(n):
-        nonlocal buf
-        while len(buf) < n:
-            chunk = sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("closed")
-            buf += chunk
-        out, buf = buf[:n], buf[n:]
-        return out
-    if websocket:
-        key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall((f"GET /websockify HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                      f"Sec-WebSocket-Protocol: binary\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += sock.recv(1)
-        data = b""
-        def read(n):
-            nonlocal data
-            while len(data) < n:
-                first, second = recv(2)
-                length = second & 0x7F
-                if first & 0x0F == 8:
-                    raise ConnectionError("websocket closed")
-                if length == 126:
-                    length = struct.unpack("!H", recv(2))[0]
-                data += recv(length)
-            out, data = data[:n], data[n:]
-            return out
-        def send(payload):
-            mask = os.urandom(4)
-            sock.sendall(bytes([0x82, 0x80 | len(payload)]) + mask
-                         + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-    else:
-        read, send = recv, sock.sendall
+import rfb
+
+
+def rfb_wrong_password(port):
+    stream = None
     try:
-        read(12)
-        send(b"RFB 003.008\n")
-        count = read(1)[0]
-        if count == 0:
-            return "refused"
-        read(count)
-        send(bytes([2]))
-        read(16)
-        send(os.urandom(16))
-        return "accepted" if struct.unpack("!I", read(4))[0] == 0 else "wrong"
+        stream = rfb.open_url(f"ws://127.0.0.1:{port}/websockify")
+        rfb.offered_types(stream)
+        stream.send(bytes([rfb.VNC_AUTHENTICATION]))
+        stream.read(16)  # the challenge
+        stream.send(os.urandom(16))  # a wrong answer
+        return "accepted" if struct.unpack("!I", stream.read(4))[0] == 0 else "wrong"
+    except rfb.Refused:
+        return "refused"
     except OSError:
         return "dropped"
     finally:
-        sock.close()
+        if stream is not None:
+            stream.close()
 
-port, websocket, tries = int(sys.argv[1]), sys.argv[2] == "ws", int(sys.argv[3])
-print(" ".join(rfb_wrong_password(port, websocket) for _ in range(tries)))
+port, tries = int(sys.argv[1]), int(sys.argv[2])
+print(" ".join(rfb_wrong_password(port) for _ in range(tries)))
 '''
 
 
@@ -100,7 +69,9 @@ def other_user():
     script = os.path.join(folder, "wrong_passwords.py")
     with open(script, "w") as f:
         f.write(WRONG_PASSWORDS)
-    os.chmod(script, 0o644)
+    shutil.copy(REPO / "repo2desktop" / "runtime" / "rfb.py", os.path.join(folder, "rfb.py"))
+    for path in (script, os.path.join(folder, "rfb.py")):
+        os.chmod(path, 0o644)
     try:
         yield name, script
     finally:
@@ -120,15 +91,12 @@ def test_wrong_passwords_from_another_user_never_lock_the_owner_out(other_user, 
     name, script = other_user
     up = start_up(write_config("version: 1\nvnc: {server: tigervnc}\nautostart: []\n"))
     for _ in range(3):
-        attack = as_user(name, "/usr/bin/python3", script, str(up.port), "ws", "8")
+        attack = as_user(name, "/usr/bin/python3", script, str(up.port), "8")
         assert attack.returncode == 0, attack.stderr
         results = attack.stdout.split()
         assert len(results) == 8 and "accepted" not in results, results
-        client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
-        try:
-            assert authenticate(client, up.password) == 0, f"locked out after {results}"
-        finally:
-            client.close()
+        with closing(rfb.open_url(f"ws://127.0.0.1:{up.port}/websockify")) as stream:
+            assert rfb.log_in(stream, up.password) == 0, f"locked out after {results}"
 
     # Everything else of the session is closed to them.
     display = [l for l in up.output if "display :" in l][0].split("display :")[1].split()[0]

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from tests.polling import wait_for
+
 from .browser import chromium_page
 from .conftest import children
 
@@ -35,16 +37,17 @@ def logs(up) -> str:
 
 def program_pid(up, program: str) -> int:
     """The pid to kill for PROGRAM, waiting (briefly) for supervisord to have restarted it."""
-    deadline = time.monotonic() + 10
-    while True:
+    states: dict = {}
+
+    def running() -> int:
+        nonlocal states
         states = up.states()
         if program == "websockify":
-            if states["websockify"]["statename"] == "RUNNING":
-                return states["websockify"]["pid"]
+            return states["websockify"]["pid"] if states["websockify"]["statename"] == "RUNNING" else 0
         # RUNNING: past supervisord's startsecs. Three kills within startsecs of each restart
         # are "exited too quickly", FATAL, which `up` reports as a failure: not what this
         # test is about.
-        elif states["x-session"]["statename"] == "RUNNING":
+        if states["x-session"]["statename"] == "RUNNING":
             wanted = ("Xtightvnc", "Xtigervnc") if program == "x-server" else ("openbox",)
             for pid in children(states["x-session"]["pid"]):
                 try:
@@ -53,8 +56,9 @@ def program_pid(up, program: str) -> int:
                             return pid
                 except OSError:
                     continue
-        assert time.monotonic() < deadline, f"{program} not running: {states}"
-        time.sleep(0.05)
+        return 0
+
+    return wait_for(running, 10, lambda: f"{program} not running: {states}", 0.05)
 
 
 @pytest.mark.parametrize("server, served_by", [("tightvnc", "up"), ("tigervnc", "up"),

@@ -21,15 +21,15 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import time
+from contextlib import closing
 from typing import Optional
 
 import pytest
 
-from repo2desktop.runtime import allocate, guard
+from repo2desktop.runtime import allocate, guard, rfb
+from tests.polling import wait_for
 
 from .conftest import UpProcess
-from .rfb import RfbOverWebsocket, authenticate
 
 pytestmark = pytest.mark.host
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -169,11 +169,8 @@ def test_another_accounts_lock_files_do_not_block_a_users_displays(accounts, sha
                        cwd=shared_folder, **owner.popen())
         try:
             up.wait_ready()
-            client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
-            try:
-                assert authenticate(client, up.password) == 0
-            finally:
-                client.close()
+            with closing(rfb.open_url(f"ws://127.0.0.1:{up.port}/websockify")) as stream:
+                assert rfb.log_in(stream, up.password) == 0
         finally:
             up.stop()
         assert "no free X display" not in up.errors, up.errors
@@ -198,9 +195,7 @@ def test_a_display_taken_by_another_users_x_server_is_named(accounts):
     runner = intruder.run(SYSTEM_PYTHON, "-c", X_SERVER, str(display), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         pid = int(runner.stdout.readline())
-        deadline = time.monotonic() + 10
-        while guard.x_lock_pid(display) != pid and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: guard.x_lock_pid(display) == pid, 10, f"the X lock of :{display} naming pid {pid}", 0.05)
         with pytest.raises(Exception) as error:
             allocate.reserve_display(number=display)
         assert str(error.value) == f"display :{display} is held by user {intruder.name}'s Xtigervnc (pid {pid})"

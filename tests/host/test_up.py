@@ -7,15 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import pytest
-import websocket  # websocket-client
 
-from repo2desktop.runtime import guard, probe
+from repo2desktop.runtime import guard, probe, rfb
 from tests.polling import wait_for
 
 from .conftest import UpProcess, children, processes_mentioning, wait_for_rfb
-from .rfb import RfbOverWebsocket, authenticate
 
 pytestmark = pytest.mark.host
 SERVERS = ["tightvnc", "tigervnc"]
@@ -92,22 +91,19 @@ def test_unauthenticated_rfb_is_refused(server, write_config, start_up):
     up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\n"))
     url = f"ws://127.0.0.1:{up.port}/websockify"
 
-    client = RfbOverWebsocket(url)
-    offered = client.security_types()
-    assert 1 not in offered, "security type None must never be offered"
-    assert 2 in offered
-    assert client.try_vnc_auth(b"\0" * 16) != 0, "a wrong password must fail"
-    client.close()
+    with closing(rfb.open_url(url)) as stream:
+        _, minor, offered = rfb.offered_types(stream)
+        assert rfb.NONE not in offered, "security type None must never be offered"
+        assert rfb.VNC_AUTHENTICATION in offered
+        assert rfb.choose(stream, minor, rfb.VNC_AUTHENTICATION, "wrong-pw") != 0, "a wrong password must fail"
 
     # Asking for 'None' anyway: the server answers with a failed SecurityResult or drops us.
-    client = RfbOverWebsocket(url)
-    client.security_types()
-    try:
-        result = client.try_none()
-    except (OSError, websocket.WebSocketException) as e:
-        result = f"dropped ({type(e).__name__})"
-    finally:
-        client.close()
+    with closing(rfb.open_url(url)) as stream:
+        _, minor, _ = rfb.offered_types(stream)
+        try:
+            result = rfb.choose(stream, minor, rfb.NONE)
+        except OSError as e:
+            result = f"dropped ({type(e).__name__})"
     assert result != 0, "security type None was accepted without a password"
 
 
@@ -169,16 +165,14 @@ def test_a_desktop_that_cannot_start_says_why(write_config):
 def test_autostarted_xterm_runs_on_the_display(write_config, start_up):
     up = start_up(write_config("version: 1\nautostart: [xterm -title r2d-probe]\n"))
     display = [l for l in up.output if "display :" in l][0].split()[2]
-    deadline = time.monotonic() + 15
-    found = ""
-    while time.monotonic() < deadline and not found:
+    def probe_window() -> str:
         # xwininfo, not xdotool: xdotool needs XTEST, which TightVNC lacks.
         tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True,
                               env={**os.environ, "DISPLAY": display,
                                    "XAUTHORITY": os.path.join(up.runtime_dir, "Xauthority")}).stdout
-        found = "\n".join(line for line in tree.splitlines() if '"r2d-probe"' in line)
-        time.sleep(0.3)
-    assert found, "the autostarted xterm never appeared on the desktop"
+        return "\n".join(line for line in tree.splitlines() if '"r2d-probe"' in line)
+
+    wait_for(probe_window, 15, "the autostarted xterm on the desktop", 0.3)
 
 
 @pytest.mark.parametrize("server", SERVERS)
@@ -187,9 +181,8 @@ def test_the_password_opens_the_desktop_after_start_up(server, write_config, sta
     a client that connects the moment `up` prints the URL, and again, logs in each time."""
     up = start_up(write_config(f"version: 1\nvnc: {{server: {server}}}\n"))
     for _ in range(3):
-        client = RfbOverWebsocket(f"ws://127.0.0.1:{up.port}/websockify")
-        assert authenticate(client, up.password) == 0
-        client.close()
+        with closing(rfb.open_url(f"ws://127.0.0.1:{up.port}/websockify")) as stream:
+            assert rfb.log_in(stream, up.password) == 0
 
 
 def test_the_display_needs_the_session_cookie(write_config, start_up, tmp_path):

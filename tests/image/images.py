@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from repo2desktop.runtime import probe
+from tests.polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -307,8 +308,10 @@ class Container:
 
     def desktop(self, timeout: float = 60.0) -> DesktopSession:
         """The running desktop session: its process, supervisord and runtime directory."""
-        deadline = time.monotonic() + timeout
-        while True:
+        procs: List[Process] = []
+
+        def found() -> Optional[DesktopSession]:
+            nonlocal procs
             procs = self.processes()
             sessions = [p for p in procs if "-m repo2desktop session" in p.args]
             supervisors = [p for p in procs if p.option("--configuration")
@@ -329,10 +332,10 @@ class Container:
                 return DesktopSession(
                     server, supervisord, display, os.path.dirname(supervisord.option("--configuration")),
                     "", x_servers[0].option("-auth"), procs)
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no desktop session in {self.name} within {timeout} s:\n"
-                                     + "\n".join(p.args for p in procs) + "\n" + tail(self.logs()))
-            time.sleep(0.3)
+            return None
+
+        return wait_for(found, timeout, lambda: f"no desktop session in {self.name}:\n"
+                        + "\n".join(p.args for p in procs) + "\n" + tail(self.logs()), 0.3)
 
     # -- through the published port --------------------------------------------------------
     @property
@@ -350,22 +353,18 @@ class Container:
 
     def wait_ready(self, timeout: float = 120.0) -> "Container":
         """Until Jupyter answers /api/status (with the token)."""
-        deadline = time.monotonic() + timeout
-        last = ""
-        while time.monotonic() < deadline:
+        def answers() -> str:
             if not self.running():
                 raise AssertionError(f"{self.name} exited ({self.inspect()['State']['ExitCode']}):\n"
                                      + tail(self.logs()))
             try:
                 response = self.get("api/status", timeout=5)
-                if response.status_code == 200:
-                    return self
-                last = f"HTTP {response.status_code}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.3)
-        raise AssertionError(f"Jupyter in {self.name} not answering within {timeout} s ({last}):\n"
-                             + tail(self.logs()))
+                return "" if response.status_code != 200 else "ok"
+            except requests.RequestException:
+                return ""
+
+        wait_for(answers, timeout, lambda: f"Jupyter in {self.name} answering:\n" + tail(self.logs()), 0.3)
+        return self
 
     def rfb(self, headers: Optional[Dict[str, str]] = None, timeout: float = 5.0) -> str:
         """One RFB handshake through Jupyter's /desktop/websockify: the server's greeting."""
@@ -375,32 +374,34 @@ class Container:
     def wait_rfb(self, timeout: float = 60.0) -> float:
         began = time.monotonic()
         last = ""
-        while time.monotonic() - began < timeout:
+
+        def greets() -> bool:
+            nonlocal last
             try:
                 greeting = self.rfb(timeout=2.0)
-                if GREETING.fullmatch(greeting):
-                    return time.monotonic() - began
                 last = f"refused by the VNC server: {greeting!r}"
+                return bool(GREETING.fullmatch(greeting))
             except OSError as e:
                 last = repr(e)
-            time.sleep(0.2)
-        raise AssertionError(f"no RFB greeting through /desktop/websockify of {self.name} within "
-                             f"{timeout} s (last: {last}):\n{tail(self.logs())}")
+                return False
+
+        wait_for(greets, timeout, lambda: f"no RFB greeting through /desktop/websockify of {self.name} "
+                 f"({last}):\n{tail(self.logs())}")
+        return time.monotonic() - began
 
     def open_desktop(self, timeout: float = 60.0) -> requests.Response:
         """What the Desktop tile does: GET /desktop/ (starts a lazy desktop); then wait for X.
 
         A server error is retried until TIMEOUT (an eager desktop may not have its socket
         yet: tests that care about the first answer check it themselves)."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def served() -> Optional[requests.Response]:
             page = self.get("desktop/")
-            if page.status_code == 200:
-                break
-            if page.status_code < 500 or time.monotonic() > deadline:
-                raise AssertionError(f"GET /desktop/ of {self.name}: HTTP {page.status_code}\n"
-                                     f"{page.text[:300]}\n{tail(self.logs())}")
-            time.sleep(0.5)
+            assert page.status_code == 200 or page.status_code >= 500, (
+                f"GET /desktop/ of {self.name}: HTTP {page.status_code}\n{page.text[:300]}\n{tail(self.logs())}")
+            return page if page.status_code == 200 else None
+
+        page = wait_for(served, timeout, lambda: f"GET /desktop/ of {self.name} without a server error:\n"
+                        + tail(self.logs()), 0.5)
         self.wait_rfb()
         return page
 

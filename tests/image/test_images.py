@@ -16,13 +16,15 @@ import json
 import re
 import socket
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
+from repo2desktop.runtime import rfb
 from tests.host.browser import CANVAS_SIZE
-from tests.host.rfb import RfbOverWebsocket, authenticate
+from tests.polling import wait_for
 
 from .images import (FIXTURES, GREETING, NB_UID, NB_USER, SCREENSHOTS, X_SERVERS, Container,
                      ContainerPool, ImageBuilder)
@@ -123,14 +125,15 @@ def supervisor_status(container: Container, runtime_dir: str) -> Dict[str, str]:
 
 def wait_all_running(container: Container, runtime_dir: str, expected: Tuple[str, ...],
                      timeout: float = 30.0) -> Dict[str, str]:
-    deadline = time.monotonic() + timeout
-    while True:
+    states: Dict[str, str] = {}
+
+    def all_running() -> bool:
+        nonlocal states
         states = supervisor_status(container, runtime_dir)
-        if set(states) == set(expected) and all(s == "RUNNING" for s in states.values()):
-            return states
-        if time.monotonic() > deadline:
-            return states
-        time.sleep(0.5)
+        return set(states) == set(expected) and all(s == "RUNNING" for s in states.values())
+
+    wait_for(all_running, timeout, lambda: f"every program of {expected} RUNNING: {states}", 0.5)
+    return states
 
 
 # Run inside the container by its system python3: every listening socket (TCP from
@@ -403,13 +406,15 @@ def test_every_process_runs_as_the_notebook_user(desktop: Container, shared: Sha
 def test_autostarted_app_is_on_the_display(desktop: Container, shared: SharedDesktop):
     session = desktop.desktop()
     assert has_xwininfo(desktop), "x11-utils is one of the desktop's base packages"
-    deadline = time.monotonic() + 30
-    while True:
+    tree = ""
+
+    def app() -> Optional[tuple]:
+        nonlocal tree
         window, tree = app_window(desktop, session, shared.expected.app)
-        if window or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert window, f"no viewable {shared.expected.app} window on :{session.display}:\n{tree[-3000:]}"
+        return window
+
+    window = wait_for(app, 30, lambda: f"no viewable {shared.expected.app} window on :{session.display}:\n"
+                      f"{tree[-3000:]}", 0.5)
     print(f"\n[{shared.name}] {shared.expected.app[1]} window at {window}")
 
 
@@ -464,18 +469,15 @@ def test_websocket_needs_the_token_and_speaks_rfb(desktop: Container, shared: Sh
     assert GREETING.fullmatch(desktop.rfb()), desktop.rfb()
 
     # The whole security handshake, as noVNC does it.
-    client = RfbOverWebsocket(f"ws://127.0.0.1:{desktop.port}/desktop/websockify",
-                              header=[f"Authorization: token {desktop.token}"])
-    try:
+    with closing(rfb.open_url(f"ws://127.0.0.1:{desktop.port}/desktop/websockify",
+                              headers={"Authorization": f"token {desktop.token}"})) as stream:
         if shared.expected.server == "tigervnc":
-            assert 1 in client.security_types()  # None: the socket is private, Jupyter authenticates
-            assert client.try_none() == 0
+            # None: the socket is private, Jupyter authenticates.
+            assert rfb.log_in(stream) == 0
         else:
             status = desktop.get("desktop/session.json").json()
             assert status["state"] == "ready" and status["password"], status.keys()
-            assert authenticate(client, status["password"]) == 0
-    finally:
-        client.close()
+            assert rfb.log_in(stream, status["password"]) == 0
 
 
 def test_no_vnc_port_reachable_from_the_host(desktop: Container):
@@ -518,23 +520,19 @@ def test_screenshot_shows_the_app(desktop: Container, shared: SharedDesktop, chr
         size = page.wait_for_function(CANVAS_SIZE, timeout=30_000, polling=100).json_value()
         print(f"\n[{shared.name}] canvas {size[0]}x{size[1]} {time.monotonic() - began:.1f} s after page.goto")
         assert "token" not in page.url
-        deadline = time.monotonic() + 30
-        while True:
+        def visible() -> bool:
+            nonlocal window, result
             if exact:
                 window, _ = app_window(desktop, session, shared.expected.app)
                 screen = list(screen_size(desktop, session))
                 result = page.evaluate(APP_ON_CANVAS, list(window)) if window else None
-                if (result and result["canvas"] == screen
-                        and result["distinct"] >= max(4, result["insideTiles"] // 10)):
-                    break
-            else:
-                result = page.evaluate(NOT_BACKGROUND)
-                if result and result["other"] >= 0.02 and result["white"] >= shared.expected.white:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"{shared.expected.app} not visible on the canvas: window {window}, "
-                            f"canvas check {result}; see {shot}")
-            time.sleep(0.5)
+                return bool(result and result["canvas"] == screen
+                            and result["distinct"] >= max(4, result["insideTiles"] // 10))
+            result = page.evaluate(NOT_BACKGROUND)
+            return bool(result and result["other"] >= 0.02 and result["white"] >= shared.expected.white)
+
+        wait_for(visible, 30, lambda: f"{shared.expected.app} not visible on the canvas: window {window}, "
+                 f"canvas check {result}; see {shot}", 0.5)
     finally:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         try:
@@ -599,10 +597,8 @@ def test_sound_in_the_container_reaches_the_page_socket_as_opus(images: ImageBui
     session = container.desktop()
     wait_all_running(container, session.runtime_dir, EXPECTED["tigervnc"].programs)
     pulse = f"unix:{session.runtime_dir}/sound/pulse/native"
-    deadline = time.monotonic() + 30
-    while "Default Sink: desktop" not in container.run("pactl info", env={"PULSE_SERVER": pulse}).stdout:
-        assert time.monotonic() < deadline, container.run("pactl info", env={"PULSE_SERVER": pulse})
-        time.sleep(0.3)
+    wait_for(lambda: "Default Sink: desktop" in container.run("pactl info", env={"PULSE_SERVER": pulse}).stdout,
+             30, lambda: f"the desktop's sink: {container.run('pactl info', env={'PULSE_SERVER': pulse})}", 0.3)
     assert container.run("python3 -c %s /tmp/a440.wav", TONE_WAV).rc == 0
 
     ws = websocket.create_connection(f"ws://127.0.0.1:{container.port}/desktop/audio",
@@ -637,9 +633,7 @@ def test_own_start_runs_and_eager_desktop_needs_no_visit(images: ImageBuilder, c
         host = container.host
         ran = host.file("/tmp/own-start-ran")
         assert ran.exists and ran.content_string.strip() == f"own start ran as {NB_USER}"
-        deadline = time.monotonic() + 20
-        while not host.file("/tmp/desktop-saw-marker").exists and time.monotonic() < deadline:
-            time.sleep(0.3)
+        wait_for(lambda: host.file("/tmp/desktop-saw-marker").exists, 20, "the desktop's marker file", 0.3)
         assert host.file("/tmp/desktop-saw-marker").content_string.strip() == "from-own-start"
         jupyter = [p for p in container.processes() if "jupyter-notebook" in p.args]
         assert jupyter, [p.args for p in container.processes()]

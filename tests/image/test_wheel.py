@@ -56,6 +56,7 @@ def installed():
     names = zipfile.ZipFile(wheels[0]).namelist()
     for needed in ("repo2desktop/repo2docker/buildpacks/repo2docker_config.py",
                    "repo2desktop/render/templates/xinitrc.j2",
+                   "repo2desktop/serve/templates/jupyterhub_config.py.j2",
                    "repo2desktop/repo2docker/buildpacks/install-apt-packages.bash",
                    # the one page's template and the bundled noVNC viewer, built by setup.py
                    # from a clean copy (no dist/ there)
@@ -93,6 +94,17 @@ def test_installed_wheel_enables_the_server_extension(installed, tmp_path):
     assert "repo2desktop.jupyter.extension enabled" in text, text
     assert "repo2desktop.jupyter.extension  OK" in text, text
     assert (venv / "etc" / "jupyter" / "jupyter_server_config.d" / "repo2desktop.json").is_file()
+
+
+def test_installed_wheel_writes_the_hub_config(installed, tmp_path):
+    """hub-config renders from the template the wheel carries (serve/templates)."""
+    venv, env = installed
+    run([venv / "bin" / "repo2desktop", "hub-config", "img:1", "--out", tmp_path, "--pool-size", "1"],
+        cwd=tmp_path, env=env)
+    text = (tmp_path / "jupyterhub_config.py").read_text()
+    assert "IMAGE = 'img:1'" in text and "POOL_SIZE = 1" in text and "poolconfig.hub_services" in text
+    compile(text, "jupyterhub_config.py", "exec")
+    assert "repo2desktop.hub" in (tmp_path / "values.yaml").read_text()
 
 
 def test_installed_wheel_builds_an_image(images, installed, tmp_path):

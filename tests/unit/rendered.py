@@ -1,68 +1,94 @@
-"""What render() should produce for a config, and reading the generated program scripts
-(bin/*.sh) the way sh does, for the fast tier.
+"""Reading what render() produced, the way the session's programs do, for the fast tier:
+which program runs which script (supervisord.conf), which files the session reaches from
+supervisord.conf, the modes files of each kind get, and the generated program scripts
+(bin/*.sh) read the way sh does.
 
 Each supervisord program runs ``/bin/sh <runtime_dir>/bin/<script>``; the script exports
 DISPLAY, XAUTHORITY and the program's environment, may ``cd``, and ends in ``exec COMMAND``.
+Nothing here knows which files a config renders: the tests ask the rendered files themselves.
 """
 from __future__ import annotations
 
+import configparser
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Dict, Iterable, List, Tuple
-
-from repo2desktop.config.model import DesktopConfig
+from typing import Dict, Iterable, List, Mapping, Set, Tuple
 
 SH = shutil.which("sh")
 SCRIPT_MODE = 0o700
+# What the session itself makes in its runtime dir while it runs (runtime/session.py and the
+# programs it starts): rendered files may name these, render() does not write them.
+MADE_AT_RUN_TIME = ("Xauthority", "vnc.passwd", "vnc.sock", "websockify.sock", "supervisor.sock",
+                    "supervisord.pid", "logs", "sound/pulse/native", "sound/state")
 
 
-def program_names(config: DesktopConfig) -> List[str]:
-    """The supervisord programs of a desktop, in the order of supervisord.conf."""
-    # clipboard: TightVNC's bridge between the X selections and its cut buffer.
-    bridge = ["clipboard"] if config.vnc.server == "tightvnc" and config.clipboard != "off" else []
-    return ["x-session", "websockify", *bridge, *(p.name for p in config.programs),
-            *(("sound", "sound-policy") if config.audio else ())]
+def supervisord_parser(text: str) -> configparser.RawConfigParser:
+    """Parse as supervisord does: ';' and '#' start comments, also after whitespace
+    inside a value. strict=True (supervisord is lenient) also rejects duplicate sections."""
+    parser = configparser.RawConfigParser(
+        comment_prefixes=(";", "#"), inline_comment_prefixes=(";", "#"), strict=True)
+    parser.read_string(text)
+    return parser
 
 
-def script_of(program: str) -> str:
-    """The generated script of supervisord program PROGRAM, relative to the runtime dir."""
-    own = {"x-session": "bin/x-session.sh", "websockify": "bin/websockify.sh", "clipboard": "bin/clipboard.sh",
-           "sound": "bin/sound.sh", "sound-policy": "bin/sound-policy.sh"}
-    return own.get(program, f"bin/program-{program}.sh")
+def supervised_scripts(files: Mapping, runtime_dir: str) -> Dict[str, str]:
+    """supervisord's programs in the order of supervisord.conf, each with the script its
+    command runs (relative to RUNTIME_DIR); AssertionError for a command that is not
+    exactly ``/bin/sh RUNTIME_DIR/bin/NAME.sh``."""
+    parser = supervisord_parser(files["supervisord.conf"].text)
+    scripts = {}
+    for section in parser.sections():
+        if section.startswith("program:"):
+            command = parser.get(section, "command") % {}  # supervisord's %-expansion
+            match = re.fullmatch(rf"/bin/sh {re.escape(runtime_dir)}/(bin/[^/\s]+\.sh)", command)
+            assert match, (section, command)
+            scripts[section.split(":", 1)[1]] = match.group(1)
+    return scripts
 
 
-def expected_modes(config: DesktopConfig) -> Dict[str, int]:
-    """Every file render() writes for CONFIG (relative to the runtime dir) and its mode."""
-    modes = {
-        "supervisord.conf": 0o600,
-        "xinitrc": 0o700,
-        # The autostart programs, started by the window manager once it runs.
-        "autostart.sh": 0o700,
-        "web/index.html": 0o600,
-        # Loaded by the session's copies of noVNC's pages: reconnects while the desktop runs.
-        "web/repo2desktop-reconnect.js": 0o600,
-    }
-    modes.update({script_of(name): SCRIPT_MODE for name in program_names(config)})
-    if config.window_manager in ("xfce4", "mate"):
-        # xfce4-session and mate-session run autostart.sh through an XDG autostart entry.
-        modes["xdg/autostart/repo2desktop.desktop"] = 0o644
-    if config.window_manager == "xfce4":
-        modes["xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-desktop.xml"] = 0o644  # icons shown
-    if config.window_manager == "icewm":
-        # IceWM's own config folder: startup (runs autostart.sh), look, launcher toolbar.
-        modes.update({"icewm/startup": 0o700, "icewm/preferences": 0o600, "icewm/toolbar": 0o600})
-        modes.update({f"bin/launcher-{launcher.slug}.sh": 0o700 for launcher in config.launchers})
-    if config.audio:
-        # The sound server's own config (PipeWire, WirePlumber and its D-Bus-free settings).
-        modes.update({"sound/pipewire.conf": 0o600, "sound/wireplumber.conf": 0o600,
-                      "sound/config/wireplumber/main.lua.d/51-repo2desktop.lua": 0o600})
-    for launcher in config.launchers:
-        modes[f"share/applications/repo2desktop-{launcher.slug}.desktop"] = 0o644
-    if config.uses_panel:  # pinned on its own in test_schema.py
-        modes["tint2rc"] = 0o600  # the panel that shows the launchers (not with none)
-    return modes
+def _named_paths(text: str, runtime_dir: str) -> Set[str]:
+    """The paths under RUNTIME_DIR that TEXT names, relative to it."""
+    found = re.findall(re.escape(runtime_dir) + r"/([^\s'\"`:;,)]*)", text)
+    return {path.rstrip("/.") for path in found} - {""}
+
+
+def used_files(files: Mapping, runtime_dir: str) -> Set[str]:
+    """The rendered files the session reaches from supervisord.conf: a file named in a file
+    it reaches, or lying in a folder named there (XDG_CONFIG_DIRS, ICEWM_PRIVCFG, websockify's
+    --web), is reached too."""
+    reached: Set[str] = set()
+    todo = ["supervisord.conf"]
+    while todo:
+        path = todo.pop()
+        if path in reached:
+            continue
+        reached.add(path)
+        for named in _named_paths(files[path].text, runtime_dir):
+            todo += [p for p in files if p == named or p.startswith(named + "/")]
+    return reached
+
+
+def missing_files(files: Mapping, runtime_dir: str) -> Set[str]:
+    """Paths under RUNTIME_DIR that rendered files name but nobody writes: neither rendered
+    (a file or a folder of rendered files) nor made by the session at run time."""
+    named = set().union(*(_named_paths(f.text, runtime_dir) for f in files.values()))
+    return {path for path in named
+            if not any(p == path or p.startswith(path + "/") for p in files)
+            and not any(path == m or path.startswith(m + "/") for m in MADE_AT_RUN_TIME)}
+
+
+def wrong_modes(files: Mapping) -> Dict[str, str]:
+    """Files whose mode does not fit what they are: scripts (#!) 0700; entries read by the
+    desktop's own programs (.desktop, .xml: no secrets in them) 0644; everything else 0600,
+    private to the desktop's user. {path: octal mode} of those that do not."""
+    def expected(path: str, text: str) -> int:
+        if text.startswith("#!"):
+            return SCRIPT_MODE
+        return 0o644 if path.endswith((".desktop", ".xml")) else 0o600
+    return {path: oct(f.mode) for path, f in files.items() if f.mode != expected(path, f.text)}
 
 
 def sh_lines(text: str) -> List[str]:

@@ -248,6 +248,25 @@ def test_the_x_lock_is_handed_over_to_a_process_that_cannot_exist(base, held):
     assert guard.x_lock_pid(base) is None
 
 
+def test_our_own_flock_alone_keeps_the_display_after_the_hand_over(base, held, files):
+    """With another account's file in the old shared place (ignored, so not locked), the
+    flock on our own reservation file is all that keeps the number once the X lock names no
+    process: another repo2desktop of ours must not take it then."""
+    path = allocate.legacy_reservation_path(base)
+    files.append(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchown(fd, NOBODY, NOBODY)
+    os.close(fd)
+    reservation = allocate.reserve_display(number=base, needs_vnc_port=False)
+    held.append(reservation)
+    assert reservation.locks == []  # the legacy file is not held
+    assert allocate.hand_over_x_lock(base, reservation.x_lock_pid)
+    taken, why = allocate.lock_display(base)
+    if taken is not None:
+        held.append(taken)
+    assert taken is None and why == f"reserved by your repo2desktop (pid {os.getpid()})"
+
+
 def test_a_bound_vnc_port_takes_the_display_only_when_one_is_needed(base, held):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", allocate.VNC_BASE_PORT + base))

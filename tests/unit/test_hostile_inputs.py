@@ -16,12 +16,13 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
 import pytest
+
+from tests.polling import wait_for
 
 MARKER = "R2D-SECRET-MARKER-3f9c"
 # Lines shaped like /etc/shadow (each one reads as a YAML key) and like a private config.
@@ -631,10 +632,8 @@ def test_autostart_entries_with_comments_and_odd_syntax(tmp_path, monkeypatch):
     subprocess.run(["/bin/sh", str(script)], cwd=work, env=dict(os.environ, PATH="/usr/bin:/bin"),
                    check=True, timeout=10, capture_output=True)
     expected = {"one", "two)", "four", "five"}
-    deadline = time.monotonic() + 5
-    while not expected <= {p.name for p in work.iterdir()} and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert expected <= {p.name for p in work.iterdir()}
+    wait_for(lambda: expected <= {p.name for p in work.iterdir()}, 5,
+             lambda: f"the autostart entries' files {sorted(expected)} in {sorted(p.name for p in work.iterdir())}", 0.05)
 
 
 # --- item 13: the generated files' header line ------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
 from repo2desktop.jupyter import idle
 
 from .aio import run_in_own_loop
@@ -27,3 +29,22 @@ def test_nothing_known_records_nothing():
 
 def test_a_display_that_is_not_there_tells_nothing():
     assert run_in_own_loop(lambda: idle.ask_idle_seconds(":987")) is None
+
+
+def test_the_poll_interval_comes_from_the_environment_and_a_bad_one_is_named():
+    assert idle.poll_seconds({}) == idle.POLL_SECONDS
+    assert idle.poll_seconds({"REPO2DESKTOP_IDLE_POLL": "0.5"}) == 0.5
+    for bad in ("soon", "0", "-1", "nan"):
+        with pytest.raises(ValueError, match=rf"^REPO2DESKTOP_IDLE_POLL='{bad}': not a number of seconds"):
+            idle.poll_seconds({"REPO2DESKTOP_IDLE_POLL": bad})
+
+
+def test_the_same_input_read_again_a_little_later_does_not_move_activity():
+    """Each poll computes "now - idle" anew: the same last input lands a few milliseconds apart.
+    Within idle.JITTER it is the input already recorded; a later input moves it."""
+    settings = {}
+    first = idle.record_input(settings, 3.0, idle.JITTER)
+    assert idle.record_input(settings, 2.95, idle.JITTER) == first  # 50 ms "later": the same input
+    assert settings["last_activity_times"]["repo2desktop-input"] == first
+    later = idle.record_input(settings, 0.5, idle.JITTER)
+    assert (later - first).total_seconds() > 2

@@ -4,7 +4,6 @@ or an escaping warning; and a valid document renders into scripts that sh reads 
 """
 from __future__ import annotations
 
-import configparser
 import io
 import shlex
 import subprocess
@@ -21,7 +20,8 @@ from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import Placement, render
 
-from .rendered import SH, exec_line, expected_modes, program_names, run_script_head, script_of
+from .rendered import (SH, exec_line, missing_files, run_script_head, supervised_scripts, used_files,
+                       wrong_modes)
 
 # When a property fails, hypothesis's pytest plugin imports its patch writer, which imports
 # libcst, which imports a deprecated name of mypy_extensions: under this project's
@@ -197,15 +197,16 @@ def test_valid_documents_load_and_render(desktop_yml: Path, document: dict):
     desktop_yml.write_text(dump({"version": 1, **document}), encoding="utf-8")
     config = discover.load(str(desktop_yml))  # no ConfigError for these
     files = render(config, SESSION)
-    assert {path: f.mode for path, f in files.items()} == expected_modes(config)
+    # Every file is used, everything named is there, modes fit the kinds of file.
+    assert sorted(set(files) - used_files(files, SESSION.runtime_dir)) == []
+    assert sorted(missing_files(files, SESSION.runtime_dir)) == []
+    assert wrong_modes(files) == {}
 
-    # Every supervisord program runs its own script, and nothing else.
-    conf = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=True)
-    conf.read_string(files["supervisord.conf"].text)
-    commands = {section.split(":", 1)[1]: conf.get(section, "command") % {}
-                for section in conf.sections() if section.startswith("program:")}
-    assert commands == {name: f"/bin/sh {SESSION.runtime_dir}/{script_of(name)}"
-                        for name in program_names(config)}
+    # Every supervisord program runs its own script, and nothing else (supervised_scripts
+    # checks each command); desktop.yml's programs are among them.
+    scripts = supervised_scripts(files, SESSION.runtime_dir)
+    assert {p.name for p in config.programs} <= set(scripts)
+    assert len(set(scripts.values())) == len(scripts)
 
     # The title reaches the X server as one word, whatever its characters.
     x_session = shlex.split(exec_line(files["bin/x-session.sh"].text))
@@ -222,7 +223,7 @@ def test_valid_documents_load_and_render(desktop_yml: Path, document: dict):
     written = {str(k): v for k, v in document.get("environment", {}).items()}
     assert dict(config.environment) == {k: str(v) for k, v in written.items()}
     for program in config.programs:
-        text = files[script_of(program.name)].text
+        text = files[scripts[program.name]].text
         assert exec_line(text) == program.command
         if SH is None:  # no sh on this machine: the scenario tests skip too
             continue

@@ -20,22 +20,13 @@ from repo2desktop import render as render_module
 from repo2desktop.render import Placement, render, websockify_command, x_session_command
 
 from .rendered import (
-    SCRIPT_MODE, SH, exec_line, expected_modes, program_names, run_script, run_script_head,
-    script_of, sh_lines,
+    SCRIPT_MODE, SH, exec_line, missing_files, run_script, run_script_head, sh_lines, supervised_scripts,
+    supervisord_parser, used_files, wrong_modes,
 )
 
 needs_sh = pytest.mark.skipif(SH is None, reason="no sh on this machine")
 SESSION = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
                   password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
-
-
-def supervisord_parser(text: str) -> configparser.RawConfigParser:
-    """Parse as supervisord does: ';' and '#' start comments, also after whitespace
-    inside a value. strict=True (supervisord is lenient) also rejects duplicate sections."""
-    parser = configparser.RawConfigParser(
-        comment_prefixes=(";", "#"), inline_comment_prefixes=(";", "#"), strict=True)
-    parser.read_string(text)
-    return parser
 
 
 def expand(value: str) -> str:
@@ -49,8 +40,23 @@ def programs(parser: configparser.RawConfigParser) -> dict:
             if name.startswith("program:")}
 
 
-def test_scenario_renders_exactly_the_declared_files(scenario):
-    assert {path: f.mode for path, f in scenario.files.items()} == expected_modes(scenario.config)
+def test_every_rendered_file_is_used_by_the_session(scenario):
+    """Reached from supervisord.conf through the files and folders the rendered files name
+    (the XDG autostart entry of xfce4 and MATE, IceWM's config folder, the panel's config...):
+    a file no program reads, or a desktop whose autostart.sh nobody runs, fails here."""
+    runtime_dir = scenario.session.runtime_dir
+    assert sorted(set(scenario.files) - used_files(scenario.files, runtime_dir)) == []
+    assert "autostart.sh" in scenario.files
+
+
+def test_every_file_the_session_names_is_there(scenario):
+    """What a rendered file names under the runtime dir is rendered too, or one of the
+    files the session makes while it runs (its sockets, logs, X authority, password)."""
+    assert sorted(missing_files(scenario.files, scenario.session.runtime_dir)) == []
+
+
+def test_modes_follow_what_each_file_is(scenario):
+    assert wrong_modes(scenario.files) == {}
 
 
 def test_generated_files_say_where_they_come_from(scenario):
@@ -64,13 +70,20 @@ def test_supervisord_conf_parses_and_each_program_runs_its_script(scenario):
     for section in ("supervisord", "unix_http_server", "rpcinterface:supervisor", "supervisorctl"):
         assert parser.has_section(section), section
     found = programs(parser)
-    assert list(found) == program_names(scenario.config)
-    runtime_dir = scenario.session.runtime_dir
+    config, runtime_dir = scenario.config, scenario.session.runtime_dir
+    # The X session first, then what serves it; the bridge only where the model says it is
+    # needed, the sound server only with audio, every program of desktop.yml.
+    assert list(found)[:2] == ["x-session", "websockify"]
+    assert ("clipboard" in found) == config.bridges_clipboard
+    assert ("sound" in found) == ("sound-policy" in found) == config.audio
+    assert set(found) - {"x-session", "websockify", "clipboard", "sound", "sound-policy"} == {
+        p.name for p in config.programs}
+    scripts = supervised_scripts(scenario.files, runtime_dir)
     for name, section in found.items():
         # supervisord splits the command with shlex: exactly sh and the program's script.
         argv = shlex.split(expand(section.get("command", "")))
-        assert argv == ["/bin/sh", f"{runtime_dir}/{script_of(name)}"], name
-        assert script_of(name) in scenario.files, name
+        assert argv == ["/bin/sh", f"{runtime_dir}/{scripts[name]}"], name
+        assert scripts[name] in scenario.files, name
         # The environment and directory live in the script, never in supervisord.conf.
         assert "environment" not in section and "directory" not in section, name
         assert section.get("stdout_logfile") == f"{scenario.session.log_dir}/{name}.log"
@@ -82,8 +95,8 @@ def test_supervisord_conf_parses_and_each_program_runs_its_script(scenario):
 
 @needs_sh
 def test_program_scripts_pass_sh_n_and_end_in_exec(scenario, tmp_path: Path):
-    for name in program_names(scenario.config):
-        rendered = scenario.files[script_of(name)]
+    for name, path in supervised_scripts(scenario.files, scenario.session.runtime_dir).items():
+        rendered = scenario.files[path]
         assert rendered.mode == SCRIPT_MODE, name
         assert rendered.text.startswith("#!/bin/sh\n"), name
         script = tmp_path / f"{name}.sh"
@@ -99,8 +112,9 @@ def test_program_scripts_exec_the_commands_render_built(scenario):
     files, config, session = scenario.files, scenario.config, scenario.session
     assert exec_line(files["bin/x-session.sh"].text) == x_session_command(config, session)
     assert exec_line(files["bin/websockify.sh"].text) == websockify_command(config, session)
+    scripts = supervised_scripts(files, session.runtime_dir)
     for program in config.programs:
-        assert exec_line(files[script_of(program.name)].text) == program.command
+        assert exec_line(files[scripts[program.name]].text) == program.command
 
 
 def test_percent_in_supervisord_values_is_doubled(scenario):
@@ -122,8 +136,8 @@ def test_percent_reaches_the_scripts_unescaped_in_xfce4_scenario(make_scenario):
     lab = files["bin/program-jupyter-lab.sh"].text
     assert shlex.split(exec_line(lab))[-1] == "--ServerApp.token=%t"
     assert "export RATIO=50%\n" in lab
-    for name in program_names(scenario.config):
-        assert "%%" not in files[script_of(name)].text, name
+    for name, script in supervised_scripts(files, scenario.session.runtime_dir).items():
+        assert "%%" not in files[script].text, name
     # supervisord.conf holds no user string at all any more.
     conf = files["supervisord.conf"].text
     assert "100%" not in conf and "%t" not in conf and "RATIO" not in conf
@@ -153,8 +167,9 @@ def test_each_script_exports_its_environment_for_sh(scenario):
     for program in config.programs:
         expected[program.name] = {**x, **dict(config.environment), **dict(program.environment)}
         directories[program.name] = [program.directory] if program.directory else []
+    scripts = supervised_scripts(scenario.files, session.runtime_dir)
     for name, environment in expected.items():
-        text = scenario.files[script_of(name)].text
+        text = scenario.files[scripts[name]].text
         exported = re.findall(r"^export ([A-Za-z_][A-Za-z0-9_]*)=", text, flags=re.M)
         assert set(exported) == set(environment), name
         seen, cds = run_script_head(text, sorted(environment))

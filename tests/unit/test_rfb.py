@@ -10,6 +10,7 @@ from typing import List
 import pytest
 
 from repo2desktop.runtime import probe, rfb
+from repo2desktop.runtime.vncpasswd import challenge_response
 
 UPGRADED = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 
@@ -128,3 +129,54 @@ def test_probe_and_serve_share_it(tmp_path):
         thread.start()
         assert probe.rfb_version(f"unix:{path}", timeout=2) == "RFB 003.007"
         thread.join(5)
+
+
+def client_frames(data: bytes) -> List[bytes]:
+    """The payloads of the masked client frames in DATA, in order."""
+    payloads = []
+    while data:
+        length = data[1] & 0x7F
+        size = 2 + (2 if length == 126 else 0) + 4 + (struct.unpack("!H", data[2:4])[0] if length == 126 else length)
+        payloads.append(unmask(data[:size]))
+        data = data[size:]
+    return payloads
+
+
+def test_log_in_answers_the_challenge_with_the_password():
+    """The one RFB client of the code and the tests: 3.8, VNC authentication, its DES."""
+    challenge = bytes(range(16))
+    server = Server(UPGRADED + frame(b"RFB 003.008\n") + frame(bytes([2, 1, 2]))
+                    + frame(challenge) + frame(struct.pack("!I", 0)))
+    assert rfb.log_in(rfb.open_websocket(server.client, "/websockify"), "secret12") == 0
+    sent = client_frames(server.close())
+    assert sent == [b"RFB 003.008\n", bytes([2]), challenge_response("secret12", challenge)]
+
+
+def test_log_in_without_a_password_takes_none():
+    server = Server(UPGRADED + frame(b"RFB 003.008\n") + frame(bytes([1, 1])) + frame(struct.pack("!I", 0)))
+    assert rfb.log_in(rfb.open_websocket(server.client, "/websockify")) == 0
+    assert client_frames(server.close()) == [b"RFB 003.008\n", bytes([1])]
+
+
+def test_a_3_3_server_picks_the_type_and_sends_no_result_for_none():
+    server = Server(UPGRADED + frame(b"RFB 003.003\n") + frame(struct.pack("!I", 1)))
+    stream = rfb.open_websocket(server.client, "/websockify")
+    assert rfb.offered_types(stream) == ("RFB 003.003", 3, [1])
+    assert rfb.choose(stream, 3, rfb.NONE) == 0
+    assert client_frames(server.close()) == [b"RFB 003.003\n"]  # no choice sent in 3.3
+
+
+@pytest.mark.parametrize("version, refusal", [
+    (b"RFB 003.008\n", bytes([0])), (b"RFB 003.003\n", struct.pack("!I", 0))])
+def test_a_refusal_carries_the_servers_reason(version, refusal):
+    server = Server(UPGRADED + frame(version) + frame(refusal + struct.pack("!I", 14) + b"too many tries"))
+    with pytest.raises(rfb.Refused, match="^refused: too many tries$"):
+        rfb.log_in(rfb.open_websocket(server.client, "/websockify"), "secret12")
+    server.close()
+
+
+def test_a_type_not_offered_is_named():
+    server = Server(UPGRADED + frame(b"RFB 003.008\n") + frame(bytes([1, 2])))
+    with pytest.raises(ConnectionError, match=r"^security type 1 not offered \(offered \[2\]\)$"):
+        rfb.log_in(rfb.open_websocket(server.client, "/websockify"))
+    server.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import pytest
 
@@ -137,16 +138,23 @@ def test_cull_rule_idle_timeout_and_max_age_claimed_only():
 
 # -- hub-config ------------------------------------------------------------------------------
 
-# The zero-to-jupyterhub (Helm chart `jupyterhub`, 3.x/4.x) keys the values snippet uses, with
-# the types the chart's values.schema.yaml gives them. Kubernetes cannot run on these machines,
-# so this table is the check: a renamed or mistyped key fails here.
+# The zero-to-jupyterhub (Helm chart `jupyterhub`, 3.x/4.x) keys the values use, with the
+# types the chart's values.schema.yaml gives them; `*` is any name (hub.services and
+# hub.loadRoles are mappings by name). Kubernetes cannot run on these machines, so this
+# table is the check: a renamed or mistyped key fails here.
 Z2JH_KEYS = {
     "hub.config.JupyterHub.authenticator_class": str,
-    # hub.config passes any JupyterHub setting through to jupyterhub_config.py
+    # hub.config passes any traitlets setting through to jupyterhub_config.py
     "hub.config.JupyterHub.active_server_limit": int,
+    "hub.config.JupyterHub.last_activity_interval": int,  # 0: idleness is the person's (issue 17)
+    "hub.config.JupyterHub.load_groups": dict,
+    "hub.config.KubeSpawner.container_security_context": dict,
+    "hub.services.*.command": list, "hub.services.*.admin": bool, "hub.services.*.url": str,
+    "hub.loadRoles.*.description": str, "hub.loadRoles.*.scopes": list,
+    "hub.loadRoles.*.services": list,
     "singleuser.image.name": str, "singleuser.image.tag": str,
     "singleuser.cmd": (str, list), "singleuser.defaultUrl": str,
-    "singleuser.extraEnv": dict, "singleuser.uid": int,
+    "singleuser.extraEnv": dict, "singleuser.uid": int, "singleuser.allowPrivilegeEscalation": bool,
     "singleuser.memory.limit": (str, int), "singleuser.memory.guarantee": (str, int),
     "singleuser.cpu.limit": (float, int), "singleuser.networkPolicy.enabled": bool,
     "singleuser.storage.type": str,
@@ -156,32 +164,71 @@ Z2JH_KEYS = {
 ENUMS = {"singleuser.storage.type": {"dynamic", "static", "none"}}
 
 
+def _chart_key(path):
+    """The Z2JH_KEYS entry PATH is, or None."""
+    from fnmatch import fnmatchcase
+
+    parts = path.split(".")
+    for key in Z2JH_KEYS:
+        pattern = key.split(".")
+        if len(pattern) == len(parts) and all(fnmatchcase(p, k) for p, k in zip(parts, pattern)):
+            return key
+    return None
+
+
 def _leaves(tree, prefix=""):
     for key, value in tree.items():
         path = f"{prefix}{key}"
-        if isinstance(value, dict) and path not in Z2JH_KEYS:
+        if isinstance(value, dict) and _chart_key(path) is None:
             yield from _leaves(value, path + ".")
         else:
             yield path, value
 
 
-def test_z2jh_values_use_only_chart_keys_with_their_types(tmp_path):
+def _z2jh_values(tmp_path, *more):
     from ruamel.yaml import YAML
 
-    from repo2desktop.serve.hubconfig import HubSettings, write
-
-    written = write(HubSettings("registry.example:5000/team/desktop:v3"), str(tmp_path))
-    with open(written[1]) as f:
+    assert main(["hub-config", "registry.example:5000/team/desktop:v3", "--out", str(tmp_path), *more]) == 0
+    with open(tmp_path / "values.yaml") as f:
         values = YAML(typ="safe").load(f)
     leaves = dict(_leaves(values))
-    assert set(leaves) <= set(Z2JH_KEYS), set(leaves) - set(Z2JH_KEYS)
+    unknown = {path for path in leaves if _chart_key(path) is None}
+    assert not unknown, unknown
     for path, value in leaves.items():
-        assert isinstance(value, Z2JH_KEYS[path]), (path, value)
-        assert path not in ENUMS or value in ENUMS[path], (path, value)
+        key = _chart_key(path)
+        assert isinstance(value, Z2JH_KEYS[key]), (path, value)
+        assert key not in ENUMS or value in ENUMS[key], (path, value)
+    return values, leaves
+
+
+def test_z2jh_values_use_only_chart_keys_with_their_types(tmp_path):
+    values, leaves = _z2jh_values(tmp_path)
     assert leaves["singleuser.image.name"] == "registry.example:5000/team/desktop"
     assert leaves["singleuser.image.tag"] == "v3"
     assert leaves["hub.config.JupyterHub.authenticator_class"] == "tmp"
     assert leaves["singleuser.defaultUrl"] == "/desktop/"
+    assert "services" not in values["hub"] and "loadRoles" not in values["hub"]  # no pool
+    # serve's hardening, as Kubernetes says it: never root, no privilege gain, no capabilities
+    assert (leaves["singleuser.uid"], leaves["singleuser.allowPrivilegeEscalation"]) == (1000, False)
+    assert leaves["hub.config.KubeSpawner.container_security_context"] == {
+        "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
+
+
+def test_z2jh_values_with_the_pool_name_its_service_role_and_authenticator(tmp_path):
+    from repo2desktop.hub import poolconfig
+
+    values, leaves = _z2jh_values(tmp_path, "--pool-size", "2")
+    (service,) = values["hub"]["services"]
+    command = values["hub"]["services"][service]["command"]
+    assert command[:3] == ["python3", "-m", "repo2desktop.hub"] and "--pool-size=2" in command
+    assert "--public-url=http://proxy-public" in command  # the chart's proxy, inside the cluster
+    (role,) = values["hub"]["loadRoles"].values()
+    assert role["services"] == [service]
+    assert set(role["scopes"]) == set(poolconfig.hub_roles()[0]["scopes"])
+    assert "admin:users" in role["scopes"] and f"servers!group={poolconfig.POOL_GROUP}" in role["scopes"]
+    assert leaves["hub.config.JupyterHub.authenticator_class"] == poolconfig.AUTHENTICATOR_CLASS
+    assert set(leaves["hub.config.JupyterHub.load_groups"]) == set(poolconfig.GROUPS)
+    assert "hub.image" in (tmp_path / "values.yaml").read_text()  # says the hub needs repo2desktop
 
 
 def _config_values(text: str) -> dict:
@@ -226,7 +273,7 @@ def test_hub_config_writes_arguments_only_as_values_of_one_block(tmp_path):
 
     one = render_config(HubSettings("img:1"))
     other = render_config(HubSettings("registry.example:5000/team/desktop@sha256:" + "a" * 64,
-                                      network="n.2", hub_port=443, max_servers=3, mem_limit="6m",
+                                      network="n.2", port=443, max_servers=3, mem_limit="6m",
                                       cpu_limit=0.5, cull_timeout=1, cull_every=2, cull_max_age=3))
     assert one.split("c = get_config()", 1)[1] == other.split("c = get_config()", 1)[1]
     head_one, head_other = (text.split("IMAGE = ", 1)[0] for text in (one, other))
@@ -308,3 +355,124 @@ def test_proxy_log_lines_lose_tokens():
     line = "error: 503 GET /user/abc/desktop/?token=0123abcd&x=1 and /lab?_xsrf=zz token=raw"
     assert scrub(line) == ("error: 503 GET /user/abc/desktop/?token=[secret]&x=1 and "
                            "/lab?_xsrf=[secret] token=[secret]")
+
+
+# -- the option tables (serve/flags.py) --------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.parametrize("command, table_name", [("serve", "SERVE"), ("hub-config", "HUB")])
+def test_readme_tables_are_the_option_tables(command, table_name):
+    """The README's table of each command's options is the table argparse is made from."""
+    from repo2desktop.serve import flags, huboptions
+
+    table = {"SERVE": options.SERVE, "HUB": huboptions.HUB}[table_name]
+    readme = README.read_text()
+    marker = next(line for line in readme.splitlines()
+                  if line.startswith(f"<!-- {command} options: generated from") and table_name in line)
+    written = readme.split(marker + "\n", 1)[1].split("\n\n", 1)[0] + "\n"
+    assert written == flags.markdown(table), "README out of date; its table should be:\n" + flags.markdown(table)
+
+
+@pytest.mark.parametrize("command", ["serve", "hub-config"])
+def test_every_option_of_the_table_is_a_flag_with_its_default_in_the_help(command, capsys):
+    from repo2desktop.serve import huboptions
+
+    table = {"serve": options.SERVE, "hub-config": huboptions.HUB}[command]
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for flag in table:
+        if flag.name.startswith("-"):
+            assert f"{flag.name} " in help_text
+            assert " ".join(f"(default: {flag.default_text.replace('`', '')})".split()) in help_text, flag.name
+
+
+def test_the_options_objects_have_one_field_per_row():
+    import dataclasses
+
+    from repo2desktop.serve import huboptions
+
+    serve_fields = {f.name for f in dataclasses.fields(options.ServeOptions)}
+    assert serve_fields == {f.dest for f in options.SERVE} - {"image_arg"} | {
+        "api_token", "admin_token", "proxy_token"}
+    hub_fields = {f.name for f in dataclasses.fields(huboptions.HubSettings)}
+    assert hub_fields == {f.dest for f in huboptions.HUB} - {"out", "force"}
+    # argparse's defaults are the rows' defaults, and HubSettings' too
+    p = argparse.ArgumentParser()
+    huboptions.add_arguments(p)
+    args = p.parse_args(["img"])
+    assert huboptions.from_args(args) == huboptions.HubSettings("img")
+    o = parse("img")
+    for flag in options.SERVE:
+        if flag.dest not in ("image_arg", "image", "pool_name", "redirect_uri", "host_directories",
+                             "extra_hosts"):  # converted: checked in test_defaults_are_safe
+            assert getattr(o, flag.dest) == flag.default, flag.name
+
+
+# -- hub-config's new flags ------------------------------------------------------------------
+
+def test_hub_config_flags_for_running_beside_other_hubs(tmp_path):
+    assert main(["hub-config", "img:1", "--out", str(tmp_path), "--ip", "10.1.2.3", "--port", "9000",
+                 "--hub-port", "9001", "--proxy-api-port", "9002", "--network", "net-b",
+                 "--name-prefix", "hub-b"]) == 0
+    text = (tmp_path / "jupyterhub_config.py").read_text()
+    values = _config_values(text)
+    assert (values["IP"], values["PORT"], values["HUB_PORT"], values["PROXY_API_PORT"],
+            values["NETWORK"], values["NAME_PREFIX"]) == ("10.1.2.3", 9000, 9001, 9002, "net-b", "hub-b")
+    for needed in ("c.JupyterHub.bind_url = _url(IP, PORT)", "c.JupyterHub.hub_port = HUB_PORT",
+                   'c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PROXY_API_PORT}"',
+                   "c.DockerSpawner.prefix = NAME_PREFIX", "c.DockerSpawner.hub_connect_url = PUBLIC_URL",
+                   "signal.signal(signal.SIGINT, signal.default_int_handler)"):
+        assert needed in text, needed
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--ip", "127.0.0.1"], "hub-config: --ip: 127.0.0.1 is loopback, where the servers cannot reach the hub"),
+    (["--ip", "somewhere"], "hub-config: --ip: 'somewhere' is not an IP address of this host ('' for all)"),
+    (["--hub-port", "8000"], "hub-config: --hub-port: 8000 is --port already"),
+    (["--proxy-api-port", "8081"], "hub-config: --proxy-api-port: 8081 is --hub-port already"),
+    (["--hub-port", "70000"], "hub-config: --hub-port: 70000 is not a TCP port"),
+    (["--name-prefix", "a b"], "hub-config: --name-prefix: 'a b' is not a container name prefix"),
+    (["--name-prefix", "x\nimport os"], "hub-config: --name-prefix: 'x\\nimport os' is not a container"),
+    (["--pool-size", "-1"], "hub-config: --pool-size: must be >= 0, got -1"),
+    (["--pool-size", "5", "--max-servers", "4"], "hub-config: --pool-size: 5 is more than --max-servers 4"),
+])
+def test_hub_config_bad_flags_one_line_exit_2_nothing_written(argv, message, tmp_path, capsys):
+    assert main(["hub-config", "img:1", "--out", str(tmp_path / "out"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("repo2desktop: " + message), err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_hub_config_with_the_pool_adds_its_service_role_and_authenticator(tmp_path):
+    from repo2desktop.serve.hubconfig import HubSettings, render_config
+
+    text = render_config(HubSettings("img:1", pool_size=2))
+    assert _config_values(text)["POOL_SIZE"] == 2
+    pool = text.split("from repo2desktop.hub import poolconfig", 1)[1]
+    for needed in ("c.JupyterHub.authenticator_class = poolconfig.AUTHENTICATOR_CLASS",
+                   "poolconfig.hub_services(POOL_SIZE, sys.executable, public_url=PUBLIC_URL)",
+                   "c.JupyterHub.load_roles += poolconfig.hub_roles()",
+                   "poolconfig.config_traits(POOL_SIZE)"):
+        assert needed in pool, needed
+    assert "poolconfig" not in render_config(HubSettings("img:1"))  # no pool by default
+    compile(text, "jupyterhub_config.py", "exec")
+
+
+def test_the_template_outputs_only_python_literals():
+    """An expression of the template that does not go through `py` fails to render, so no
+    value can reach jupyterhub_config.py as pasted text; each `py` output is one literal."""
+    import ast
+
+    from repo2desktop.serve.hubconfig import environment
+
+    env = environment()
+    with pytest.raises(TypeError, match="every expression must go through `| py`"):
+        env.from_string("IMAGE = {{ image }}").render(image="x\nimport os")
+    hostile = "x'\nimport os; os.system('id') #"
+    line = env.from_string("IMAGE = {{ image | py }}").render(image=hostile)
+    assert len(line.splitlines()) == 1 and ast.literal_eval(line.split(" = ", 1)[1]) == hostile
+    with pytest.raises(TypeError, match="not a plain value"):
+        env.from_string("X = {{ x | py }}").render(x=object())
