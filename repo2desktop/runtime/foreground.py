@@ -58,7 +58,7 @@ def run_up(config: DesktopConfig, port: int = 0, timeout: float = 60.0) -> int:
                      timeout=timeout, say=_quiet)
     _install_signal_handlers()
     try:
-        placement = desktop.session.prepare()
+        placement = desktop.prepare()
         print(f"Starting display :{placement.display} ({config.vnc.server}, {config.window_manager}) "
               f"from {config.source} ...", flush=True)
         return asyncio.run(_up(desktop, port, websockify))

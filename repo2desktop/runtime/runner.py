@@ -91,6 +91,7 @@ class Runner:
         self._thread: Optional[threading.Thread] = None
         self._stopping = threading.Event()
         self._stopped = threading.Lock()
+        self._prepared = False  # something of the session may exist: stop() must clean up
 
     @classmethod
     def failed(cls, config: DesktopConfig, failure: RuntimeStartError, say: Callable[[str], None] = _say) -> "Runner":
@@ -131,6 +132,12 @@ class Runner:
         return self.public_status(with_password)
 
     # -- the loop ------------------------------------------------------------------------
+    def prepare(self):
+        """Reserve the display and write the session's files now (`up` does, to say which
+        display before it starts); the loop then starts what is prepared."""
+        self._prepared = True
+        return self.session.prepare()
+
     def ensure_started(self) -> None:
         with self._lock:
             if self._thread is None and self.session is not None and not self._stopping.is_set():
@@ -156,7 +163,7 @@ class Runner:
         session = self.session
         try:
             if session.session is None:
-                session.prepare()
+                self.prepare()
             if self._vnc_link and self.config.vnc.uses_unix_socket:
                 if os.path.lexists(self._vnc_link):
                     os.unlink(self._vnc_link)
@@ -242,7 +249,7 @@ class Runner:
         self._stopping.set()
         if not self._stopped.acquire(blocking=False):
             return  # stopped (or stopping) already
-        if self.session is not None:
+        if self.session is not None and (self._prepared or self._thread is not None):
             self.session.stop(timeout=2.0)
         if self._vnc_link and os.path.lexists(self._vnc_link):
             os.unlink(self._vnc_link)
