@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from typing import Dict, List, Optional, Tuple
 
 from bench_browser import Browser
 
+from repo2desktop.runtime.allocate import free_port
 from repo2desktop.runtime.guard import processes_with
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,11 +61,6 @@ SYSTEMS = (
            apt=("xvfb", "pulseaudio", "xfce4", "xfce4-terminal", "dbus-x11", "xfonts-base")),
 )
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def peer_python(system: System, root: str) -> str:

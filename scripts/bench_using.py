@@ -22,7 +22,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,13 +31,9 @@ import urllib.request
 
 from bench_browser import CHROMIUM, CHROMIUM_ARGS
 
+from repo2desktop.runtime.allocate import free_port
+
 POLL_S = 0.005
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def until(check, timeout: float = 10.0) -> float:

@@ -7,13 +7,11 @@ live only in its memory, and a restarted `serve` re-creates them from the contai
 """
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,11 +21,12 @@ from typing import Callable, Dict, Optional
 import requests
 
 from repo2desktop.errors import Repo2DesktopError
+from repo2desktop.runtime import guard
+from repo2desktop.runtime.allocate import free_port  # noqa: F401 (service.py takes it from here)
 
 CHP_VERSION = "5.3.0"
 INSTALL_HINT = (f"configurable-http-proxy not found: install it with `npm install -g "
                 f"configurable-http-proxy@{CHP_VERSION}` (or `make deps`), or pass --proxy-command")
-PR_SET_PDEATHSIG = 1
 
 
 class ProxyError(Repo2DesktopError):
@@ -67,18 +66,12 @@ def find_executable(explicit: Optional[str] = None) -> str:
     raise ProxyError(INSTALL_HINT)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _die_with_parent() -> None:
     # Its own process group: a Ctrl-C at the terminal reaches serve, which then stops the
     # proxy last (after the routes), instead of the proxy dying first and being restarted.
     os.setpgrp()
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    guard.die_with_parent(signal.SIGTERM)
 
 
 def _parse_time(text: str) -> float:

@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 import requests
 
 from repo2desktop.runtime import probe
+from repo2desktop.runtime.allocate import free_port
 from repo2desktop.runtime.session import MARKER as SESSION_MARKER
 from tests.polling import wait_for
 
@@ -111,11 +111,6 @@ def is_gone(pid: int) -> bool:
     except OSError:
         return True
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def x_client(session: "DesktopProcesses", *argv: str) -> subprocess.CompletedProcess:

@@ -10,7 +10,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import docker
 import pytest
 import requests
 
+from repo2desktop.runtime.allocate import free_port
 from repo2desktop.serve.docker_adapter import POOL_LABEL, bridge_name
 from repo2desktop.serve.firewall import HostFirewall
 from repo2desktop.serve.lease import LEASE_LABEL
@@ -65,11 +65,6 @@ def derived_image(client, base: str, tag: str, lines: str) -> str:
                         rm=True, forcerm=True)
     return tag
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ServeProcess:
