@@ -27,14 +27,14 @@ def hub_templates_dir() -> str:
 
 
 def viewer_files() -> dict:
-    """{name in the page's folder: path} of the bundled viewer: desktop.html + desktop.js.
+    """{name in the page's folder: path} of the bundled viewer's one module, desktop.js (the
+    page itself is rendered: templates/desktop.html.j2, viewer/page.py).
 
     desktop.js is built (scripts/build-viewer.bash, run by `make viewer` and when a wheel is
     built), never committed; a checkout that has not built it gets a clear error.
     """
     root = _package_dir("repo2desktop.viewer")
-    files = {"desktop.html": os.path.join(root, "desktop.html"),
-             "desktop.js": os.path.join(root, "dist", "desktop.js")}
+    files = {"desktop.js": os.path.join(root, "dist", "desktop.js")}
     missing = [path for path in files.values() if not os.path.isfile(path)]
     if missing:
         raise RuntimeError(f"the bundled noVNC viewer is missing ({', '.join(missing)}): "

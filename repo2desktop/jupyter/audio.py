@@ -28,6 +28,9 @@ import subprocess
 import threading
 from typing import List, Optional, Tuple
 
+from tornado import iostream, process, web, websocket
+from tornado.log import app_log
+
 from repo2desktop.errors import RuntimeStartError
 from repo2desktop.runtime import guard
 from repo2desktop.runtime.opus import CHANNELS, FRAME, FRAME_BYTES, RATE, OpusEncoder
@@ -36,6 +39,7 @@ SINK = "desktop"  # the null sink's name (templates/pipewire.conf.j2)
 MAX_UNSENT = 5  # frames (100 ms) queued for one client before new ones are dropped
 RETRY = 0.25  # seconds between attempts to reach the sound server
 SILENCE = bytes(FRAME_BYTES)
+POLICY_VIOLATION = 1008  # RFC 6455 close code: a page that may not hear this desktop
 
 
 def capture_command(pulse_server: str) -> List[str]:
@@ -72,6 +76,125 @@ def export_to_kernels(desktop) -> str:
     return os.environ["PULSE_SERVER"]
 
 
+class SoundStream:
+    """The sound socket itself, for a tornado WebSocketHandler of any server: the Jupyter
+    server's (handlers(), below) and `repo2desktop up`'s own (runtime/pageserver.py). Put it
+    before WebSocketHandler among the bases. DESKTOP is the desktop's runner (runtime/runner.py).
+    ``admit`` (the page's first message) may refuse a page: `up` checks the password there."""
+    codec = ""
+    _pump: Optional[asyncio.Task] = None
+    _capture = None
+    _closed = False
+    _unsent = 0
+
+    def initialize(self, desktop) -> None:
+        self.desktop = desktop
+
+    def admit(self, hello: dict) -> bool:
+        return True
+
+    @property
+    def _logger(self):
+        return getattr(self, "log", app_log)
+
+    def _pulse_server(self) -> Optional[str]:
+        """The sound server's address once the desktop has a runtime folder (None before)."""
+        placement = self.desktop.session.session
+        return placement.pulse_server if placement is not None else None
+
+    def on_message(self, message):
+        if self.codec or self._closed:
+            return  # the page speaks once
+        try:
+            hello = json.loads(message)
+            wanted = hello.get("codec")
+        except (ValueError, AttributeError):
+            hello, wanted = {}, None
+        if not self.admit(hello):
+            self._closed = True
+            self.close(POLICY_VIOLATION, "not this desktop's page")
+            return
+        encoder = None
+        if wanted == "opus":
+            try:
+                encoder = OpusEncoder()
+            except RuntimeStartError as e:  # no libopus0: the page still gets its sound
+                self._logger.error("repo2desktop: %s; sending PCM", e.reason)
+        self.codec = "opus" if encoder is not None else "pcm"
+        self.write_message(json.dumps({"codec": self.codec, "rate": RATE, "channels": CHANNELS,
+                                       "frame": FRAME}))
+        self._pump = asyncio.ensure_future(self._run(encoder))
+
+    def on_close(self):
+        self._closed = True
+        self._stop_capture()
+
+    def _stop_capture(self):
+        if self._capture is not None and self._capture.proc.poll() is None:
+            self._capture.proc.terminate()
+        self._capture = None
+
+    async def _run(self, encoder: Optional[OpusEncoder]):
+        try:
+            while not self._closed:
+                server = self._pulse_server()
+                socket_path = server[len("unix:"):] if server else ""
+                if not socket_path or not os.path.exists(socket_path):
+                    await asyncio.sleep(RETRY)
+                    continue
+                await self._stream(server, encoder)
+                if not self._closed:
+                    await asyncio.sleep(RETRY)
+        finally:
+            self._stop_capture()
+            if encoder is not None:
+                encoder.close()
+
+    async def _stream(self, server: str, encoder: Optional[OpusEncoder]) -> None:
+        """Send the sound while parec records it; return when parec ends."""
+        try:
+            capture = process.Subprocess(
+                capture_command(server), stdin=subprocess.DEVNULL,
+                stdout=process.Subprocess.STREAM, stderr=subprocess.DEVNULL,
+                preexec_fn=guard.die_with_parent)  # parec ends with this server, even by SIGKILL
+        except OSError as e:  # parec missing (pulseaudio-utils): say so, once a minute at most
+            self._logger.error("repo2desktop: cannot record the desktop's sound: %s", e)
+            await asyncio.sleep(60)
+            return
+        self._capture = capture
+        try:
+            while not self._closed:
+                pcm = await capture.stdout.read_bytes(FRAME_BYTES)
+                if pcm == SILENCE:
+                    continue
+                self._send(encoder.encode(pcm) if encoder is not None else pcm)
+        except iostream.StreamClosedError:
+            pass
+        finally:
+            if capture.proc.poll() is None:
+                capture.proc.terminate()
+            await asyncio.get_running_loop().run_in_executor(None, capture.proc.wait)
+            capture.stdout.close()
+            if self._capture is capture:
+                self._capture = None
+
+    def _send(self, frame: bytes) -> None:
+        if self._unsent >= MAX_UNSENT:
+            return
+        try:
+            sent = self.write_message(frame, binary=True)
+        except websocket.WebSocketClosedError:
+            self._closed = True
+            return
+        self._unsent += 1
+        sent.add_done_callback(self._on_sent)
+
+    def _on_sent(self, future) -> None:
+        self._unsent -= 1
+        if future.exception() is not None:
+            self._closed = True
+
+
 def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
     """The sound websocket's route under PREFIX (``<base>/desktop/``) for DESKTOP (page.py's
     DirectDesktop); none when its desktop.yml says ``audio: false``. Also exports the sound
@@ -80,23 +203,14 @@ def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
         return []
     export_to_kernels(desktop)
 
-    def pulse_server() -> Optional[str]:
-        """The sound server's address once the desktop has a runtime folder (None before)."""
-        placement = desktop.session.session
-        return placement.pulse_server if placement is not None else None
-
     from jupyter_server.auth.decorator import ws_authenticated
     from jupyter_server.base.handlers import JupyterHandler
     from jupyter_server.base.websocket import WebSocketMixin
     from jupyter_server.utils import ensure_async
-    from tornado import iostream, process, web, websocket
 
-    class AudioSocket(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):
-        codec = ""
-        _pump: Optional[asyncio.Task] = None
-        _capture: Optional[process.Subprocess] = None
-        _closed = False
-        _unsent = 0
+    class AudioSocket(WebSocketMixin, SoundStream, websocket.WebSocketHandler, JupyterHandler):
+        def initialize(self):
+            self.desktop = desktop
 
         def set_default_headers(self):
             """JupyterHandler's page headers (CSP, ...) mean nothing on a websocket."""
@@ -115,92 +229,5 @@ def handlers(prefix: str, desktop) -> List[Tuple[str, type]]:
                                                                     self.auth_resource)):
                 raise web.HTTPError(403)
             return await ensure_async(super().get(*args, **kwargs))
-
-        def on_message(self, message):
-            if self.codec:
-                return  # the page speaks once
-            try:
-                wanted = json.loads(message).get("codec")
-            except (ValueError, AttributeError):
-                wanted = None
-            encoder = None
-            if wanted == "opus":
-                try:
-                    encoder = OpusEncoder()
-                except RuntimeStartError as e:  # no libopus0: the page still gets its sound
-                    self.log.error("repo2desktop: %s; sending PCM", e.reason)
-            self.codec = "opus" if encoder is not None else "pcm"
-            self.write_message(json.dumps({"codec": self.codec, "rate": RATE, "channels": CHANNELS,
-                                           "frame": FRAME}))
-            self._pump = asyncio.ensure_future(self._run(encoder))
-
-        def on_close(self):
-            self._closed = True
-            self._stop_capture()
-
-        def _stop_capture(self):
-            if self._capture is not None and self._capture.proc.poll() is None:
-                self._capture.proc.terminate()
-            self._capture = None
-
-        async def _run(self, encoder: Optional[OpusEncoder]):
-            try:
-                while not self._closed:
-                    server = pulse_server()
-                    socket_path = server[len("unix:"):] if server else ""
-                    if not socket_path or not os.path.exists(socket_path):
-                        await asyncio.sleep(RETRY)
-                        continue
-                    await self._stream(server, encoder)
-                    if not self._closed:
-                        await asyncio.sleep(RETRY)
-            finally:
-                self._stop_capture()
-                if encoder is not None:
-                    encoder.close()
-
-        async def _stream(self, server: str, encoder: Optional[OpusEncoder]) -> None:
-            """Send the sound while parec records it; return when parec ends."""
-            try:
-                capture = process.Subprocess(
-                    capture_command(server), stdin=subprocess.DEVNULL,
-                    stdout=process.Subprocess.STREAM, stderr=subprocess.DEVNULL,
-                    preexec_fn=guard.die_with_parent)  # parec ends with this server, even by SIGKILL
-            except OSError as e:  # parec missing (pulseaudio-utils): say so, once a minute at most
-                self.log.error("repo2desktop: cannot record the desktop's sound: %s", e)
-                await asyncio.sleep(60)
-                return
-            self._capture = capture
-            try:
-                while not self._closed:
-                    pcm = await capture.stdout.read_bytes(FRAME_BYTES)
-                    if pcm == SILENCE:
-                        continue
-                    self._send(encoder.encode(pcm) if encoder is not None else pcm)
-            except iostream.StreamClosedError:
-                pass
-            finally:
-                if capture.proc.poll() is None:
-                    capture.proc.terminate()
-                await asyncio.get_running_loop().run_in_executor(None, capture.proc.wait)
-                capture.stdout.close()
-                if self._capture is capture:
-                    self._capture = None
-
-        def _send(self, frame: bytes) -> None:
-            if self._unsent >= MAX_UNSENT:
-                return
-            try:
-                sent = self.write_message(frame, binary=True)
-            except websocket.WebSocketClosedError:
-                self._closed = True
-                return
-            self._unsent += 1
-            sent.add_done_callback(self._on_sent)
-
-        def _on_sent(self, future) -> None:
-            self._unsent -= 1
-            if future.exception() is not None:
-                self._closed = True
 
     return [(prefix + "audio", AudioSocket)]

@@ -19,51 +19,41 @@ Configurations this path cannot honour (nbnovnc's ``novnc.directory``, ``vnc.com
 """
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import os
 import signal
 import threading
-import time
-from typing import Dict, Optional
 from urllib.parse import quote
 
 from repo2desktop.config.model import DesktopConfig
-from repo2desktop.errors import Repo2DesktopError, RuntimeStartError
 from repo2desktop.jupyter import audio, extras, upload
-from repo2desktop.render import VNC_BASE_PORT, _environment
+from repo2desktop.render import _environment
 from repo2desktop.resources import viewer_files
-from repo2desktop.runtime import probe
-from repo2desktop.runtime.session import DesktopSession, log_tail
+from repo2desktop.runtime.runner import Runner, needs_websockify
+from repo2desktop.runtime.session import DesktopSession
+from repo2desktop.viewer import page as viewer_page
 
 
 def applies(config: DesktopConfig) -> bool:
     """True when the desktop needs nothing the fast path leaves out."""
-    return (config.novnc.directory is None and config.vnc.command is None
-            and config.websockify.command is None)
+    return not needs_websockify(config)
 
 
-class DirectDesktop:
-    """One desktop run by the Jupyter server's process (a monitoring thread, no session process)."""
+class DirectDesktop(Runner):
+    """The Jupyter server's desktop: runtime/runner.py's loop in a thread of the server (no
+    session process), stopped with the server."""
 
     def __init__(self, config: DesktopConfig, display: int, xauthority: str, private_dir: str,
                  lock_holder: int = 0):
-        self.config = config
-        self.display = display
-        self.private_dir = private_dir
         # LOCK_HOLDER: the process named by the X lock that reserves the display (this
         # server, server_desktop.py); the session hands it over just before the X server starts.
-        self.session = DesktopSession(config, listen="", display=display, xauthority=xauthority,
-                                      display_lock_holder=lock_holder)
-        # A fixed path in the server's private folder, known before the desktop starts; it
-        # becomes a link to the VNC server's socket in the session's runtime folder.
-        self.vnc_socket = os.path.join(private_dir, "vnc.sock")
-        self.status: Dict = {"state": "starting", "programs": {}}
-        self._lock = threading.Lock()
-        self._thread: Optional[threading.Thread] = None
-        self._stopping = threading.Event()
-        self._stopped = threading.Lock()
+        session = DesktopSession(config, listen="", display=display, xauthority=xauthority,
+                                 display_lock_holder=lock_holder)
+        # The VNC server's socket as a fixed path in the server's private folder, known before
+        # the desktop starts (a link into the session's runtime folder).
+        super().__init__(config, session, vnc_link=os.path.join(private_dir, "vnc.sock"))
+        self.private_dir = private_dir
         atexit.register(self.stop)
 
     def stop_first_on_sigterm(self) -> None:
@@ -82,103 +72,10 @@ class DirectDesktop:
 
         signal.signal(signal.SIGTERM, on_sigterm)
 
-    @property
-    def target(self) -> str:
-        if self.config.vnc.uses_unix_socket:
-            return f"unix:{self.vnc_socket}"
-        return f"tcp:{VNC_BASE_PORT + self.display}"
-
-    def ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is None and not self._stopping.is_set():
-                # supervisord is spawned from this thread with PR_SET_PDEATHSIG, which fires
-                # when the *thread* ends: it lives as long as the desktop.
-                self._thread = threading.Thread(target=self._run, name="repo2desktop", daemon=True)
-                self._thread.start()
-
-    def _fail(self, failure: RuntimeStartError, programs: Dict[str, str]) -> None:
-        self.status = {"state": "failed", "programs": programs,
-                       "failed": {"program": failure.program, "reason": failure.reason,
-                                  "log_tail": failure.log_tail}}
-        print(f"repo2desktop: {failure}", flush=True)
-
-    def _run(self) -> None:
-        session = self.session
-        try:
-            session.prepare()
-            if self.config.vnc.uses_unix_socket:
-                if os.path.lexists(self.vnc_socket):
-                    os.unlink(self.vnc_socket)
-                os.symlink(session.session.vnc_socket, self.vnc_socket)
-            session.start()
-        except RuntimeStartError as failure:
-            self._fail(failure, {})
-            return
-        except (OSError, Repo2DesktopError) as e:
-            self._fail(RuntimeStartError("x-session", str(e)), {})
-            return
-        print(f"repo2desktop: starting display :{self.display} ({self.config.vnc.server}); "
-              f"logs in {session.session.log_dir}", flush=True)
-        began = time.monotonic()
-        while not self._stopping.is_set():
-            states = session.states()
-            programs = {info["name"]: info["statename"] for info in states}
-            failure = session.check_failed(states)
-            if failure is not None:
-                self._fail(failure, programs)
-                if session.process.poll() is not None:
-                    return
-            elif not session.ready:
-                if programs.get("x-session") in ("STARTING", "RUNNING") and self._answers():
-                    session.ready = True
-                    print(f"repo2desktop: display :{self.display} is ready "
-                          f"{time.monotonic() - began:.2f} s after the request", flush=True)
-                elif time.monotonic() - began > 60:
-                    self._fail(RuntimeStartError("x-session", "no RFB answer within 60 s", log_tail(
-                        os.path.join(session.session.log_dir, "x-session.log"))), programs)
-            if failure is None and self.status.get("state") != "failed":
-                self.status = {"state": "ready" if session.ready else "starting", "programs": programs}
-            self._stopping.wait(0.05 if not session.ready else 1.0)
-
-    def _answers(self) -> bool:
-        """*Our* VNC server answers: it accepts the session's own password (or offers no
-        authentication on TigerVNC's private socket with vnc.auth none), as `up` checks."""
-        try:
-            probe.rfb_authenticate(self.target, self.session.password, path=None, timeout=0.5)
-            return True
-        except OSError:
-            return False
-
-    def public_status(self) -> Dict:
-        status = dict(self.status)
-        if status["state"] == "ready" and self.session.password:
-            status["password"] = self.session.password
-        return status
-
-    async def wait(self, seconds: float) -> Dict:
-        deadline = time.monotonic() + seconds
-        while self.status["state"] == "starting" and time.monotonic() < deadline:
-            await asyncio.sleep(0.03)
-        return self.public_status()
-
-    def stop(self) -> None:
-        """Stop the desktop and every process it started (within about a second)."""
-        self._stopping.set()
-        if not self._stopped.acquire(blocking=False):
-            return  # stopped (or stopping) already
-        if self._thread is not None:
-            self.session.stop(timeout=2.0)
-        if os.path.lexists(self.vnc_socket):
-            os.unlink(self.vnc_socket)
-
 
 def render_page(config: DesktopConfig, module_query: str = "", template=None) -> str:
     """The page; MODULE_QUERY is appended to its module's URL (the XSRF token, see below)."""
-    template = template or _environment().get_template("desktop.html.j2")
-    return template.render(config=config, module_query=module_query,
-                           settings={"path": "websockify", "resize": config.novnc.resize,
-                                     "reconnect": "1", "reconnect_delay": "1000",
-                                     "audio": config.audio})
+    return viewer_page.render_page(config, module_query, upload="upload", template=template)
 
 
 def install_handlers(web_app, base_url: str, desktop: DirectDesktop) -> None:

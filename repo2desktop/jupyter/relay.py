@@ -3,57 +3,30 @@ to the desktop's VNC server (TigerVNC's private unix socket, TightVNC's loopback
 
 The handler is the server's own (WebSocketMixin + JupyterHandler, as Jupyter's terminals):
 no login, or a user the server's authorizer refuses, is answered 403 before the upgrade.
-A client that comes before the desktop was started (one that skips the page) starts it and
-is relayed once it answers; one that cannot be served is closed with the reason (close code
-1011, or 1013 while it is still starting), never left to an unhandled socket error.
+The relay itself (waiting for the desktop, both directions, close reasons, the input that
+counts as activity) is runtime/vncrelay.py's, shared with `repo2desktop up`'s own server.
 """
 from __future__ import annotations
-
-import asyncio
-from typing import Optional
 
 from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.utils import ensure_async
 from tornado import web
-from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import WebSocketHandler
 
-from repo2desktop.jupyter import idle
-from repo2desktop.render import VNC_BASE_PORT
-from repo2desktop.runtime.rfbclientstream import ClientStream
-
-# Longer than the desktop's own start limit (page.DirectDesktop: 60 s), so a start that
-# fails is reported as its failure, not as this wait running out.
-START_WAIT = 75.0
-# The VNC server restarting under supervisord (it crashed, it was killed) is back within a
-# few seconds; a client arriving meanwhile waits rather than failing.
-RECONNECT_WAIT = 8.0
-CHUNK = 1 << 16
-# Close codes (RFC 6455): 1011 the server cannot serve this request, 1013 try again later.
-INTERNAL_ERROR, TRY_AGAIN_LATER = 1011, 1013
+from repo2desktop.runtime.vncrelay import VncRelay
 
 
-def _reason(text: str) -> str:
-    """A close reason fits a control frame (123 bytes of UTF-8)."""
-    return text.encode()[:120].decode(errors="ignore")
-
-
-class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
+class DesktopSocket(WebSocketMixin, JupyterHandler, VncRelay, WebSocketHandler):
+    """``<base>/desktop/websockify`` of the Jupyter server, behind its login."""
     # A desktop runs anything the user types, as a terminal does: custom authorizers that
     # refuse terminals refuse it too.
     auth_resource = "terminals"
     # No keep-alive pings of our own: through JupyterHub's proxy every frame counts as the
     # server's activity, so pings every 30 s would keep an untouched tab's server from the idle
-    # culler forever (websockify's heartbeat did). Only what the person does counts (below).
+    # culler forever (websockify's heartbeat did). What the user sends counts (vncrelay.py).
     ping_interval = 0
-
-    def initialize(self, desktop) -> None:
-        self.desktop = desktop
-        self._writer: Optional[asyncio.StreamWriter] = None
-        self._pump: Optional[asyncio.Task] = None
-        self._stream = ClientStream()
 
     @ws_authenticated  # 403 without a login (no redirect: a websocket cannot follow one)
     async def get(self, *args, **kwargs):
@@ -62,87 +35,6 @@ class DesktopSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
             raise web.HTTPError(403)
         await ensure_async(super().get(*args, **kwargs))
 
-    def select_subprotocol(self, subprotocols):
-        # noVNC asks for "binary"; websockify's other protocol ("base64") is long gone.
-        return "binary" if "binary" in subprotocols else None
-
     async def open(self, *args, **kwargs):
-        super().open(*args, **kwargs)
-        self.desktop.ensure_started()
-        status = await self.desktop.wait(START_WAIT)
-        if status["state"] == "failed":
-            failed = status.get("failed", {})
-            self.close(INTERNAL_ERROR, _reason(f"the desktop failed to start: {failed.get('program', '')}: "
-                                               f"{failed.get('reason', '')}"))
-            return
-        if status["state"] != "ready":
-            self.close(TRY_AGAIN_LATER, _reason(f"the desktop is still starting after {START_WAIT:.0f} s"))
-            return
-        try:
-            reader, self._writer = await self._connect()
-        except OSError as e:
-            self.log.warning("repo2desktop: the desktop's VNC server does not answer: %s", e)
-            self.close(INTERNAL_ERROR, _reason(f"the desktop's VNC server does not answer ({e.strerror or e})"))
-            return
-        if self.ws_connection is None:  # the client left while we waited
-            self._writer.close()
-            return
-        self._pump = asyncio.ensure_future(self._to_browser(reader))
-
-    async def _connect(self):
-        deadline = asyncio.get_running_loop().time() + RECONNECT_WAIT
-        while True:
-            try:
-                if self.desktop.config.vnc.uses_unix_socket:
-                    return await asyncio.open_unix_connection(self.desktop.vnc_socket)
-                return await asyncio.open_connection("127.0.0.1", VNC_BASE_PORT + self.desktop.display)
-            except OSError:
-                if asyncio.get_running_loop().time() > deadline or self.desktop.status["state"] == "failed":
-                    raise
-                await asyncio.sleep(0.1)
-
-    async def _to_browser(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                data = await reader.read(CHUNK)
-                if not data:
-                    break
-                await self.write_message(data, binary=True)  # waits while the browser is slow
-        except (WebSocketClosedError, StreamClosedError, OSError):
-            pass
-        finally:
-            self.close()
-
-    async def on_message(self, message):
-        if self._writer is None or self._writer.is_closing():
-            return
-        data = message.encode() if isinstance(message, str) else message
-        self._record_activity(data)
-        self._writer.write(data)
-        try:
-            await self._writer.drain()
-        except OSError:
-            self.close()
-
-    def _record_activity(self, data: bytes) -> None:
-        """Keys, the mouse and text the person pasted count as the server's activity (what the
-        idle culler reads, under idle.py's key: on TightVNC, which cannot tell its idle time,
-        this is the only input Jupyter sees); frame requests and the viewer's other messages do
-        not, so an open tab showing a clock is idle. A stream this relay cannot follow (another
-        client, another security type) counts every message, as before, said once per connection."""
-        was_broken = self._stream.broken
-        found = self._stream.feed(data)
-        if self._stream.broken and not was_broken:
-            self.log.warning("repo2desktop: the desktop's websocket speaks RFB this relay cannot "
-                             "follow (%s): every message it sends counts as activity",
-                             self._stream.broken)
-        if found or self._stream.broken:
-            idle.record_input(self.settings, 0.0)
-
-    def on_close(self) -> None:
-        if self.ping_callback is not None:
-            self.ping_callback.stop()
-        if self._pump is not None:
-            self._pump.cancel()
-        if self._writer is not None:
-            self._writer.close()
+        super().open(*args, **kwargs)  # WebSocketMixin's (the server's ping bookkeeping)
+        await self.relay()

@@ -230,6 +230,8 @@ def icewm_quote(value: str) -> str:
 
 def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]:
     """Every file of one desktop session, keyed by its path relative to the runtime dir."""
+    from repo2desktop.viewer.page import files_context
+
     env = _environment()
     context = {
         "config": config,
@@ -259,7 +261,10 @@ def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]
     files = {
         "supervisord.conf": ("supervisord.conf.j2", 0o600, {}),
         "xinitrc": ("xinitrc.j2", 0o700, {}),
-        "web/index.html": ("index.html.j2", 0o600, {}),
+        # The page websockify serves: the viewer's (viewer/page.py), or noVNC's starting page
+        # for nbnovnc's novnc.directory.
+        "web/index.html": (("desktop.html.j2", 0o600, files_context(config)) if config.novnc.directory is None
+                           else ("index.html.j2", 0o600, {})),
         "web/repo2desktop-reconnect.js": ("reconnect.js.j2", 0o600, {}),
         # Each program's command line lives in a shell script, not in supervisord.conf:
         # supervisord would cut a value at ' ;' or ' #' and expand '%'.
@@ -322,12 +327,10 @@ def viewer_page(novnc_html: str) -> str:
 
 
 def error_page(errors: str) -> str:
-    """The Desktop page when desktop.yml is broken: the located errors, as the log has them."""
-    from repo2desktop.config.discover import defaults
+    """The Desktop page when desktop.yml is broken (viewer/page.py)."""
+    from repo2desktop.viewer.page import error_page as page
 
-    config = defaults()
-    return _environment().get_template("index.html.j2").render(
-        config=config, header=HEADER.format(source=config.source), config_errors=errors)
+    return page(errors)
 
 
 def server_proxy_spec(config: DesktopConfig, command: Tuple[str, ...], icon_path: str = "") -> dict:

@@ -1,7 +1,12 @@
-"""Run one desktop in the foreground until Ctrl-C / SIGTERM (``up``) or until Jupyter stops it
-(``session``). Both stop every process they started before returning."""
+"""The processes that hold one desktop in the foreground: ``up`` until Ctrl-C / SIGTERM, and
+``session`` (jupyter-server-proxy's process) until Jupyter stops it. Each runs the desktop
+through the one supervising loop (runner.py) and serves its page: `up` from its own small
+server (pageserver.py), the session process through websockify (nbnovnc's overrides, or a
+Jupyter server without the extension), a failure or a broken desktop.yml from pageserver.py on
+the private socket. Both stop every process they started before returning."""
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -9,12 +14,14 @@ import time
 
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import Repo2DesktopError, RuntimeStartError
-from repo2desktop.runtime import allocate, guard
+from repo2desktop.runtime import allocate, guard, pageserver
+from repo2desktop.runtime.runner import Runner, needs_websockify, say_to_stderr
 from repo2desktop.runtime.session import DesktopSession
 
 
-class _Stop(BaseException):
-    """Raised by our signal handlers; a BaseException so no `except Exception` swallows it."""
+class _Stop(SystemExit):
+    """Raised by our signal handlers. A SystemExit, so that neither an `except Exception` nor
+    asyncio (which reports other exceptions of its callbacks and carries on) swallows it."""
 
 
 def _raise_stop(signum, frame):
@@ -27,6 +34,16 @@ def _install_signal_handlers() -> None:
     signal.signal(signal.SIGHUP, _raise_stop)
 
 
+async def _until(condition, every: float = 0.05) -> None:
+    # A signal's _Stop leaves the event loop from here (the loop's select is interrupted).
+    while not condition():
+        await asyncio.sleep(every)
+
+
+def _quiet(text: str) -> None:
+    """`up` says what happens in its own words (below)."""
+
+
 def run_up(config: DesktopConfig, port: int = 0, timeout: float = 60.0) -> int:
     if config.vnc.auth == "none":
         raise Repo2DesktopError(
@@ -35,23 +52,16 @@ def run_up(config: DesktopConfig, port: int = 0, timeout: float = 60.0) -> int:
     port = port or allocate.free_port()
     if not allocate.port_is_free(port):
         raise Repo2DesktopError(f"port {port} is already in use on 127.0.0.1")
-    desktop = DesktopSession(config, listen=f"tcp:{port}")
+    # nbnovnc's overrides: websockify serves the session's files on the port; else our server.
+    websockify = needs_websockify(config)
+    desktop = Runner(config, DesktopSession(config, listen=f"tcp:{port}" if websockify else ""),
+                     timeout=timeout, say=_quiet)
     _install_signal_handlers()
     try:
-        session = desktop.prepare()
-        desktop.start()
-        print(f"Starting display :{session.display} ({config.vnc.server}, {config.window_manager}) "
+        placement = desktop.prepare()
+        print(f"Starting display :{placement.display} ({config.vnc.server}, {config.window_manager}) "
               f"from {config.source} ...", flush=True)
-        took = desktop.wait_ready(timeout)
-        print(f"Desktop ready in {took:.1f} s (RFB handshake through websockify).")
-        print(f"  noVNC: http://127.0.0.1:{port}/#&password={desktop.password}")
-        print(f"  logs:  {session.log_dir}")
-        print("Press Ctrl-C to stop.", flush=True)
-        while True:
-            failure = desktop.poll_once()
-            if failure is not None:
-                raise failure
-            time.sleep(1.0)
+        return asyncio.run(_up(desktop, port, websockify))
     except _Stop:
         print("\nStopping the desktop ...", file=sys.stderr)
         return 0
@@ -61,6 +71,24 @@ def run_up(config: DesktopConfig, port: int = 0, timeout: float = 60.0) -> int:
     finally:
         desktop.stop()
 
+
+async def _up(desktop: Runner, port: int, websockify: bool) -> int:
+    from repo2desktop.viewer.page import render_page
+
+    server = None if websockify else pageserver.serve(desktop, render_page(desktop.config), port=port)
+    began = time.monotonic()
+    desktop.ensure_started()
+    await _until(lambda: desktop.status["state"] != "starting")
+    if desktop.failure is None:
+        through = "websockify" if websockify else "the VNC server"
+        print(f"Desktop ready in {time.monotonic() - began:.1f} s (RFB handshake with {through}).")
+        print(f"  noVNC: http://127.0.0.1:{port}/#&password={desktop.password}")
+        print(f"  logs:  {desktop.placement.log_dir}")
+        print("Press Ctrl-C to stop.", flush=True)
+        await _until(lambda: desktop.failure is not None, every=0.2)
+    if server is not None:
+        server.stop()
+    raise desktop.failure
 
 
 def _attach(unix_socket: str, parent: int, timeout: float = 60.0) -> bool:
@@ -90,13 +118,13 @@ def _end_with_parent() -> int:
     return parent
 
 
-def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool = True,
-                xauthority: str = "", attach: bool = False, display_lock_holder: int = 0) -> int:
+def run_session(config: DesktopConfig, unix_socket: str, xauthority: str = "", attach: bool = False,
+                display_lock_holder: int = 0) -> int:
     """The process jupyter-server-proxy starts: websockify on a private unix socket.
 
-    A failure is printed to stderr (Jupyter's log) *and* kept on the starting page, which
-    websockify goes on serving, so the browser shows the failing program and its log.
-    The session always ends with its parent (EXIT_WITH_PARENT is kept for old callers).
+    A failure is printed to stderr (Jupyter's log) *and* shown on the page; once nothing of
+    the desktop runs (websockify gone with supervisord), our own server shows it on the socket.
+    The session always ends with its parent.
     """
     _install_signal_handlers()
     try:
@@ -105,82 +133,44 @@ def run_session(config: DesktopConfig, unix_socket: str, exit_with_parent: bool 
         return 0
     if attach and _attach(unix_socket, parent, timeout=20.0):
         return 0
-    desktop = DesktopSession(config, listen=f"unix:{unix_socket}", xauthority=xauthority,
-                             display_lock_holder=display_lock_holder)
-    reported = False
+    desktop = Runner(config, DesktopSession(config, listen=f"unix:{unix_socket}", xauthority=xauthority,
+                                            display_lock_holder=display_lock_holder), say=say_to_stderr)
     try:
-        session = desktop.prepare()
-        try:
-            desktop.start()
-        except RuntimeStartError as failure:
-            # Nothing of the desktop runs, but the browser must still learn why.
-            print(f"repo2desktop: {failure}", file=sys.stderr, flush=True)
-            _serve_status_page(session.web_dir, unix_socket)
-            return 1
-        print(f"repo2desktop: starting display :{session.display} ({config.vnc.server}); "
-              f"logs in {session.log_dir}", file=sys.stderr, flush=True)
-        while True:
-            was_ready = desktop.ready
-            failure = desktop.poll_once()
-            if failure is not None and not reported:
-                print(f"repo2desktop: {failure}", file=sys.stderr, flush=True)
-                reported = True
-            if desktop.ready and not was_ready:
-                print(f"repo2desktop: display :{session.display} is ready", file=sys.stderr, flush=True)
-            if os.getppid() != parent:
-                return 0
-            if failure is not None and desktop.process.poll() is not None:
-                return 1
-            time.sleep(0.5)
+        return asyncio.run(_session(desktop, unix_socket, parent))
     except _Stop:
         return 0
     finally:
         desktop.stop()
 
 
+async def _session(desktop: Runner, unix_socket: str, parent: int) -> int:
+    from repo2desktop.viewer.page import render_page
+
+    desktop.ensure_started()
+    await _until(lambda: os.getppid() != parent or desktop.finished, every=0.5)
+    if os.getppid() != parent:
+        return 0
+    pageserver.serve(desktop, render_page(desktop.config, audio=False), unix_socket=unix_socket)
+    await _until(lambda: os.getppid() != parent, every=0.5)
+    return 1
+
+
 def run_config_error(errors: str, unix_socket: str) -> int:
     """desktop.yml is broken: keep the Desktop tile working and show the located errors."""
-    import shutil
-    import tempfile
-
-    from repo2desktop.render import error_page
+    from repo2desktop.config.discover import defaults
+    from repo2desktop.viewer.page import error_page
 
     _install_signal_handlers()
     print(f"repo2desktop: {errors}", file=sys.stderr, flush=True)
-    web_dir = ""
+    desktop = Runner.failed(defaults(), RuntimeStartError("desktop.yml", "it has errors", errors), say=_quiet)
     try:
-        _end_with_parent()
-        web_dir = tempfile.mkdtemp(prefix=f"repo2desktop-{os.getuid()}-")
-        fd = os.open(os.path.join(web_dir, "index.html"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(error_page(errors))
-        _serve_status_page(web_dir, unix_socket)
+        parent = _end_with_parent()
+        asyncio.run(_error_page(desktop, error_page(errors), unix_socket, parent))
     except _Stop:
         pass
-    finally:
-        if web_dir:
-            shutil.rmtree(web_dir, ignore_errors=True)
     return 2
 
 
-def _serve_status_page(web_dir: str, unix_socket: str) -> None:
-    """Serve the starting page (now showing the failure) on the socket until stopped."""
-    import functools
-    import http.server
-    import socketserver
-
-    class UnixHTTPServer(socketserver.ThreadingUnixStreamServer):
-        daemon_threads = True
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def address_string(self):  # a unix socket has no client address
-            return "jupyter-server-proxy"
-
-        def log_message(self, format, *args):
-            pass
-
-    if os.path.exists(unix_socket):
-        os.unlink(unix_socket)
-    with UnixHTTPServer(unix_socket, functools.partial(Handler, directory=web_dir)) as server:
-        os.chmod(unix_socket, 0o600)
-        server.serve_forever()
+async def _error_page(desktop: Runner, html: str, unix_socket: str, parent: int) -> None:
+    pageserver.serve(desktop, html, unix_socket=unix_socket)
+    await _until(lambda: os.getppid() != parent, every=0.5)

@@ -1,8 +1,9 @@
-"""One running desktop: runtime directory, supervisord, readiness, status page, shutdown.
+"""One desktop's processes: display, runtime directory, supervisord, shutdown.
 
 This is the adapter between the pure render() and the operating system. It writes the
-rendered files into a private directory (mode 0700), runs supervisord in the foreground,
-reports progress into web/session.json (read by the starting page) and guarantees that
+rendered files into a private directory (mode 0700), starts supervisord, writes the status
+that runner.py (the supervising loop: readiness, failures) decides into web/session.json
+where websockify serves the page from files, and guarantees that
 stopping leaves no process behind: every process of the session inherits a marker
 variable, and whatever still carries it after supervisord exits is killed. A guard process
 (guard.py) does the same clean-up if this process is killed without a chance to do it.
@@ -17,17 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import xmlrpc.client
-from typing import Callable, Dict, List, Optional
+from typing import Dict, Optional
 
 from repo2desktop.config import schema
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.errors import RuntimeStartError
 from repo2desktop.render import VIEWER_PAGES, Placement, render, viewer_page
 from repo2desktop.resources import viewer_files
-from repo2desktop.runtime import allocate, guard, occupancy, probe, vncpasswd, xauth, xsocket
+from repo2desktop.runtime import allocate, guard, occupancy, vncpasswd, xauth, xsocket
 from repo2desktop.runtime.guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
-ESSENTIAL = ("x-session", "websockify")
 
 
 def _websockify_executable() -> str:
@@ -60,12 +59,10 @@ class DesktopSession:
         self.session: Optional[Placement] = None
         self.password = ""
         self.process: Optional[subprocess.Popen] = None
-        self.ready = False
         # Only a private unix socket may hand the password to the page; a TCP port cannot.
         self._status_has_password = status_has_password
         self.session_id = os.urandom(8).hex()
         self._xauthority = xauthority
-        self._pids_seen: Dict[str, set] = {}
         # The process whose X lock reserves our display (a Jupyter server), until we start X.
         self._display_lock_holder = display_lock_holder
         self._reservation: Optional[allocate.Reservation] = None
@@ -197,12 +194,7 @@ class DesktopSession:
     def start(self) -> None:
         if self.session is None:
             self.prepare()
-        try:
-            self.preflight()
-        except RuntimeStartError as failure:
-            self.write_status("failed", {}, {"program": failure.program, "reason": failure.reason,
-                                             "log_tail": failure.log_tail})
-            raise
+        self.preflight()  # the runner reports a failure (runner.py)
         env = dict(os.environ)
         env[MARKER] = self.session_id
         env["DISPLAY"] = f":{self.session.display}"
@@ -221,79 +213,6 @@ class DesktopSession:
             start_new_session=True,  # a Ctrl-C in the terminal reaches us, not supervisord
             preexec_fn=_supervisord_preexec,
         )
-
-    def states(self) -> List[dict]:
-        try:
-            return probe.program_states(self.runtime_dir)
-        except (OSError, xmlrpc.client.Error):  # supervisord not answering yet
-            return []
-
-    def check_failed(self, states: List[dict]) -> Optional[RuntimeStartError]:
-        if self.process is not None and self.process.poll() is not None:
-            err = (self.process.stderr.read() or b"").decode(errors="replace") if self.process.stderr else ""
-            return RuntimeStartError("supervisord", f"exited with code {self.process.returncode}",
-                                     err or log_tail(os.path.join(self.session.log_dir, "supervisord.log")))
-        for info in states:
-            if info["pid"]:
-                self._pids_seen.setdefault(info["name"], set()).add(info["pid"])
-            starts = len(self._pids_seen.get(info["name"], ()))
-            if not self.ready and info["name"] in ESSENTIAL and starts > 2:
-                # Some failures outlast startsecs (xinit waits for a server that never
-                # comes), so supervisord would retry forever: three starts without a
-                # desktop is a failure worth telling the user about.
-                return RuntimeStartError(info["name"], f"started {starts} times and the desktop never answered",
-                                         log_tail(info.get("stdout_logfile", "")))
-            # BACKOFF is supervisord retrying (e.g. the X server was killed while starting);
-            # only FATAL, after startretries attempts, means the program cannot run.
-            if info["statename"] == "FATAL":
-                reason = info.get("spawnerr") or "it kept exiting right after it started"
-                return RuntimeStartError(info["name"], reason, log_tail(info.get("stdout_logfile", "")))
-        return None
-
-    def poll_once(self) -> Optional[RuntimeStartError]:
-        """One round of monitoring: update session.json; return an error if something failed."""
-        states = self.states()
-        programs = {info["name"]: info["statename"] for info in states}
-        failure = self.check_failed(states)
-        if failure is not None:
-            self.write_status("failed", programs, {"program": failure.program, "reason": failure.reason,
-                                                   "log_tail": failure.log_tail})
-            return failure
-        answers = False
-        alive = ("STARTING", "RUNNING")
-        # Probe only until the first answer: afterwards noVNC reconnects by itself, and each
-        # probe would add lines to the VNC server's log. The probe logs in with this
-        # session's own password: "ready" means *our* VNC server answered.
-        if not self.ready and programs.get("x-session") in alive and programs.get("websockify") in alive:
-            try:
-                probe.rfb_authenticate(self.session.listen, self.password, timeout=1.0)
-                answers = True
-            except OSError:
-                answers = False
-        if answers and not self.ready:
-            self.ready = True
-        self.write_status("ready" if self.ready else "starting", programs)
-        return None
-
-    def wait_ready(self, timeout: float = 60.0, on_tick: Optional[Callable[[], None]] = None) -> float:
-        """Block until an RFB handshake through websockify succeeds; return seconds taken."""
-        began = time.monotonic()
-        while time.monotonic() - began < timeout:
-            failure = self.poll_once()
-            if failure is not None:
-                raise failure
-            if self.ready:
-                return time.monotonic() - began
-            if on_tick:
-                on_tick()
-            time.sleep(0.1)
-        states = self.states()
-        waiting = [i["name"] for i in states if i["statename"] != "RUNNING"] or ["x-session"]
-        failure = RuntimeStartError(waiting[0], f"no RFB answer through websockify within {timeout:.0f} s",
-                                    log_tail(os.path.join(self.session.log_dir, f"{waiting[0]}.log")))
-        self.write_status("failed", {i["name"]: i["statename"] for i in states},
-                          {"program": failure.program, "reason": failure.reason, "log_tail": failure.log_tail})
-        raise failure
 
     # -- stopping ------------------------------------------------------------------
     def stop(self, timeout: float = 10.0) -> None:

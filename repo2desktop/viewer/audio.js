@@ -1,7 +1,8 @@
 // The desktop's sound in the page (desktop.yml `audio: true`), played with Web Audio.
 //
 // One websocket to <page>/audio, beside the page (the Jupyter login's cookie goes with it; no
-// token in the URL), carries 20 ms frames of 48 kHz stereo: Opus, decoded with WebCodecs'
+// token in the URL; `up`'s server, which has no login, takes the desktop's VNC password in the
+// page's first message instead), carries 20 ms frames of 48 kHz stereo: Opus, decoded with WebCodecs'
 // AudioDecoder where the page can use it (it needs a secure context: https or localhost),
 // else 16-bit PCM. Each frame is scheduled right after the previous one, LEAD seconds ahead
 // of the audio clock after a gap; a frame that would start more than MAX_LEAD ahead restarts
@@ -48,7 +49,7 @@ function speakerButton() {
   return button;
 }
 
-export function startAudio(config) {
+export function startAudio(config, password = () => "") {
   if (!config.audio) return null;
   const format = { rate: 48000, channels: 2 };
   const context = new AudioContext({ sampleRate: format.rate, latencyHint: "interactive" });
@@ -131,7 +132,11 @@ export function startAudio(config) {
     socket.binaryType = "arraybuffer";
     state.socket = socket;
     let timestamp = 0;
-    socket.addEventListener("open", () => socket.send(JSON.stringify({ codec })));
+    socket.addEventListener("open", () => {
+      const hello = { codec };
+      if (password()) hello.password = password(); // `up`'s server checks it; Jupyter has its login
+      socket.send(JSON.stringify(hello));
+    });
     socket.addEventListener("message", (event) => {
       if (typeof event.data === "string") { state.codec = JSON.parse(event.data).codec; return; }
       state.bytes += event.data.byteLength;

@@ -2,13 +2,13 @@
 // plus the little this page needs. scripts/build-viewer.bash bundles it into one minified
 // module (dist/desktop.js) when the package is built; nothing here is loaded unbundled.
 //
-// Two ways in:
-// - the page the Jupyter server serves itself (<script id="desktop-config">, JSON): wait for
-//   the desktop with one long poll of session.json (started the moment the page was asked
-//   for), show what fails, connect, and after a disconnect ask again before reconnecting;
-// - desktop.html with noVNC vnc.html's parameters (?path=...&resize=...&reconnect=1
-//   &reconnect_delay=MS&clipboard=...&clipboard_settle_ms=MS&max=WxH, password in the fragment
-//   #&password=..., which browsers never send).
+// The page (templates/desktop.html.j2, one for every server) carries its settings as JSON
+// (<script id="desktop-config">, <script id="desktop-features">). The viewer waits for the
+// desktop with session.json?wait=S (held by the Jupyter server and by `up`'s server until the
+// desktop is ready or failed; a file beside the page where websockify serves it), shows what
+// fails, connects, and after a disconnect asks again before reconnecting. The VNC password
+// comes with session.json where the page is behind a login (Jupyter, a private socket), else
+// from the URL's fragment (#&password=..., which browsers never send: `up` prints it).
 // Around the connection: the toolbar (toolbar.js), the clipboard (clipboard.js), fitting the
 // window (resize.js) and, behind Jupyter, file upload (upload.js).
 import RFB from "@novnc/novnc";
@@ -134,4 +134,4 @@ async function connect() {
 
 say(configTag ? "Starting the desktop\u2026" : "Connecting\u2026");
 connect();
-startAudio(config);
+startAudio(config, () => password);

@@ -1,5 +1,5 @@
 """Sound from the desktop in the page (desktop.yml `audio: true`, issue 19), end to end: a
-real Jupyter server runs the desktop with its PipeWire sound server, a real Chromium opens the
+real Jupyter server (and, at the end, a real `repo2desktop up`) runs the desktop with its PipeWire sound server, a real Chromium opens the
 page, a 440 Hz tone played in the desktop (paplay, as any app would) is measured in the page's
 own audio graph (an AnalyserNode the test connects to the page's output node).
 
@@ -91,12 +91,13 @@ asound.snd_pcm_close(pcm)
 """
 
 
-def sound_server_ready(server: JupyterServer) -> bool:
-    """PipeWire answers on its PulseAudio socket and WirePlumber made the null sink the default."""
+def sound_server_ready(server: JupyterServer, address: str = "") -> bool:
+    """PipeWire answers on its PulseAudio socket (ADDRESS, default SERVER's desktop's) and
+    WirePlumber made the null sink the default."""
     import subprocess
 
-    info = subprocess.run(["pactl", f"--server={pulse_server(server)}", "info"], capture_output=True,
-                          text=True, timeout=10)
+    info = subprocess.run(["pactl", f"--server={address or pulse_server(server)}", "info"],
+                          capture_output=True, text=True, timeout=10)
     return info.returncode == 0 and "Default Sink: desktop" in info.stdout
 
 
@@ -290,3 +291,60 @@ def test_without_audio_no_sound_server_runs_and_the_page_opens_no_sound_socket(
         assert not sound_processes(server), sound_processes(server)
     finally:
         context.close()
+
+
+# -- `repo2desktop up`: the same page and sound from up's own server ------------------------
+
+UP_AUDIO_YML = "version: 1\nvnc: {server: tigervnc}\nwindow_manager: none\nautostart: []\naudio: true\n"
+
+
+@pytest.mark.host
+def test_a_tone_in_an_up_desktop_is_heard_in_its_page(start_up, write_config, autoplay_chromium, tmp_path):
+    up = start_up(write_config(UP_AUDIO_YML))
+    address = f"unix:{up.runtime_dir}/sound/pulse/native"
+    context = autoplay_chromium.new_context(viewport={"width": 1024, "height": 700})
+    sockets: list = []
+    try:
+        page = context.new_page()
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+        page.goto(f"http://127.0.0.1:{up.port}/#&password={up.password}")
+        page.wait_for_function("() => document.documentElement.classList.contains('noVNC_connected')",
+                               timeout=60_000)
+        page.wait_for_function("() => window.desktopAudio && window.desktopAudio.codec === 'opus'",
+                               timeout=30_000)
+        assert f"ws://127.0.0.1:{up.port}/audio" in sockets, sockets
+        assert not [u for u in sockets if up.password in u], sockets  # the password is never in a URL
+        page.evaluate(TAP)
+        wait_for(lambda: sound_server_ready(None, address), timeout=30,
+                 what="the sound server, with the null sink as its default output")
+        assert_heard(page, play_in_desktop(None, tone(tmp_path / "a440.wav"), address=address),
+                     "from an up desktop")
+    finally:
+        context.close()
+
+
+@pytest.mark.host
+def test_up_s_sound_socket_wants_the_desktops_password(start_up, write_config):
+    """No login on up's port (any local user reaches it): the page's first message must carry
+    the VNC password that up printed; without it the socket closes and sends no sound."""
+    up = start_up(write_config(UP_AUDIO_YML))
+    url = f"ws://127.0.0.1:{up.port}/audio"
+    for hello in ('{"codec": "opus"}', '{"codec": "opus", "password": "wrong!!!"}', "not json"):
+        ws = websocket.create_connection(url, timeout=10)
+        try:
+            ws.send(hello)
+            opcode, data = ws.recv_data(control_frame=True)
+            assert opcode == websocket.ABNF.OPCODE_CLOSE, (hello, opcode, data)
+            assert int.from_bytes(data[:2], "big") == 1008, (hello, data)
+        finally:
+            ws.shutdown()  # the server closed first: close() would leave the socket open
+    # Another site's page: refused before the upgrade.
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url, origin="http://elsewhere.example", timeout=10)
+    assert refused.value.status_code == 403
+    ws = websocket.create_connection(url, timeout=10)
+    try:
+        ws.send(f'{{"codec": "opus", "password": "{up.password}"}}')
+        assert ws.recv() == '{"codec": "opus", "rate": 48000, "channels": 2, "frame": 960}'
+    finally:
+        ws.close()

@@ -1,6 +1,6 @@
 """Another local user, created for the test (and removed after), against the owner's desktop.
 
-- TigerVNC: looping wrong passwords through `up`'s websockify port (the one TCP port every
+- TigerVNC: looping wrong passwords through `up`'s port (its relay; the one TCP port every
   local user can reach) never locks the owner out; the VNC socket, the runtime folder, the
   password file and the Xauthority file are closed to them; X refuses them.
 - A Jupyter desktop: its websockify socket and folders are closed to them.

@@ -36,7 +36,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 # What `up` imports beyond the standard library (the package under test is copied too).
-MODULES = ("repo2desktop", "jinja2", "markupsafe", "ruamel", "cryptography", "cffi", "_cffi_backend")
+MODULES = ("repo2desktop", "jinja2", "markupsafe", "ruamel", "cryptography", "cffi", "_cffi_backend",
+           "tornado")  # tornado: up's own page server
 
 
 def modules_for_everyone() -> str:

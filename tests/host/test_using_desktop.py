@@ -7,6 +7,7 @@ as a kernel would; the browser side with navigator.clipboard in the page.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -490,7 +491,7 @@ def test_a_kernel_alone_finds_the_display(servers, vnc):
     shutdown_kernel(server, kernel)
 
 
-# -- the same page under `repo2desktop up` (websockify, settings in the query) ------------
+# -- the same page under `repo2desktop up` (its own server) ---------------------------------
 
 def test_clipboard_through_up(start_up, write_config, chromium):
     from types import SimpleNamespace
@@ -504,7 +505,8 @@ def test_clipboard_through_up(start_up, write_config, chromium):
         page = context.new_page()
         page.goto(f"http://127.0.0.1:{up.port}/#&password={up.password}")
         page.wait_for_function(CANVAS_SIZE, timeout=60_000, polling=50)
-        assert "clipboard=both" in page.url and "max=1280x800" in page.url
+        features = json.loads(page.locator("#desktop-features").text_content())
+        assert features["clipboard"] == "both" and features["max"] == "1280x800", features
         set_selection(session, "clipboard", "copied under up")
         wait_for(lambda: browser_clipboard(page) == "copied under up", 2, "the desktop's text in the browser", 0.05)
         page.evaluate("() => navigator.clipboard.writeText('pasted under up')")

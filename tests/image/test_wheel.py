@@ -58,8 +58,10 @@ def installed():
                    "repo2desktop/render/templates/xinitrc.j2",
                    "repo2desktop/serve/templates/jupyterhub_config.py.j2",
                    "repo2desktop/repo2docker/buildpacks/install-apt-packages.bash",
-                   # the bundled noVNC viewer, built by setup.py from a clean copy (no dist/ there)
-                   "repo2desktop/viewer/desktop.html", "repo2desktop/viewer/dist/desktop.js"):
+                   # the one page's template and the bundled noVNC viewer, built by setup.py
+                   # from a clean copy (no dist/ there)
+                   "repo2desktop/render/templates/desktop.html.j2", "repo2desktop/viewer/page.py",
+                   "repo2desktop/viewer/dist/desktop.js"):
         assert needed in names, f"{needed} is not in {wheels[0].name}"
     # The switch of the Desktop page's server extension: a data file for <prefix>/etc/jupyter.
     switch = ".data/data/etc/jupyter/jupyter_server_config.d/repo2desktop.json"

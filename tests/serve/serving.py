@@ -32,6 +32,8 @@ LOG_DIR = REPO / "build" / "serve-tests"
 # R2D_TEST_SERVE_IMAGE: another tag, so that two checkouts testing different code on one engine
 # never run each other's image.
 SERVE_IMAGE = os.environ.get("R2D_TEST_SERVE_IMAGE", "r2d-test-serve-desktop")
+# The image tier's tigervnc fixture (audio: true) under this tier's own name: the sound test.
+SERVE_AUDIO_IMAGE = SERVE_IMAGE + "-audio"
 CHP_LOCAL = REPO / "build" / "node" / "node_modules" / ".bin"
 # Pool, network and container names of this session: two sessions on one engine (a developer
 # and CI) never adopt or remove each other's containers, as two serves never do.

@@ -93,5 +93,6 @@ def test_served_page_tells_the_viewer():
 
 def test_session_page_hands_the_settings_to_the_viewer():
     index = render(load("version: 1\nclipboard: to-desktop\n"), PLACE)["web/index.html"].text
-    assert ('query.push("clipboard=" + "to-desktop", "max=" + "1280x800",\n'
-            '                 "clipboard_settle_ms=" + 350);') in index
+    features = json.loads(re.search(r'<script id="desktop-features" type="application/json">(.*?)</script>',
+                                    index).group(1))
+    assert features == {"clipboard": "to-desktop", "clipboard_settle_ms": 350, "max": "1280x800"}

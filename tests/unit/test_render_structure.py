@@ -351,29 +351,39 @@ def test_websockify_follows_an_own_tigervnc_command(load, command, target):
     assert websockify[-2:] == ["--unix-listen=/run/r2d/websockify.sock", target]
 
 
-def test_index_html_points_at_the_chosen_novnc_page(scenario):
+def test_index_html_is_the_viewer_page_or_novncs_starting_page(scenario):
+    """web/index.html (what websockify serves): the one viewer page with its settings, or, for
+    nbnovnc's novnc.directory, the starting page that hands over to noVNC's own page."""
     text = scenario.files["web/index.html"].text
     novnc = scenario.config.novnc
     if novnc.directory is None:
-        page = "desktop.html"  # the bundled viewer
+        settings = json.loads(re.search(r'<script id="desktop-config" type="application/json">(.*?)</script>',
+                                        text).group(1))
+        # No sound socket where websockify serves the page.
+        assert settings == {"path": "websockify", "resize": novnc.resize, "reconnect": "1",
+                            "reconnect_delay": "1000", "audio": False}
+        assert re.findall(r"<script[^>]*src=\"([^\"]+)\"", text) == ["desktop.js"]
     else:
         page = "vnc_lite.html" if novnc.page == "lite" else "vnc.html"
-    assert f'var page = "{page}";' in text
-    assert f'var resize = "{scenario.config.novnc.resize}";' in text
+        assert f'var page = "{page}";' in text
+        assert f'var resize = "{novnc.resize}";' in text
 
 
 # --- the rendered files that are not kept golden: what matters in each, exactly ----------
-def test_index_html_names_the_desktop_and_polls_the_session(scenario):
+def test_index_html_names_the_desktop_and_waits_for_the_session(scenario):
     text = scenario.files["web/index.html"].text
     title = html.escape(scenario.config.novnc.title)
     assert f"<title>{title}</title>" in text
+    assert "cannot start: desktop.yml has errors" not in text
+    if scenario.config.novnc.directory is None:
+        assert f'<h1 id="headline">{title} failed to start</h1>' in text  # shown by the viewer
+        return
     assert f'<h1 id="headline">Starting {title}&hellip;</h1>' in text
     failed = json.dumps(scenario.config.novnc.title + " failed to start")
     assert f'document.getElementById("headline").textContent = {failed};' in text
     # It waits for session.json, then hands over with the password in the fragment only.
     assert 'fetch("session.json", { cache: "no-store" })' in text
     assert '(password ? "#&password=" + encodeURIComponent(password) : "")' in text
-    assert "cannot start: desktop.yml has errors" not in text
 
 
 def test_reconnect_module_is_the_same_for_every_desktop(scenario_names, make_scenario):
@@ -438,7 +448,7 @@ def test_index_html_escapes_the_title(load):
     config = load("version: 1\nnovnc:\n  title: 'R&D <lab>'\n")
     html = render(config, SESSION)["web/index.html"].text
     assert "<title>R&amp;D &lt;lab&gt;</title>" in html
-    assert "Starting R&amp;D &lt;lab&gt;&hellip;" in html
+    assert "R&amp;D &lt;lab&gt; failed to start" in html
     assert "R&D <lab>" not in html
 
 
