@@ -14,7 +14,7 @@ import pytest
 
 from tests.image.images import FIXTURES, image_exists, run_build, untag
 
-from .serving import SERVE_IMAGE, ServeProcess, chp_executable
+from .serving import SERVE_AUDIO_IMAGE, SERVE_IMAGE, ServeProcess, chp_executable
 
 # R2D_TEST_SERVE_REUSE_IMAGE=1 keeps an existing test image instead of rebuilding it.
 REUSE_ENV = "R2D_TEST_SERVE_REUSE_IMAGE"
@@ -31,6 +31,19 @@ def serve_image(docker_engine: None) -> str:
     if not result.ok:
         pytest.fail(result.failure(), pytrace=False)
     return SERVE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def serve_audio_image(docker_engine: None) -> str:
+    """The image tier's tigervnc fixture (`audio: true`) under this tier's own name, built once
+    for the sound tests behind serve and behind JupyterHub."""
+    if os.environ.get(REUSE_ENV) == "1" and image_exists(SERVE_AUDIO_IMAGE):
+        return SERVE_AUDIO_IMAGE
+    untag(SERVE_AUDIO_IMAGE)
+    result = run_build(FIXTURES / "tigervnc", SERVE_AUDIO_IMAGE, "build-serve-audio", name="serve-audio")
+    if not result.ok:
+        pytest.fail(result.failure(), pytrace=False)
+    return SERVE_AUDIO_IMAGE
 
 
 @pytest.fixture(scope="session")

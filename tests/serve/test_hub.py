@@ -7,6 +7,7 @@ then stops the server. The config runs as written: two hubs from it at once on t
 ports, networks and container names; SIGTERM ends a hub and its services at once."""
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import subprocess
@@ -106,24 +107,31 @@ def remove_hub_leftovers(client, network: str, prefix: str) -> None:
         n.remove()
 
 
-@pytest.fixture
-def hub(serve_image, tmp_path: Path):
+@contextlib.contextmanager
+def running_hub(image: str, out: Path, network: str, prefix: str, log_name: str):
+    """A hub from `hub-config IMAGE` (only flags: the file runs as written) on NETWORK with
+    containers named PREFIX..., answering; stopped and cleaned up on leaving."""
     port, hub_port = free_port(), free_port()
     client = docker.from_env()
-    _, gateway = private_network(client, NETWORK)
+    _, gateway = private_network(client, network)
     # The culler counts from the server's start (the server reports activity every 300 s):
     # 30 s leaves room for a start that takes 15-20 s on a loaded machine plus the checks.
-    # Only flags: the file runs as written.
-    config = write_config(serve_image, tmp_path, NETWORK, port, "--ip", gateway, "--hub-port", str(hub_port),
-                          "--name-prefix", NAME_PREFIX, "--cull-timeout", "30", "--cull-every", "5")
-    log_path = LOG_DIR / "jupyterhub.log"
+    config = write_config(image, out, network, port, "--ip", gateway, "--hub-port", str(hub_port),
+                          "--name-prefix", prefix, "--cull-timeout", "30", "--cull-every", "5")
+    log_path = LOG_DIR / log_name
     process = start_hub(config, log_path)
     try:
         wait_for_health(process, f"http://{gateway}:{port}", log_path)
         yield Hub(f"http://{gateway}:{port}", client, log_path, gateway, hub_port)
     finally:
         stop_hub(process)
-        remove_hub_leftovers(client, NETWORK, NAME_PREFIX)
+        remove_hub_leftovers(client, network, prefix)
+
+
+@pytest.fixture
+def hub(serve_image, tmp_path: Path):
+    with running_hub(serve_image, tmp_path, NETWORK, NAME_PREFIX, "jupyterhub.log") as running:
+        yield running
 
 
 def _servers(client, prefix: str = NAME_PREFIX):
