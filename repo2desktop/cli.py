@@ -109,7 +109,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from repo2desktop.config.starter import init
+    from repo2desktop.repo2docker.starter import init
 
     for path in init(args.path):
         print(path)

@@ -1,6 +1,7 @@
 """The one place that locates the data files shipped inside the package.
 
-The templates live beside the renderer (repo2desktop/render/templates), the viewer in
+The templates live beside the renderer (repo2desktop/render/templates) and, for those only
+one desktop renders, beside the desktops (repo2desktop/desktops/templates/NAME), the viewer in
 repo2desktop/viewer; in a checkout and in an installed wheel alike they are found through
 importlib, so an editable install and a wheel behave the same.
 """
@@ -24,6 +25,11 @@ def templates_dir() -> str:
 def hub_templates_dir() -> str:
     """`hub-config`'s templates (jupyterhub_config.py.j2), beside the serve package."""
     return os.path.join(_package_dir("repo2desktop.serve"), "templates")
+
+
+def templates_dirs() -> list:
+    """Where render's Jinja loader looks: our templates, then the desktops' own folders."""
+    return [templates_dir(), os.path.join(_package_dir("repo2desktop.desktops"), "templates")]
 
 
 def viewer_files() -> dict:

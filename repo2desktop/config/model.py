@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
-from repo2desktop.config import packages, schema
+from repo2desktop import desktops, vncservers
+from repo2desktop.config import schema
 
 Pairs = Tuple[Tuple[str, str], ...]
 
@@ -39,7 +40,7 @@ class Display:
 
 @dataclass(frozen=True)
 class Vnc:
-    server: str  # "tightvnc" | "tigervnc"
+    server: str  # one of vncservers.names()
     auth: str  # "password" | "none"
     args: Tuple[str, ...]
     command: Optional[str]  # nbnovnc's vnc_command, with its replacement fields
@@ -49,9 +50,10 @@ class Vnc:
     @property
     def uses_unix_socket(self) -> bool:
         """Is the VNC server reached on its private unix socket (websockify, the Jupyter
-        server's relay)? Only TigerVNC has one; a command override only when it passes
-        {unix_socket}."""
-        return self.server == "tigervnc" and (self.command is None or "{unix_socket}" in self.command)
+        server's relay)? Only a server that has one (TigerVNC); a command override only when
+        it passes {unix_socket}."""
+        return vncservers.get(self.server).unix_socket and (
+            self.command is None or "{unix_socket}" in self.command)
 
     @property
     def uses_tcp_port(self) -> bool:
@@ -62,9 +64,9 @@ class Vnc:
 
     @property
     def lacks_glx(self) -> bool:
-        """Is the X server our TightVNC 1.3 (no GLX, RANDR or XFIXES)? A command override
-        may run any server: nothing is known of it."""
-        return self.server == "tightvnc" and self.command is None
+        """Is the X server one without GLX, RANDR or XFIXES (our TightVNC 1.3)? A command
+        override may run any server: nothing is known of it."""
+        return not vncservers.get(self.server).glx and self.command is None
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ class DesktopConfig:
     vnc: Vnc
     websockify: Websockify
     novnc: NoVnc
-    window_manager: str  # one of the schema's window_manager choices
+    window_manager: str  # one of desktops.names()
     autostart: Tuple[str, ...]
     packages: Tuple[str, ...]
     programs: Tuple[Program, ...]
@@ -183,12 +185,12 @@ class DesktopConfig:
         """Does the session run autocutsel? TightVNC 1.3 only exchanges the X cut buffer,
         which Ctrl-C in today's apps never sets: the bridge copies the CLIPBOARD and PRIMARY
         selections to it and back. TigerVNC handles both selections itself."""
-        return self.clipboard != "off" and self.vnc.server == "tightvnc"
+        return self.clipboard != "off" and not vncservers.get(self.vnc.server).selections
 
     @property
     def launcher_place(self) -> str:
-        """Where desktop.yml's launchers appear: "panel", "desktop" or "toolbar"."""
-        return packages.LAUNCHER_PLACES[self.window_manager]
+        """Where desktop.yml's launchers appear: "panel", "desktop", "toolbar" or "menu"."""
+        return desktops.get(self.window_manager).launcher_place
 
     @property
     def uses_panel(self) -> bool:
@@ -198,12 +200,12 @@ class DesktopConfig:
     @property
     def uses_xdg_autostart(self) -> bool:
         """Does the desktop start XDG autostart entries itself (else autostart.sh does)?"""
-        return self.window_manager in packages.XDG_AUTOSTART
+        return desktops.get(self.window_manager).xdg_autostart
 
     @property
     def uses_feh(self) -> bool:
         """Is the wallpaper drawn by feh (desktops without a wallpaper setting of their own)?"""
-        return self.wallpaper is not None and self.window_manager in packages.FEH_WALLPAPER
+        return self.wallpaper is not None and desktops.get(self.window_manager).feh_wallpaper
 
     def icon(self, launcher: AppLauncher) -> Optional[str]:
         """A launcher's icon as the desktop reads it: an absolute path, or a theme name."""

@@ -18,6 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
+# The choices of vnc.server and window_manager are the registries' (one class per file).
+from repo2desktop import desktops, vncservers
+
 SUPPORTED_VERSION = 1
 # Names and titles go into file names (a launcher's .desktop file), window titles and the
 # Jupyter tile; paths into scripts. Longer ones are mistakes, and fail late (ENAMETOOLONG).
@@ -89,7 +92,7 @@ TABLE: Tuple[Key, ...] = (
       "null: the X server's own", nullable=True, low=30, high=600, flag="--dpi", example=144),
     K("vnc", "section", "the VNC server"),
     K("vnc.server", "choice", "tigervnc: a private unix socket, GLX, remote resize", default="tightvnc",
-      choices=("tightvnc", "tigervnc"), flag="--vnc-server"),
+      choices=vncservers.names(), flag="--vnc-server"),
     K("vnc.auth", "choice", "password: a random per-session VNC password (always with tightvnc); "
       "none: only with tigervnc, whose socket is private",
       default="password", choices=("password", "none")),
@@ -121,7 +124,7 @@ TABLE: Tuple[Key, ...] = (
       "only, to-desktop: into it only (see \"Using the desktop\")",
       default="both", choices=("both", "to-browser", "to-desktop", "off")),
     K("window_manager", "choice", "the desktop (see \"Desktops\")", default="openbox",
-      choices=("openbox", "xfce4", "mate", "icewm", "none")),
+      choices=desktops.names()),
     K("autostart", "strings", "shell commands started in the session", default=("xterm",)),
     K("packages", "strings", "extra apt packages the apps need", default=(),
       example=["x11-apps"]),

@@ -25,13 +25,13 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from repo2desktop.config import discover, schema
+from repo2desktop.config.model import DesktopConfig
 from repo2desktop.config.overrides import Override
 from repo2desktop.errors import ConfigError
 from repo2desktop.jupyter import nbnovnc, page, shared_origin
-from repo2desktop.render import server_proxy_spec
 from repo2desktop.resources import templates_dir
 from repo2desktop.runtime import allocate, guard, xsocket
 
@@ -47,6 +47,21 @@ class ServerDesktop:
     (``direct``; None: the session process serves it)."""
     proxy_spec: dict
     direct: Optional[page.DirectDesktop] = None
+
+
+def server_proxy_spec(config: DesktopConfig, command: Tuple[str, ...], icon_path: str = "") -> dict:
+    """The jupyter-server-proxy entry for the desktop: a private unix socket, never a port."""
+    launcher = {"enabled": True, "title": config.launcher.title}
+    if icon_path:
+        launcher["icon_path"] = icon_path
+    return {
+        "command": list(command),
+        "unix_socket": True,
+        # The session answers on its socket within a second; the page then waits for X.
+        "timeout": 60,
+        "new_browser_tab": True,
+        "launcher_entry": launcher,
+    }
 
 
 def running_server():

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from repo2desktop.errors import Repo2DesktopError
-from repo2desktop.render import VNC_BASE_PORT
+from repo2desktop.vncservers import VNC_BASE_PORT
 from repo2desktop.runtime import occupancy
 from repo2desktop.runtime.guard import release_lock_file, x_lock_path, x_lock_pid
 from repo2desktop.runtime.xsocket import hold_abstract_name, user_name

@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass
 from typing import List, Optional
 
-X_SERVERS = ("Xtightvnc", "Xtigervnc", "Xvnc", "Xvfb", "Xorg")
+from repo2desktop.vncservers import process_names
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Display:
 
 def parse(argv: List[str], pid: int) -> Optional[Display]:
     """The display of an X server's command line, or None if it is not one."""
-    if not argv or os.path.basename(argv[0]) not in X_SERVERS:
+    if not argv or os.path.basename(argv[0]) not in process_names():
         return None
     number, auth = None, None
     for i, arg in enumerate(argv[1:], start=1):

@@ -27,6 +27,7 @@ from repo2desktop.render import VIEWER_PAGES, Placement, render, viewer_page
 from repo2desktop.resources import viewer_files
 from repo2desktop.runtime import allocate, guard, occupancy, vncpasswd, xauth, xsocket
 from repo2desktop.runtime.guard import MARKER, marked_processes as session_processes  # noqa: F401 (API)
+from repo2desktop.vncservers import process_names
 
 
 def _websockify_executable() -> str:
@@ -247,7 +248,7 @@ class DesktopSession:
             self._guard.finish()
 
 
-X_SERVER_NAMES = ("Xtightvnc", "Xtigervnc", "Xvnc", "Xvfb", "Xorg")
+X_SERVER_NAMES = process_names()
 
 
 def _supervisord_preexec() -> None:

@@ -17,7 +17,7 @@ from tornado.log import app_log
 from tornado.websocket import WebSocketClosedError
 
 from repo2desktop.jupyter import idle
-from repo2desktop.render import VNC_BASE_PORT
+from repo2desktop.vncservers import VNC_BASE_PORT
 from repo2desktop.runtime.rfbclientstream import ClientStream
 
 # Longer than the desktop's own start limit (runtime/runner.py: 60 s), so a start that

@@ -117,6 +117,6 @@ def server_binds_abstract_name(x_server_command: str) -> bool:
 
 def config_server_binds_abstract_name(config) -> bool:
     """server_binds_abstract_name for a desktop.yml's VNC server (or its command override)."""
-    from repo2desktop.render import X_SERVERS
+    from repo2desktop import vncservers
 
-    return server_binds_abstract_name(config.vnc.command or X_SERVERS[config.vnc.server])
+    return server_binds_abstract_name(config.vnc.command or vncservers.get(config.vnc.server).executable)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config
 
-from repo2desktop import cli, render
-from repo2desktop.config import discover, overrides, packages, schema
+from repo2desktop import cli, desktops, render, vncservers
+from repo2desktop.config import discover, overrides, schema
+from repo2desktop.repo2docker import packages
 from repo2desktop.config.model import AppLauncher, Vnc
 from repo2desktop.errors import ConfigError
 from repo2desktop.jupyter import nbnovnc
@@ -50,12 +51,21 @@ def test_the_table_names_each_section_and_list_item_once():
     assert schema.allowed("programs.<name>") == ("command", "environment", "autorestart", "directory")
 
 
-def test_every_choice_has_its_packages_and_commands():
-    assert set(packages.WINDOW_MANAGER_PACKAGES) == set(schema.KEYS["window_manager"].choices)
-    assert set(packages.WINDOW_MANAGER_COMMANDS) == set(schema.KEYS["window_manager"].choices)
-    assert set(packages.LAUNCHER_PLACES) == set(schema.KEYS["window_manager"].choices)
-    assert set(packages.SERVER_PACKAGES) == set(schema.KEYS["vnc.server"].choices)
-    assert set(render.X_SERVERS) == set(schema.KEYS["vnc.server"].choices)
+def test_the_choices_are_the_registries_in_their_listed_order():
+    """vnc.server and window_manager offer exactly the classes of vncservers/ and desktops/
+    (one file each), the defaults first and `none` last, as messages and the README list them."""
+    assert schema.KEYS["vnc.server"].choices == vncservers.names() == ("tightvnc", "tigervnc")
+    assert schema.KEYS["window_manager"].choices == desktops.names()
+    assert desktops.names()[0] == schema.KEYS["window_manager"].default == "openbox"
+    assert desktops.names()[-1] == "none"
+    for name, manager in desktops.WINDOW_MANAGERS.items():
+        assert manager.name == name
+        assert manager.launcher_place in ("panel", "desktop", "toolbar", "menu"), name
+        placement = render.Placement("/run/r2d", 1, "", None, "websockify")
+        assert bool(manager.session_command(placement)) is (name != "none"), name
+    for name, server in vncservers.SERVERS.items():
+        assert server.name == name and server.executable.startswith("/usr/bin/X"), name
+        assert server.process_name in vncservers.process_names()
 
 
 # --- overrides: located where they came from --------------------------------------------------

@@ -235,12 +235,12 @@ BAD = [
     case("novnc-resize-bool", "version: 1\nnovnc:\n  resize: true\n",
          "desktop.yml:3:11: novnc.resize: expected one of: off, scale, remote; got a boolean (true)"),
     case("window-manager-typo", "version: 1\nwindow_manager: xfce\n",
-         "desktop.yml:2:17: window_manager: 'xfce' is not one of: openbox, xfce4, mate, icewm, none; "
+         "desktop.yml:2:17: window_manager: 'xfce' is not one of: openbox, xfce4, mate, icewm, fluxbox, none; "
          "did you mean 'xfce4'?"),
     case("window-manager-unknown", "version: 1\nwindow_manager: kde\n",
-         "desktop.yml:2:17: window_manager: 'kde' is not one of: openbox, xfce4, mate, icewm, none"),
+         "desktop.yml:2:17: window_manager: 'kde' is not one of: openbox, xfce4, mate, icewm, fluxbox, none"),
     case("window-manager-list", "version: 1\nwindow_manager: [openbox]\n",
-         "desktop.yml:2:17: window_manager: expected one of: openbox, xfce4, mate, icewm, none; got a list"),
+         "desktop.yml:2:17: window_manager: expected one of: openbox, xfce4, mate, icewm, fluxbox, none; got a list"),
     case("start-unknown", "version: 1\nstart: now\n",
          "desktop.yml:2:8: start: 'now' is not one of: lazy, visit, eager"),
     case("start-capitalised", "version: 1\nstart: Lazy\n",

@@ -43,9 +43,9 @@ from repo2docker.buildpacks import BaseImage, CondaBuildPack, NixBuildPack
 
 from repo2desktop.config import discover, envfiles, repofiles
 from repo2desktop.config.model import DesktopConfig
-from repo2desktop.config.packages import apt_packages
+from repo2desktop import desktops, vncservers
 from repo2desktop.errors import ConfigError
-from repo2desktop.render import X_SERVERS
+from repo2desktop.repo2docker.packages import apt_packages
 
 from repo2desktop.repo2docker.wheel import build_wheel, context_dir
 
@@ -62,8 +62,6 @@ NOTEBOOK_ENV_PACKAGES = (
 )
 NOTEBOOK_ENV_APT = ("python3", "python3-venv")
 PROFILE_SCRIPT = "/etc/profile.d/repo2desktop-notebook-env.sh"
-MATE_SCHEMA_OVERRIDE = ("[org.mate.SettingsDaemon.plugins.media-keys]\nactive=false\n\n"
-                        "[org.mate.SettingsDaemon.plugins.sound]\nactive=false\n")
 APT_TXT_LIMIT = 1024 * 1024
 
 Script = Tuple[str, str]
@@ -189,14 +187,8 @@ class DesktopLayer:
         # Package scripts run as root with HOME=$NB_USER's home (MATE's left a root-owned
         # ~/.cache: dconf then fails for the user and MATE's daemons retry endlessly).
         scripts.append(("root", 'if [ -d "${HOME}/.cache" ]; then chown -R ${NB_USER}:${NB_USER} "${HOME}/.cache"; fi'))
-        if self.desktop_config.window_manager == "mate":
-            # No sound device in a container: mate-settings-daemon's media-keys and sound
-            # plugins would probe ALSA every second and fill the session's log.
-            # One Dockerfile line: printf turns the \\n escapes into the file's newlines.
-            override = MATE_SCHEMA_OVERRIDE.replace("\n", "\\n")
-            scripts.append(("root", f"printf {shlex.quote(override)} > "
-                                    "/usr/share/glib-2.0/schemas/90_repo2desktop.gschema.override && "
-                                    "glib-compile-schemas /usr/share/glib-2.0/schemas"))
+        # The desktop's own image tweaks (MATE's quiet settings daemon).
+        scripts += desktops.get(self.desktop_config.window_manager).build_scripts()
         if self.needs_notebook_env:
             packages = " ".join(shlex.quote(p) for p in NOTEBOOK_ENV_PACKAGES)
             scripts += [
@@ -264,7 +256,7 @@ class DesktopLayer:
         config = self.desktop_config
         required = ["/usr/bin/supervisord", "/usr/bin/xinit"]
         if config.vnc.command is None:
-            required.append(X_SERVERS[config.vnc.server])
+            required.append(vncservers.get(config.vnc.server).executable)
         # Files desktop.yml names (home files, wallpaper, icons) go beside it, outside $HOME:
         # relative paths then resolve the same way in the image as in the repository.
         here = os.path.dirname(self.desktop_config_path)
