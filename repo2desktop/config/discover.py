@@ -7,6 +7,7 @@ from typing import Optional
 
 from ruamel.yaml.comments import CommentedMap
 
+from repo2desktop import vncservers
 from repo2desktop.config import envfiles
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop.config.loader import DuplicateKey, load_document, shown_path
@@ -96,7 +97,8 @@ def load(path: Optional[str], overrides: Overrides = None) -> DesktopConfig:
     if found is not None and config.vnc.lacks_glx:
         # Notebook apps (requirements.txt, environment.yml beside desktop.yml) open their
         # windows on this desktop too: warn about OpenGL ones as for autostarted apps.
-        extra = envfiles.opengl_warnings(base_dir, os.path.dirname(shown))
+        extra = envfiles.opengl_warnings(base_dir, os.path.dirname(shown),
+                                         vncservers.get(config.vnc.server).limits_hint)
         if extra:
             config = dataclasses.replace(config, warnings=config.warnings + extra)
     ignored = ignored_config_warning(path)

@@ -19,14 +19,10 @@ import re
 import stat
 from typing import List, Optional, Tuple
 
+from repo2desktop.config import opengl
 from repo2desktop.errors import Problem
 
 MAX_BYTES = 1 << 20
-# Python packages that draw with OpenGL (GLX on X11): they fail or crash on TightVNC 1.3.
-OPENGL_PYTHON_PACKAGES = ("napari", "vispy", "pyvista", "pyvistaqt", "mayavi", "pyopengl",
-                          "vtk", "open3d", "pyglet", "moderngl", "glumpy", "pymol", "paraview",
-                          "qgis", "pygfx", "glfw")
-TIGHTVNC_HINT = "TightVNC has no GLX/RANDR; use 'vnc.server: tigervnc'"
 # A requirement's or a conda spec's name: up to the first version, extra, marker or space.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -76,10 +72,11 @@ def package_names(text: str, conda: bool) -> List[Tuple[int, int, str]]:
     return found
 
 
-def opengl_warnings(folder: str, shown_folder: str = "") -> Tuple[str, ...]:
-    """Located warnings for OpenGL packages in FOLDER's requirements.txt / environment.yml.
+def opengl_warnings(folder: str, shown_folder: str, hint: str) -> Tuple[str, ...]:
+    """Located warnings for OpenGL packages in FOLDER's requirements.txt / environment.yml,
+    each ending in HINT.
 
-    Call only for TightVNC desktops (the caller knows the VNC server)."""
+    Call only for desktops whose VNC server has no GLX (the caller knows the server)."""
     warnings = []
     for name, conda in (("requirements.txt", False), ("environment.yml", True)):
         text = read_text(folder, name)
@@ -87,11 +84,11 @@ def opengl_warnings(folder: str, shown_folder: str = "") -> Tuple[str, ...]:
             continue
         shown = os.path.join(shown_folder, name) if shown_folder else name
         for line, col, package in package_names(text, conda):
-            if package in OPENGL_PYTHON_PACKAGES:
+            if package in opengl.NEEDS_GLX:
                 warnings.append(str(Problem(
                     shown, line, col, "",
                     f"{package} needs OpenGL (GLX) when a notebook opens its windows on the "
-                    f"desktop; {TIGHTVNC_HINT}", "warning")))
+                    f"desktop; {hint}", "warning")))
     return tuple(warnings)
 
 

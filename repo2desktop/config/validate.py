@@ -11,7 +11,8 @@ import os
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from repo2desktop.config import commands, repofiles, schema
+from repo2desktop import vncservers
+from repo2desktop.config import commands, opengl, repofiles, schema
 from repo2desktop.config.checks import describe, text_problem
 from repo2desktop.config.model import (
     AppLauncher, DesktopConfig, Display, HomeFile, JupyterTile, NoVnc, Program, Vnc,
@@ -26,8 +27,6 @@ MAX_PATH_PART = 255  # NAME_MAX of Linux file systems
 MAX_COMMAND_LINE = 4 * MAX_PATH
 
 # Applications known to need GLX or RANDR, which TightVNC 1.3 lacks.
-NEEDS_GLX = ("mesa-utils", "glxgears", "glxinfo", "napari", "vispy", "paraview", "blender",
-             "freecad", "qgis", "pymol", "mayavi", "fiji", "rviz", "meshlab", "octave")
 
 
 def validate(document: Any, file: str, base_dir: Optional[str] = None,
@@ -196,14 +195,14 @@ def _warn_tightvnc_limits(top: Section, vnc: Vnc, novnc: NoVnc, autostart, packa
     """TightVNC 1.3 has no GLX, RANDR or XFIXES: say so where it will bite."""
     if not vnc.lacks_glx:
         return
-    hint = "TightVNC has no GLX/RANDR; use 'vnc.server: tigervnc'"
+    hint = vncservers.get(vnc.server).limits_hint
     if novnc.resize == "remote":
         top.ctx.add(pos_value(top.raw("novnc"), "resize"), "novnc.resize",
                     f"remote resize needs RANDR; {hint}", "warning")
     for key, items in (("packages", packages), ("autostart", autostart)):
         for i, item in enumerate(items):
             words = re.split(r"[\s/]+", item.lower())
-            needs = next((n for n in NEEDS_GLX if n in words), None)
+            needs = opengl.first_needing_glx(words)
             if needs:
                 top.ctx.add(pos_value(top.raw(key), i), f"{key}[{i}]",
                             f"{needs} needs OpenGL (GLX); {hint}", "warning")

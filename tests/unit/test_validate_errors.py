@@ -601,6 +601,12 @@ WARNINGS = [
          "desktop.yml:3:12: warning: packages[0]: mesa-utils needs OpenGL (GLX); " + TIGHTVNC_HINT,
          "desktop.yml:4:13: warning: autostart[0]: glxinfo needs OpenGL (GLX); " + TIGHTVNC_HINT],
         id="several-warnings-in-line-order"),
+    # One OpenGL list (config/opengl.py) for desktop.yml and requirements.txt: an app that
+    # only the requirements.txt list knew (pyglet, vtk) is warned about in autostart too.
+    pytest.param(
+        "version: 1\nautostart: [python3 -m pyglet]\n",
+        ["desktop.yml:2:13: warning: autostart[0]: pyglet needs OpenGL (GLX); " + TIGHTVNC_HINT],
+        id="one-opengl-list"),
 ]
 
 
