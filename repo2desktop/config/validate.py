@@ -74,7 +74,8 @@ def validate(document: Any, file: str, base_dir: Optional[str] = None,
     if launcher.icon is not None:
         _check_repo_file(top, top.raw("launcher"), "icon", "launcher.icon", launcher.icon, base_dir)
 
-    if vnc.auth == "none" and vnc.server == "tightvnc":
+    # Without a password only on a private unix socket (a server that has one).
+    if vnc.auth == "none" and not vncservers.get(vnc.server).unix_socket:
         ctx.add(pos_value(top.raw("vnc"), "auth"), "vnc.auth",
                 "'none' needs 'server: tigervnc': tightvnc listens on a TCP port that every "
                 "local user can reach, so it must use a password")
