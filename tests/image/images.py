@@ -40,7 +40,7 @@ CONTAINER_LABEL = "r2d-test=image-tier"
 # from an installed wheel); values are the image names the tier builds and runs.
 IMAGES: Dict[str, str] = {name: f"r2d-test-{name}" for name in (
     "desktop-only", "apt-autostart", "own-start", "tigervnc", "xfce4", "persistent-home",  # built and run
-    "mate", "icewm", "lean-python",  # more desktops; requirements.txt without conda
+    "mate", "icewm", "fluxbox", "lean-python",  # more desktops; requirements.txt without conda
     "rebuild",  # built twice under one name (test_real_repos.py)
     "broken", "bad-package",  # builds that must fail
     "build-network",  # a build whose postBuild tries the build host's loopback

@@ -45,6 +45,9 @@ class Expected:
     # Without xwininfo in the image: the least share of near-white canvas pixels (xterm's
     # background, xfce4's panel) that says the app is drawn.
     white: float = 0.10
+    # The name the window manager announces (_NET_WM_NAME of _NET_SUPPORTING_WM_CHECK); with
+    # it, the app's window must be one of its managed clients (_NET_CLIENT_LIST).
+    window_manager: str = ""
 
 
 XTERM = ("xterm", "XTerm")
@@ -60,6 +63,8 @@ EXPECTED: Dict[str, Expected] = {
     "mate": Expected("tigervnc", ("x-session",),
                      ("mate-session", "marco", "mate-panel", "caja", "xterm"), XTERM),
     "icewm": Expected("tightvnc", ("x-session", "clipboard"), ("icewm-session", "xterm"), XTERM),
+    "fluxbox": Expected("tightvnc", ("x-session", "clipboard"), ("fluxbox", "xterm"), XTERM,
+                        window_manager="Fluxbox"),
     "lean-python": Expected("tigervnc", ("x-session",), ("xterm",), XTERM),
 }
 DESKTOPS = list(EXPECTED)
@@ -403,6 +408,20 @@ def test_every_process_runs_as_the_notebook_user(desktop: Container, shared: Sha
     assert not pids_named(procs, "websockify") and session.supervisord.user == NB_USER
 
 
+def managed_clients(container: Container, session) -> Tuple[str, Dict[str, Tuple[str, ...]]]:
+    """The running window manager's name and its clients ({window id: WM_CLASS}), as EWMH
+    publishes them on the root window: only a window manager that manages windows sets them."""
+    script = ("check=$(xprop -root _NET_SUPPORTING_WM_CHECK | sed -n 's/.*# //p'); "
+              "xprop -id \"$check\" _NET_WM_NAME; "
+              "for w in $(xprop -root _NET_CLIENT_LIST | sed -n 's/.*# //p' | tr -d ,); do "
+              "printf '%s ' \"$w\"; xprop -id \"$w\" WM_CLASS; done")
+    out = container.run("sh -c %s", script, env=session.x_env).stdout
+    name = re.search(r'_NET_WM_NAME\(UTF8_STRING\) = "([^"]*)"', out)
+    clients = {m.group(1): tuple(re.findall(r'"([^"]*)"', m.group(2)))
+               for m in re.finditer(r"^(0x[0-9a-f]+) WM_CLASS\(STRING\) = (.*)$", out, re.M)}
+    return (name.group(1) if name else ""), clients
+
+
 def test_autostarted_app_is_on_the_display(desktop: Container, shared: SharedDesktop):
     session = desktop.desktop()
     assert has_xwininfo(desktop), "x11-utils is one of the desktop's base packages"
@@ -416,6 +435,10 @@ def test_autostarted_app_is_on_the_display(desktop: Container, shared: SharedDes
     window = wait_for(app, 30, lambda: f"no viewable {shared.expected.app} window on :{session.display}:\n"
                       f"{tree[-3000:]}", 0.5)
     print(f"\n[{shared.name}] {shared.expected.app[1]} window at {window}")
+    if shared.expected.window_manager:
+        name, clients = managed_clients(desktop, session)
+        assert name == shared.expected.window_manager, (name, clients)
+        assert shared.expected.app in clients.values(), clients
 
 
 def test_no_zombies_under_pid_1(desktop: Container, shared: SharedDesktop):

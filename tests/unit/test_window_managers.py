@@ -69,7 +69,7 @@ def test_fluxbox_renders_its_own_files(fluxbox):
     init = files["fluxbox/init"].text
     assert "session.menuFile: /run/r2d/fluxbox/menu\n" in init
     assert "session.styleOverlay: /run/r2d/fluxbox/overlay\n" in init
-    assert "background: none\n" in files["fluxbox/overlay"].text
+    assert "background: unset\n" in files["fluxbox/overlay"].text
     # A name's parentheses, braces and angle brackets cannot end the label early.
     assert ("  [exec] (Eyes \\(big\\) \\{x\\} \\<y\\>) {/bin/sh /run/r2d/bin/launcher-eyes--big---x---y.sh}\n"
             in files["fluxbox/menu"].text)
