@@ -63,7 +63,7 @@ EXPECTED: Dict[str, Expected] = {
     "mate": Expected("tigervnc", ("x-session",),
                      ("mate-session", "marco", "mate-panel", "caja", "xterm"), XTERM),
     "icewm": Expected("tightvnc", ("x-session", "clipboard"), ("icewm-session", "xterm"), XTERM),
-    "fluxbox": Expected("tightvnc", ("x-session", "clipboard"), ("fluxbox", "xterm"), XTERM,
+    "fluxbox": Expected("tigervnc", ("x-session",), ("fluxbox", "xterm"), XTERM,
                         window_manager="Fluxbox"),
     "lean-python": Expected("tigervnc", ("x-session",), ("xterm",), XTERM),
 }
