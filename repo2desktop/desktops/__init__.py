@@ -61,15 +61,15 @@ class WindowManager:
     # Jinja filters its templates use ({name: function}), e.g. its config files' quoting.
     filters: Dict[str, Callable[[str], str]] = {}
 
-    def session_command(self, session: "Placement") -> str:
-        autostart = shlex.quote("/bin/sh " + shlex.quote(f"{session.runtime_dir}/autostart.sh"))
+    def session_command(self, placement: "Placement") -> str:
+        autostart = shlex.quote("/bin/sh " + shlex.quote(f"{placement.runtime_dir}/autostart.sh"))
         return self.command.format(autostart=autostart)
 
-    def environment(self, session: "Placement") -> Tuple[Tuple[str, str], ...]:
+    def environment(self, placement: "Placement") -> Tuple[Tuple[str, str], ...]:
         """Variables xinitrc exports before it starts the session command."""
         return ()
 
-    def files(self, config: "DesktopConfig", session: "Placement") -> Files:
+    def files(self, config: "DesktopConfig", placement: "Placement") -> Files:
         """Its own rendered files (templates/NAME/...), keyed by path in the runtime dir."""
         return {}
 

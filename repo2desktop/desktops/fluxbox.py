@@ -22,13 +22,13 @@ class Fluxbox(WindowManager):
     feh_wallpaper = True
     filters = {"fluxbox_escape": fluxbox_escape}
 
-    def session_command(self, session):
+    def session_command(self, placement):
         # start.sh runs autostart.sh once fluxbox manages the screen, then becomes fluxbox.
-        return "/bin/sh " + shlex.quote(f"{session.runtime_dir}/fluxbox/start.sh")
+        return "/bin/sh " + shlex.quote(f"{placement.runtime_dir}/fluxbox/start.sh")
 
-    def files(self, config, session):
+    def files(self, config, placement):
         menu = [(l, config.icon(l) if l.icon_is_file else "",
-                 "/bin/sh " + shlex.quote(f"{session.runtime_dir}/{launcher_script(l)}"))
+                 "/bin/sh " + shlex.quote(f"{placement.runtime_dir}/{launcher_script(l)}"))
                 for l in config.launchers]
         return {
             "fluxbox/start.sh": ("fluxbox/start.sh.j2", 0o700, {}),

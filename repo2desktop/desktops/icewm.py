@@ -19,16 +19,16 @@ class IceWm(WindowManager):
     launcher_place = "toolbar"
     filters = {"icewm_quote": icewm_quote}
 
-    def environment(self, session):
+    def environment(self, placement):
         # IceWM reads its settings from $ICEWM_PRIVCFG before /etc/icewm.
-        return (("ICEWM_PRIVCFG", f"{session.runtime_dir}/icewm"),)
+        return (("ICEWM_PRIVCFG", f"{placement.runtime_dir}/icewm"),)
 
-    def files(self, config, session):
+    def files(self, config, placement):
         return {
             "icewm/startup": ("icewm/startup.j2", 0o700, {}),
             "icewm/preferences": ("icewm/preferences.j2", 0o600, {}),
             "icewm/toolbar": ("icewm/toolbar.j2", 0o600, {
-                "toolbar": [(l, config.icon(l) or "-", f"{session.runtime_dir}/{launcher_script(l)}")
+                "toolbar": [(l, config.icon(l) or "-", f"{placement.runtime_dir}/{launcher_script(l)}")
                             for l in config.launchers]}),
             **launcher_scripts(config),
         }

@@ -16,7 +16,7 @@ class Xfce4(WindowManager):
     xdg_autostart = True
     autostart_template = "xfce4/autostart.sh.j2"
 
-    def files(self, config, session):
+    def files(self, config, placement):
         # xfconf's defaults for this session (XDG_CONFIG_DIRS): the desktop shows the
         # launchers and the user's ~/Desktop, not Home/File System/Trash icons.
         return {"xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-desktop.xml": ("xfce4/xfce4-desktop.xml.j2", 0o644, {})}

@@ -64,7 +64,7 @@ def export_to_kernels(desktop) -> str:
         # DirectDesktop has no "started" event to wait on: its placement appears when its
         # thread prepares the session; _stopping ends the wait with the desktop.
         while not desktop._stopping.is_set():
-            placement = desktop.session.session
+            placement = desktop.session.placement
             if placement is not None:
                 for link, target in links.items():
                     if not os.path.lexists(link):
@@ -99,7 +99,7 @@ class SoundStream:
 
     def _pulse_server(self) -> Optional[str]:
         """The sound server's address once the desktop has a runtime folder (None before)."""
-        placement = self.desktop.session.session
+        placement = self.desktop.session.placement
         return placement.pulse_server if placement is not None else None
 
     def on_message(self, message):

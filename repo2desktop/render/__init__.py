@@ -105,80 +105,80 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def vnc_fields(config: DesktopConfig, session: Placement) -> Dict[str, str]:
+def vnc_fields(config: DesktopConfig, placement: Placement) -> Dict[str, str]:
     return {
-        "display": str(session.display),
+        "display": str(placement.display),
         "geometry": config.display.geometry,
         "depth": str(config.display.depth),
-        "vnc_port": str(session.vnc_port),
-        "rfbauth": session.password_file or "",
-        "unix_socket": session.vnc_socket,
-        "xauthority": session.xauthority_file,
+        "vnc_port": str(placement.vnc_port),
+        "rfbauth": placement.password_file or "",
+        "unix_socket": placement.vnc_socket,
+        "xauthority": placement.xauthority_file,
     }
 
 
-def x_session_command(config: DesktopConfig, session: Placement) -> str:
+def x_session_command(config: DesktopConfig, placement: Placement) -> str:
     """xinit with our .xinitrc and the chosen VNC server; nbnovnc's vnc_command if given."""
-    xinitrc = f"{session.runtime_dir}/xinitrc"
+    xinitrc = f"{placement.runtime_dir}/xinitrc"
     if config.vnc.command:
-        command = config.vnc.command.format(**vnc_fields(config, session))
+        command = config.vnc.command.format(**vnc_fields(config, placement))
         words = shlex.split(command)
         if words and words[0].rsplit("/", 1)[-1] == "xinit":
             return command
         return f"/usr/bin/xinit {shlex.quote(xinitrc)} -- {command}"
     return " ".join(shlex.quote(a) for a in ["/usr/bin/xinit", xinitrc, "--"]) + " " + \
-        vncservers.get(config.vnc.server).command(config, session)
+        vncservers.get(config.vnc.server).command(config, placement)
 
 
-def websockify_fields(config: DesktopConfig, session: Placement) -> Dict[str, str]:
-    kind, _, where = session.listen.partition(":")
+def websockify_fields(config: DesktopConfig, placement: Placement) -> Dict[str, str]:
+    kind, _, where = placement.listen.partition(":")
     listen = f"--unix-listen={where}" if kind == "unix" else f"127.0.0.1:{where}"
     if config.vnc.uses_unix_socket:
-        target = f"--unix-target={session.vnc_socket}"
+        target = f"--unix-target={placement.vnc_socket}"
     else:
-        target = f"127.0.0.1:{session.vnc_port}"
+        target = f"127.0.0.1:{placement.vnc_port}"
     return {
-        "port": where, "listen": listen, "target": target, "vnc_port": str(session.vnc_port),
-        "novnc_directory": session.web_dir, "web": session.web_dir,
+        "port": where, "listen": listen, "target": target, "vnc_port": str(placement.vnc_port),
+        "novnc_directory": placement.web_dir, "web": placement.web_dir,
         "heartbeat": str(config.websockify.heartbeat),
     }
 
 
-def websockify_command(config: DesktopConfig, session: Placement) -> str:
-    fields = websockify_fields(config, session)
+def websockify_command(config: DesktopConfig, placement: Placement) -> str:
+    fields = websockify_fields(config, placement)
     if config.websockify.command:
         return config.websockify.command.format(**fields)
-    parts = [session.websockify, "--web", fields["web"]]
+    parts = [placement.websockify, "--web", fields["web"]]
     if config.websockify.heartbeat:
         parts += ["--heartbeat", fields["heartbeat"]]
     parts += [fields["listen"], fields["target"]]
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def sound_environment(session: Placement) -> Tuple[Tuple[str, str], ...]:
+def sound_environment(placement: Placement) -> Tuple[Tuple[str, str], ...]:
     """What the desktop's apps need to find the sound server: PulseAudio clients PULSE_SERVER,
     ALSA apps (through pipewire-alsa) and PipeWire clients PIPEWIRE_RUNTIME_DIR."""
-    return (("PULSE_SERVER", session.pulse_server), ("PIPEWIRE_RUNTIME_DIR", session.sound_dir))
+    return (("PULSE_SERVER", placement.pulse_server), ("PIPEWIRE_RUNTIME_DIR", placement.sound_dir))
 
 
-def sound_files(session: Placement) -> Dict[str, Tuple[str, int, dict]]:
+def sound_files(placement: Placement) -> Dict[str, Tuple[str, int, dict]]:
     """The sound server (audio: true): PipeWire with a null sink and the PulseAudio protocol in
     one process, and WirePlumber, which links each app's stream to that sink. Their config,
     state and sockets stay in the session's sound folder, not in $HOME (XDG_* point there)."""
-    own = (("XDG_RUNTIME_DIR", session.sound_dir),
-           ("XDG_CONFIG_HOME", f"{session.sound_dir}/config"),
-           ("XDG_STATE_HOME", f"{session.sound_dir}/state"))
+    own = (("XDG_RUNTIME_DIR", placement.sound_dir),
+           ("XDG_CONFIG_HOME", f"{placement.sound_dir}/config"),
+           ("XDG_STATE_HOME", f"{placement.sound_dir}/state"))
     policy = ('wait=0; while [ ! -S "$PIPEWIRE_RUNTIME_DIR/pipewire-0" ] && [ "$wait" -lt 50 ]; do\n'
               '    sleep 0.1; wait=$((wait + 1))\n'
               'done\n'
-              f'exec /usr/bin/wireplumber -c {shlex.quote(session.sound_dir + "/wireplumber.conf")}')
+              f'exec /usr/bin/wireplumber -c {shlex.quote(placement.sound_dir + "/wireplumber.conf")}')
     return {
         "sound/pipewire.conf": ("pipewire.conf.j2", 0o600, {}),
         "sound/wireplumber.conf": ("wireplumber.conf.j2", 0o600, {}),
         "sound/config/wireplumber/main.lua.d/51-repo2desktop.lua": ("wireplumber-main.lua.j2", 0o600, {}),
         "bin/sound.sh": ("program.sh.j2", 0o700, {
             "name": "sound", "directory": None, "environment": own,
-            "command": "/usr/bin/pipewire -c " + shlex.quote(f"{session.sound_dir}/pipewire.conf")}),
+            "command": "/usr/bin/pipewire -c " + shlex.quote(f"{placement.sound_dir}/pipewire.conf")}),
         # WirePlumber exits when it cannot reach PipeWire: wait for PipeWire's socket first.
         "bin/sound-policy.sh": ("program.sh.j2", 0o700, {
             "name": "sound-policy", "directory": None, "environment": own, "command": policy}),
@@ -190,7 +190,7 @@ def launcher_path(launcher) -> str:
     return f"share/applications/repo2desktop-{launcher.slug}.desktop"
 
 
-def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]:
+def render(config: DesktopConfig, placement: Placement) -> Dict[str, RenderedFile]:
     """Every file of one desktop session, keyed by its path relative to the runtime dir."""
     from repo2desktop.viewer.page import files_context
 
@@ -198,28 +198,28 @@ def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]
     manager = desktops.get(config.window_manager)
     context = {
         "config": config,
-        "session": session,
+        "placement": placement,
         # The header is a comment line in every file: no line break may end it early.
         "header": HEADER.format(source=escape_controls(config.source)),
-        "x_session_command": x_session_command(config, session),
-        "websockify_command": websockify_command(config, session),
+        "x_session_command": x_session_command(config, placement),
+        "websockify_command": websockify_command(config, placement),
         "window_manager": manager,
-        "window_manager_command": manager.session_command(session),
-        "display_env": f":{session.display}",
+        "window_manager_command": manager.session_command(placement),
+        "display_env": f":{placement.display}",
         "config_errors": "",
         "wallpaper": config.path(config.wallpaper) if config.wallpaper else "",
         "panel": config.uses_panel,
         "xdg_autostart": config.uses_xdg_autostart,
-        "launcher_paths": [f"{session.runtime_dir}/{launcher_path(l)}" for l in config.launchers],
+        "launcher_paths": [f"{placement.runtime_dir}/{launcher_path(l)}" for l in config.launchers],
         # No listen address: the Jupyter server relays the websocket to the VNC server itself.
         "supervised": [Supervised("x-session", "bin/x-session.sh", 10, True)]
-                      + ([Supervised("websockify", "bin/websockify.sh", 20, True)] if session.listen else [])
+                      + ([Supervised("websockify", "bin/websockify.sh", 20, True)] if placement.listen else [])
                       + ([Supervised("clipboard", "bin/clipboard.sh", 25, True)] if config.bridges_clipboard else [])
                       + [Supervised(p.name, f"bin/program-{p.name}.sh", 30, p.autorestart)
                          for p in config.programs]
                       + ([Supervised("sound", "bin/sound.sh", 5, True),
                           Supervised("sound-policy", "bin/sound-policy.sh", 6, True)] if config.audio else []),
-        "sound_env": sound_environment(session) if config.audio else (),
+        "sound_env": sound_environment(placement) if config.audio else (),
     }
     files = {
         "supervisord.conf": ("supervisord.conf.j2", 0o600, {}),
@@ -234,11 +234,11 @@ def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]
         "autostart.sh": ("autostart.sh.j2", 0o700, {}),
         "bin/x-session.sh": ("program.sh.j2", 0o700, {
             "name": "x-session", "directory": None, "command": context["x_session_command"],
-            "environment": (("XINITRC", f"{session.runtime_dir}/xinitrc"),)}),
+            "environment": (("XINITRC", f"{placement.runtime_dir}/xinitrc"),)}),
     }
     if config.bridges_clipboard:
         files["bin/clipboard.sh"] = ("clipboard.sh.j2", 0o700, {})
-    if session.listen:
+    if placement.listen:
         files["bin/websockify.sh"] = ("program.sh.j2", 0o700, {
             "name": "websockify", "directory": None, "command": context["websockify_command"],
             "environment": ()})
@@ -251,9 +251,9 @@ def render(config: DesktopConfig, session: Placement) -> Dict[str, RenderedFile]
         # xfce4-session and mate-session start XDG autostart entries once their window
         # managers run.
         files["xdg/autostart/repo2desktop.desktop"] = ("xfce-autostart.desktop.j2", 0o644, {})
-    files.update(manager.files(config, session))
+    files.update(manager.files(config, placement))
     if config.audio:
-        files.update(sound_files(session))
+        files.update(sound_files(placement))
     for program in config.programs:
         files[f"bin/program-{program.name}.sh"] = ("program.sh.j2", 0o700, {
             "name": program.name, "directory": program.directory, "command": program.command,

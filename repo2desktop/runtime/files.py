@@ -14,13 +14,13 @@ def write_rendered(config: DesktopConfig, out_dir: str, listen: str = "tcp:6080"
     if not (listen.startswith("tcp:") or listen.startswith("unix:")):
         from repo2desktop.errors import Repo2DesktopError
         raise Repo2DesktopError(f"--listen must be tcp:PORT or unix:PATH, not {listen!r}")
-    session = Placement(
+    placement = Placement(
         runtime_dir=out_dir, display=config.display.number_or_first, listen=listen,
         password_file=f"{out_dir}/vnc-passwd" if config.vnc.auth == "password" else None,
         websockify=_websockify_executable(),
     )
     written = []
-    for relative, rendered in sorted(render(config, session).items()):
+    for relative, rendered in sorted(render(config, placement).items()):
         path = os.path.join(out_dir, relative)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:

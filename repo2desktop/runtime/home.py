@@ -23,7 +23,7 @@ from repo2desktop.render import Placement, launcher_path
 MAX_HOME_FILE = 64 * 1024 * 1024
 
 
-def planned_copies(config: DesktopConfig, session: Placement) -> List[Tuple[str, str, str]]:
+def planned_copies(config: DesktopConfig, placement: Placement) -> List[Tuple[str, str, str]]:
     """(source, target relative to $HOME, overwrite) for every file to put in $HOME."""
     copies = [(config.path(h.source), h.target, h.overwrite) for h in config.home]
     if config.launcher_place == "desktop":
@@ -31,21 +31,21 @@ def planned_copies(config: DesktopConfig, session: Placement) -> List[Tuple[str,
         # manager of ours, whatever desktop the user starts finds them there.
         for launcher in config.launchers:
             name = os.path.basename(launcher_path(launcher))
-            copies.append((os.path.join(session.runtime_dir, launcher_path(launcher)),
+            copies.append((os.path.join(placement.runtime_dir, launcher_path(launcher)),
                            f"Desktop/{name}", "never"))
     return copies
 
 
-def install_home_files(config: DesktopConfig, session: Placement, home: str) -> List[str]:
+def install_home_files(config: DesktopConfig, placement: Placement, home: str) -> List[str]:
     """Copy the planned files; return one line per file saying what was done."""
     report = []
     repository = repofiles.repo_root(config.base_dir)
-    for source, target, overwrite in planned_copies(config, session):
+    for source, target, overwrite in planned_copies(config, placement):
         destination = os.path.join(home, target)
         if os.path.lexists(destination) and overwrite == "never":
             report.append(f"kept {destination} (yours; overwrite: never)")
             continue
-        root = session.runtime_dir if source.startswith(session.runtime_dir + os.sep) else repository
+        root = placement.runtime_dir if source.startswith(placement.runtime_dir + os.sep) else repository
         try:
             data, executable = _read_source(source, root)
         except (repofiles.Refused, OSError) as e:

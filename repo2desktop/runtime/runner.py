@@ -103,7 +103,7 @@ class Runner:
     # -- what the pages and the relay ask ----------------------------------------------
     @property
     def placement(self):
-        return self.session.session if self.session is not None else None
+        return self.session.placement if self.session is not None else None
 
     @property
     def display(self) -> int:
@@ -162,12 +162,12 @@ class Runner:
     def _start(self) -> bool:
         session = self.session
         try:
-            if session.session is None:
+            if session.placement is None:
                 self.prepare()
             if self._vnc_link and self.config.vnc.uses_unix_socket:
                 if os.path.lexists(self._vnc_link):
                     os.unlink(self._vnc_link)
-                os.symlink(session.session.vnc_socket, self._vnc_link)
+                os.symlink(session.placement.vnc_socket, self._vnc_link)
             session.start()
         except RuntimeStartError as failure:
             self._fail(failure, {})
@@ -175,8 +175,8 @@ class Runner:
         except (OSError, Repo2DesktopError) as e:
             self._fail(RuntimeStartError("x-session", str(e)), {})
             return False
-        self._say(f"starting display :{session.session.display} ({self.config.vnc.server}); "
-                  f"logs in {session.session.log_dir}")
+        self._say(f"starting display :{session.placement.display} ({self.config.vnc.server}); "
+                  f"logs in {session.placement.log_dir}")
         return True
 
     def _states(self) -> List[dict]:
@@ -214,7 +214,7 @@ class Runner:
                 err = (session.process.stderr.read() or b"").decode(errors="replace") if session.process.stderr else ""
                 self._fail(RuntimeStartError(
                     "supervisord", f"exited with code {session.process.returncode}",
-                    err or log_tail(os.path.join(session.session.log_dir, "supervisord.log"))), programs)
+                    err or log_tail(os.path.join(session.placement.log_dir, "supervisord.log"))), programs)
                 return
             failure = classify(states, self._pids_seen, self.ready)
             if failure is not None:
@@ -222,15 +222,15 @@ class Runner:
             elif not self.ready:
                 # Probe only until the first answer: afterwards the page reconnects by itself,
                 # and each probe would add lines to the VNC server's log.
-                wanted = ("x-session", "websockify") if session.session.listen else ("x-session",)
+                wanted = ("x-session", "websockify") if session.placement.listen else ("x-session",)
                 if all(programs.get(name) in ALIVE for name in wanted) and self._answers():
                     self.ready = True
-                    self._say(f"display :{session.session.display} is ready "
+                    self._say(f"display :{session.placement.display} is ready "
                               f"{time.monotonic() - began:.2f} s after the start")
                 elif time.monotonic() - began > self.timeout:
                     waiting = [name for name in wanted if programs.get(name) != "RUNNING"] or ["x-session"]
                     self._fail(RuntimeStartError(waiting[0], f"no RFB answer within {self.timeout:.0f} s", log_tail(
-                        os.path.join(session.session.log_dir, f"{waiting[0]}.log"))), programs)
+                        os.path.join(session.placement.log_dir, f"{waiting[0]}.log"))), programs)
             if self.status.get("state") != "failed":
                 state = "ready" if self.ready else "starting"
                 if self.status != {"state": state, "programs": programs}:

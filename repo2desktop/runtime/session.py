@@ -57,7 +57,7 @@ class DesktopSession:
         self._display = display
         self._runtime_root = runtime_root
         self.runtime_dir = ""
-        self.session: Optional[Placement] = None
+        self.placement: Optional[Placement] = None
         self.password = ""
         self.process: Optional[subprocess.Popen] = None
         # Only a private unix socket may hand the password to the page; a TCP port cannot.
@@ -117,21 +117,21 @@ class DesktopSession:
             self.password = vncpasswd.new_password()
             password_file = os.path.join(self.runtime_dir, "vnc-passwd")
             vncpasswd.write_password_file(password_file, self.password)
-        self.session = Placement(self.runtime_dir, display, listen, password_file,
-                               _websockify_executable(), xauthority=self._xauthority)
-        xauth.write_xauthority(self.session.xauthority_file, display)
+        self.placement = Placement(self.runtime_dir, display, listen, password_file,
+                                 _websockify_executable(), xauthority=self._xauthority)
+        xauth.write_xauthority(self.placement.xauthority_file, display)
         if self._status_has_password is None:
             self._status_has_password = listen.startswith("unix:")
         self._write_files()
         from repo2desktop.runtime.home import install_home_files
-        install_home_files(cfg, self.session, os.path.expanduser("~"))
-        return self.session
+        install_home_files(cfg, self.placement, os.path.expanduser("~"))
+        return self.placement
 
     def _write_files(self) -> None:
-        assert self.session is not None
-        os.makedirs(self.session.log_dir, mode=0o700, exist_ok=True)
-        os.makedirs(self.session.web_dir, mode=0o700, exist_ok=True)
-        for relative, rendered in render(self.config, self.session).items():
+        assert self.placement is not None
+        os.makedirs(self.placement.log_dir, mode=0o700, exist_ok=True)
+        os.makedirs(self.placement.web_dir, mode=0o700, exist_ok=True)
+        for relative, rendered in render(self.config, self.placement).items():
             path = os.path.join(self.runtime_dir, relative)
             os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, rendered.mode)
@@ -150,7 +150,7 @@ class DesktopSession:
             raise RuntimeStartError("websockify", f"noVNC directory {novnc} does not exist "
                                     "(remove novnc.directory to use the bundled viewer)")
         for entry, source in sources.items():
-            target = os.path.join(self.session.web_dir, entry)
+            target = os.path.join(self.placement.web_dir, entry)
             if os.path.exists(target):
                 continue
             if novnc is not None and entry in VIEWER_PAGES:
@@ -170,10 +170,10 @@ class DesktopSession:
         import shlex
         from repo2desktop.render import websockify_command, x_session_command
 
-        x_words = shlex.split(x_session_command(self.config, self.session))
+        x_words = shlex.split(x_session_command(self.config, self.placement))
         server = x_words[x_words.index("--") + 1] if "--" in x_words else x_words[0]
         checks = [("x-session", x_words[0]), ("x-session", server),
-                  ("websockify", shlex.split(websockify_command(self.config, self.session))[0]),
+                  ("websockify", shlex.split(websockify_command(self.config, self.placement))[0]),
                   ("supervisord", shutil.which("supervisord") or "/usr/bin/supervisord")]
         for program, executable in checks:
             if not (shutil.which(executable) or os.access(executable, os.X_OK)):
@@ -185,7 +185,7 @@ class DesktopSession:
             status["failed"] = failed
         if state == "ready" and self._status_has_password and self.password:
             status["password"] = self.password
-        path = os.path.join(self.session.web_dir, "session.json")
+        path = os.path.join(self.placement.web_dir, "session.json")
         fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(status, f)
@@ -193,20 +193,20 @@ class DesktopSession:
 
     # -- running -------------------------------------------------------------------
     def start(self) -> None:
-        if self.session is None:
+        if self.placement is None:
             self.prepare()
         self.preflight()  # the runner reports a failure (runner.py)
         env = dict(os.environ)
         env[MARKER] = self.session_id
-        env["DISPLAY"] = f":{self.session.display}"
+        env["DISPLAY"] = f":{self.placement.display}"
         supervisord = shutil.which("supervisord") or "/usr/bin/supervisord"
         # The X lock reserving our display (ours, or that of the Jupyter server that gave it
         # to us) is handed over to our X server; what a killed X server left is removed.
         holder = self._display_lock_holder or (self._reservation.x_lock_pid if self._reservation else 0)
-        if allocate.hand_over_x_lock(self.session.display, holder):
-            guard.remove_stale_x_socket(self.session.display)
+        if allocate.hand_over_x_lock(self.placement.display, holder):
+            guard.remove_stale_x_socket(self.placement.display)
         else:
-            guard.remove_stale_x_files(self.session.display)
+            guard.remove_stale_x_files(self.placement.display)
         self.process = subprocess.Popen(
             [supervisord, "--nodaemon", "--configuration",
              os.path.join(self.runtime_dir, "supervisord.conf")],
@@ -238,7 +238,7 @@ class DesktopSession:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         # What supervisord did not stop (it was killed, or a program escaped its group).
-        guard.clean_up(self.session_id, self.session.display if self.session else None,
+        guard.clean_up(self.session_id, self.placement.display if self.placement else None,
                        [self.runtime_dir] if self.runtime_dir else [])
         if self._reservation is not None:
             self._reservation.release()

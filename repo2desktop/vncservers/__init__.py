@@ -41,23 +41,23 @@ class VncServer:
         """The name the process table shows (/proc/PID/comm, ps)."""
         return self.executable.rsplit("/", 1)[-1]
 
-    def rfb_args(self, config: "DesktopConfig", session: "Placement") -> List[str]:
+    def rfb_args(self, config: "DesktopConfig", placement: "Placement") -> List[str]:
         """The server's own arguments after the common X ones: where it listens, how it
         authenticates, the clipboard policy it enforces."""
         raise NotImplementedError
 
-    def argv(self, config: "DesktopConfig", session: "Placement") -> List[str]:
+    def argv(self, config: "DesktopConfig", placement: "Placement") -> List[str]:
         """The X server's whole command line (what xinit runs after `--`)."""
         # -auth: only holders of the session's cookie may use the display (kernels get it too).
-        args = [self.executable, f":{session.display}", "-auth", session.xauthority_file,
+        args = [self.executable, f":{placement.display}", "-auth", placement.xauthority_file,
                 "-geometry", config.display.geometry, "-depth", str(config.display.depth),
                 "-desktop", config.novnc.title, "-nolisten", "tcp"]
         if config.display.dpi is not None:
             args += ["-dpi", str(config.display.dpi)]
-        return args + self.rfb_args(config, session) + list(config.vnc.args)
+        return args + self.rfb_args(config, placement) + list(config.vnc.args)
 
-    def command(self, config: "DesktopConfig", session: "Placement") -> str:
-        return " ".join(shlex.quote(a) for a in self.argv(config, session))
+    def command(self, config: "DesktopConfig", placement: "Placement") -> str:
+        return " ".join(shlex.quote(a) for a in self.argv(config, placement))
 
 
 def _discover() -> Dict[str, VncServer]:

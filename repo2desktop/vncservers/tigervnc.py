@@ -15,16 +15,16 @@ class TigerVnc(VncServer):
     glx = True
     selections = True
 
-    def rfb_args(self, config, session):
+    def rfb_args(self, config, placement):
         # A private unix socket and no TCP port at all (-rfbport -1).
-        args = ["-rfbunixpath", session.vnc_socket, "-rfbunixmode", "0600", "-rfbport", "-1",
+        args = ["-rfbunixpath", placement.vnc_socket, "-rfbunixmode", "0600", "-rfbport", "-1",
                 "-AlwaysShared",
                 # TigerVNC blacklists an address after 5 unauthenticated hang-ups; on a unix
                 # socket every client shares one address, so a few probes or reconnects
                 # would lock the user out. The 8-character random password remains.
                 "-BlacklistTimeout", "0"]
-        if session.password_file:
-            args += ["-SecurityTypes", "VncAuth", "-PasswordFile", session.password_file]
+        if placement.password_file:
+            args += ["-SecurityTypes", "VncAuth", "-PasswordFile", placement.password_file]
         else:
             args += ["-SecurityTypes", "None"]
         # desktop.yml's clipboard: enforced by the server, not only by the page.

@@ -12,10 +12,10 @@ class TightVnc(VncServer):
     packages = ("tightvncserver",)
     limits_hint = "TightVNC has no GLX/RANDR; use 'vnc.server: tigervnc'"
 
-    def rfb_args(self, config, session):
+    def rfb_args(self, config, placement):
         # TightVNC cannot use a unix socket: loopback only, and always a password.
-        return ["-rfbport", str(session.vnc_port), "-localhost", "-alwaysshared",
-                "-rfbauth", session.password_file or ""]
+        return ["-rfbport", str(placement.vnc_port), "-localhost", "-alwaysshared",
+                "-rfbauth", placement.password_file or ""]
 
 
 SERVER = TightVnc()

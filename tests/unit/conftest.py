@@ -199,16 +199,16 @@ SCENARIOS: Dict[str, ScenarioSpec] = {
 class Scenario:
     name: str
     config: DesktopConfig
-    session: Placement
+    placement: Placement
     files: Dict[str, RenderedFile]
 
 
 def build_scenario(name: str) -> Scenario:
     spec = SCENARIOS[name]
     config = validate(parse(spec.text, "desktop.yml"), "desktop.yml")
-    session = Placement(runtime_dir=RUNTIME_DIR, display=1, listen=spec.listen,
-                      password_file=spec.password_file, websockify=WEBSOCKIFY)
-    return Scenario(name, config, session, render(config, session))
+    placement = Placement(runtime_dir=RUNTIME_DIR, display=1, listen=spec.listen,
+                        password_file=spec.password_file, websockify=WEBSOCKIFY)
+    return Scenario(name, config, placement, render(config, placement))
 
 
 @pytest.fixture(scope="session", params=sorted(SCENARIOS))

@@ -12,14 +12,14 @@ from repo2desktop import cli
 from repo2desktop.config import discover
 from repo2desktop.render import Placement, x_session_command
 
-SESSION = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
-                  password_file="/run/r2d/passwd", websockify="/usr/bin/websockify")
+PLACEMENT = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
+                    password_file="/run/r2d/passwd", websockify="/usr/bin/websockify")
 
 
 def x_server_words(tmp_path, text: str, overrides=None) -> list:
     (tmp_path / "desktop.yml").write_text(text)
     config = discover.load(str(tmp_path), overrides)
-    words = shlex.split(x_session_command(config, SESSION))
+    words = shlex.split(x_session_command(config, PLACEMENT))
     return words[words.index("--") + 1:]
 
 

@@ -12,7 +12,7 @@ from repo2desktop.render import Placement
 from repo2desktop.runtime.home import install_home_files, planned_copies
 
 RUN = "/run/r2d"
-SESSION = Placement(RUN, 1, f"unix:{RUN}/websockify.sock", None, "/usr/bin/websockify")
+PLACEMENT = Placement(RUN, 1, f"unix:{RUN}/websockify.sock", None, "/usr/bin/websockify")
 HOME_ITEMS = ("home:\n"
               "  - {source: files/rc, target: .config/app/rc, overwrite: always}\n"
               "  - {source: files/notes.txt, target: Desktop/notes.txt}\n"
@@ -38,17 +38,17 @@ def declared(tmp_path: Path):
 def test_launchers_go_on_the_desktop_where_the_desktop_shows_files(tmp_path, window_manager):
     launchers = [(f"{RUN}/share/applications/repo2desktop-{slug}.desktop",
                   f"Desktop/repo2desktop-{slug}.desktop", "never") for slug in ("terminal", "say-hi")]
-    assert planned_copies(load(tmp_path, window_manager), SESSION) == declared(tmp_path) + launchers
+    assert planned_copies(load(tmp_path, window_manager), PLACEMENT) == declared(tmp_path) + launchers
 
 
 @pytest.mark.parametrize("window_manager", ["openbox", "icewm"])
 def test_launchers_stay_in_the_panel_or_toolbar(tmp_path, window_manager):
-    assert planned_copies(load(tmp_path, window_manager), SESSION) == declared(tmp_path)
+    assert planned_copies(load(tmp_path, window_manager), PLACEMENT) == declared(tmp_path)
 
 
 def test_nothing_declared_nothing_copied(tmp_path):
     (tmp_path / "desktop.yml").write_text("version: 1\nwindow_manager: xfce4\n")
-    assert planned_copies(discover.load(str(tmp_path)), SESSION) == []
+    assert planned_copies(discover.load(str(tmp_path)), PLACEMENT) == []
 
 
 def test_the_plan_is_what_is_copied(tmp_path):
@@ -61,7 +61,7 @@ def test_the_plan_is_what_is_copied(tmp_path):
     (home / "Desktop" / "notes.txt").write_text("mine\n")
     (home / ".config" / "app").mkdir(parents=True)
     (home / ".config" / "app" / "rc").write_text("old\n")
-    report = install_home_files(config, SESSION, str(home))
+    report = install_home_files(config, PLACEMENT, str(home))
     assert report == [f"wrote {home}/.config/app/rc",
                       f"kept {home}/Desktop/notes.txt (yours; overwrite: never)"]
     assert (home / ".config" / "app" / "rc").read_text() == "setting = 1\n"

@@ -52,7 +52,7 @@ def test_the_sound_websocket_exists_only_with_audio(monkeypatch):
     from repo2desktop.jupyter import audio
 
     class Desktop:
-        session = type("Session", (), {"session": None})()
+        session = type("Session", (), {"placement": None})()
         private_dir = "/nonexistent"
         _stopping = threading.Event()
 

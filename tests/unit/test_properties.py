@@ -38,8 +38,8 @@ with warnings.catch_warnings():
 # raise max_examples locally to explore further.
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
-SESSION = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
-                  password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
+PLACEMENT = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
+                    password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
 
 
 @pytest.fixture(scope="module")
@@ -196,15 +196,15 @@ program_keys = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,10}", fullmatch=True).
 def test_valid_documents_load_and_render(desktop_yml: Path, document: dict):
     desktop_yml.write_text(dump({"version": 1, **document}), encoding="utf-8")
     config = discover.load(str(desktop_yml))  # no ConfigError for these
-    files = render(config, SESSION)
+    files = render(config, PLACEMENT)
     # Every file is used, everything named is there, modes fit the kinds of file.
-    assert sorted(set(files) - used_files(files, SESSION.runtime_dir)) == []
-    assert sorted(missing_files(files, SESSION.runtime_dir)) == []
+    assert sorted(set(files) - used_files(files, PLACEMENT.runtime_dir)) == []
+    assert sorted(missing_files(files, PLACEMENT.runtime_dir)) == []
     assert wrong_modes(files) == {}
 
     # Every supervisord program runs its own script, and nothing else (supervised_scripts
     # checks each command); desktop.yml's programs are among them.
-    scripts = supervised_scripts(files, SESSION.runtime_dir)
+    scripts = supervised_scripts(files, PLACEMENT.runtime_dir)
     assert {p.name for p in config.programs} <= set(scripts)
     assert len(set(scripts.values())) == len(scripts)
 
@@ -227,7 +227,7 @@ def test_valid_documents_load_and_render(desktop_yml: Path, document: dict):
         assert exec_line(text) == program.command
         if SH is None:  # no sh on this machine: the scenario tests skip too
             continue
-        expected = {"DISPLAY": f":{SESSION.display}", "XAUTHORITY": SESSION.xauthority_file,
+        expected = {"DISPLAY": f":{PLACEMENT.display}", "XAUTHORITY": PLACEMENT.xauthority_file,
                     **dict(config.environment), **dict(program.environment)}
         seen, directories = run_script_head(text, sorted(expected))
         assert seen == expected
@@ -262,7 +262,7 @@ def test_what_validates_renders_into_utf8_files(desktop_yml: Path, document: dic
         assert all(p.line >= 1 for p in e.problems)
         str(e).encode("utf-8")  # the message itself can be printed anywhere
         return
-    for path, rendered in render(config, SESSION).items():
+    for path, rendered in render(config, PLACEMENT).items():
         rendered.text.encode("utf-8")  # no UnicodeEncodeError when the session writes it
 
 

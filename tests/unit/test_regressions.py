@@ -55,9 +55,9 @@ def test_nul_in_environment_value_is_an_error(load):
 # --- render -----------------------------------------------------------------------------
 def test_program_script_path_with_a_space_survives_supervisord(load):
     config = load("version: 1\n")
-    session = Placement("/tmp/my tmp/r2d", 1, "unix:/tmp/my tmp/r2d/websockify.sock",
-                      "/tmp/my tmp/r2d/vnc.passwd", "/usr/bin/websockify")
+    placement = Placement("/tmp/my tmp/r2d", 1, "unix:/tmp/my tmp/r2d/websockify.sock",
+                        "/tmp/my tmp/r2d/vnc.passwd", "/usr/bin/websockify")
     parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
-    parser.read_string(render(config, session)["supervisord.conf"].text)
+    parser.read_string(render(config, placement)["supervisord.conf"].text)
     command = parser.get("program:x-session", "command") % {}
     assert shlex.split(command) == ["/bin/sh", "/tmp/my tmp/r2d/bin/x-session.sh"]

@@ -25,8 +25,8 @@ from .rendered import (
 )
 
 needs_sh = pytest.mark.skipif(SH is None, reason="no sh on this machine")
-SESSION = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
-                  password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
+PLACEMENT = Placement(runtime_dir="/run/r2d", display=1, listen="unix:/run/r2d/websockify.sock",
+                    password_file="/run/r2d/vnc.passwd", websockify="/usr/bin/websockify")
 
 
 def expand(value: str) -> str:
@@ -44,7 +44,7 @@ def test_every_rendered_file_is_used_by_the_session(scenario):
     """Reached from supervisord.conf through the files and folders the rendered files name
     (the XDG autostart entry of xfce4 and MATE, IceWM's config folder, the panel's config...):
     a file no program reads, or a desktop whose autostart.sh nobody runs, fails here."""
-    runtime_dir = scenario.session.runtime_dir
+    runtime_dir = scenario.placement.runtime_dir
     assert sorted(set(scenario.files) - used_files(scenario.files, runtime_dir)) == []
     assert "autostart.sh" in scenario.files
 
@@ -52,7 +52,7 @@ def test_every_rendered_file_is_used_by_the_session(scenario):
 def test_every_file_the_session_names_is_there(scenario):
     """What a rendered file names under the runtime dir is rendered too, or one of the
     files the session makes while it runs (its sockets, logs, X authority, password)."""
-    assert sorted(missing_files(scenario.files, scenario.session.runtime_dir)) == []
+    assert sorted(missing_files(scenario.files, scenario.placement.runtime_dir)) == []
 
 
 def test_modes_follow_what_each_file_is(scenario):
@@ -70,7 +70,7 @@ def test_supervisord_conf_parses_and_each_program_runs_its_script(scenario):
     for section in ("supervisord", "unix_http_server", "rpcinterface:supervisor", "supervisorctl"):
         assert parser.has_section(section), section
     found = programs(parser)
-    config, runtime_dir = scenario.config, scenario.session.runtime_dir
+    config, runtime_dir = scenario.config, scenario.placement.runtime_dir
     # The X session first, then what serves it; the bridge only where the model says it is
     # needed, the sound server only with audio, every program of desktop.yml.
     assert list(found)[:2] == ["x-session", "websockify"]
@@ -86,7 +86,7 @@ def test_supervisord_conf_parses_and_each_program_runs_its_script(scenario):
         assert scripts[name] in scenario.files, name
         # The environment and directory live in the script, never in supervisord.conf.
         assert "environment" not in section and "directory" not in section, name
-        assert section.get("stdout_logfile") == f"{scenario.session.log_dir}/{name}.log"
+        assert section.get("stdout_logfile") == f"{scenario.placement.log_dir}/{name}.log"
         assert section.get("redirect_stderr") == "true"
     for program in scenario.config.programs:
         assert found[program.name]["autorestart"] == ("true" if program.autorestart else "false")
@@ -95,7 +95,7 @@ def test_supervisord_conf_parses_and_each_program_runs_its_script(scenario):
 
 @needs_sh
 def test_program_scripts_pass_sh_n_and_end_in_exec(scenario, tmp_path: Path):
-    for name, path in supervised_scripts(scenario.files, scenario.session.runtime_dir).items():
+    for name, path in supervised_scripts(scenario.files, scenario.placement.runtime_dir).items():
         rendered = scenario.files[path]
         assert rendered.mode == SCRIPT_MODE, name
         assert rendered.text.startswith("#!/bin/sh\n"), name
@@ -109,10 +109,10 @@ def test_program_scripts_pass_sh_n_and_end_in_exec(scenario, tmp_path: Path):
 def test_program_scripts_exec_the_commands_render_built(scenario):
     """Each script hands over to exactly the command line render() built: nothing is lost
     to supervisord's comment or %-syntax on the way."""
-    files, config, session = scenario.files, scenario.config, scenario.session
-    assert exec_line(files["bin/x-session.sh"].text) == x_session_command(config, session)
-    assert exec_line(files["bin/websockify.sh"].text) == websockify_command(config, session)
-    scripts = supervised_scripts(files, session.runtime_dir)
+    files, config, placement = scenario.files, scenario.config, scenario.placement
+    assert exec_line(files["bin/x-session.sh"].text) == x_session_command(config, placement)
+    assert exec_line(files["bin/websockify.sh"].text) == websockify_command(config, placement)
+    scripts = supervised_scripts(files, placement.runtime_dir)
     for program in config.programs:
         assert exec_line(files[scripts[program.name]].text) == program.command
 
@@ -136,7 +136,7 @@ def test_percent_reaches_the_scripts_unescaped_in_xfce4_scenario(make_scenario):
     lab = files["bin/program-jupyter-lab.sh"].text
     assert shlex.split(exec_line(lab))[-1] == "--ServerApp.token=%t"
     assert "export RATIO=50%\n" in lab
-    for name, script in supervised_scripts(files, scenario.session.runtime_dir).items():
+    for name, script in supervised_scripts(files, scenario.placement.runtime_dir).items():
         assert "%%" not in files[script].text, name
     # supervisord.conf holds no user string at all any more.
     conf = files["supervisord.conf"].text
@@ -147,19 +147,19 @@ def test_percent_reaches_the_scripts_unescaped_in_xfce4_scenario(make_scenario):
 
 @needs_sh
 def test_each_script_exports_its_environment_for_sh(scenario):
-    config, session = scenario.config, scenario.session
+    config, placement = scenario.config, scenario.placement
     # Every program may talk to the display: DISPLAY and the session's X authority.
-    x = {"DISPLAY": f":{session.display}", "XAUTHORITY": session.xauthority_file}
+    x = {"DISPLAY": f":{placement.display}", "XAUTHORITY": placement.xauthority_file}
     if config.audio:
         # With audio: true every program (and the X session's apps) finds the sound server.
-        x.update(PULSE_SERVER=f"unix:{session.runtime_dir}/sound/pulse/native",
-                 PIPEWIRE_RUNTIME_DIR=f"{session.runtime_dir}/sound")
-    expected = {"x-session": {**x, "XINITRC": f"{session.runtime_dir}/xinitrc"},
+        x.update(PULSE_SERVER=f"unix:{placement.runtime_dir}/sound/pulse/native",
+                 PIPEWIRE_RUNTIME_DIR=f"{placement.runtime_dir}/sound")
+    expected = {"x-session": {**x, "XINITRC": f"{placement.runtime_dir}/xinitrc"},
                 "websockify": x}
     directories = {"x-session": [], "websockify": []}
     if config.audio:
         # The sound server keeps its sockets, config and state in the session's sound folder.
-        sound = f"{session.runtime_dir}/sound"
+        sound = f"{placement.runtime_dir}/sound"
         own = {**x, "XDG_RUNTIME_DIR": sound, "XDG_CONFIG_HOME": f"{sound}/config",
                "XDG_STATE_HOME": f"{sound}/state"}
         expected.update({"sound": own, "sound-policy": own})
@@ -167,7 +167,7 @@ def test_each_script_exports_its_environment_for_sh(scenario):
     for program in config.programs:
         expected[program.name] = {**x, **dict(config.environment), **dict(program.environment)}
         directories[program.name] = [program.directory] if program.directory else []
-    scripts = supervised_scripts(scenario.files, session.runtime_dir)
+    scripts = supervised_scripts(scenario.files, placement.runtime_dir)
     for name, environment in expected.items():
         text = scenario.files[scripts[name]].text
         exported = re.findall(r"^export ([A-Za-z_][A-Za-z0-9_]*)=", text, flags=re.M)
@@ -195,7 +195,7 @@ def _code(text: str) -> List[str]:
 def test_xinitrc_ends_with_exec(scenario):
     code = _code(scenario.files["xinitrc"].text)
     assert code[-1].startswith("exec "), code[-1]
-    autostart = f"/bin/sh {scenario.session.runtime_dir}/autostart.sh"
+    autostart = f"/bin/sh {scenario.placement.runtime_dir}/autostart.sh"
     expected = {"openbox": f"exec openbox --startup {shlex.quote(autostart)}",
                 "xfce4": "exec dbus-launch --exit-with-session startxfce4",
                 "mate": "exec dbus-launch --exit-with-session mate-session",
@@ -210,21 +210,21 @@ def test_xinitrc_exports_the_session_environment(scenario):
         if line.startswith("export "):
             name, _, value = line[len("export "):].partition("=")
             exports[name] = value
-    assert shlex.split(exports.pop("XAUTHORITY")) == [scenario.session.xauthority_file]
+    assert shlex.split(exports.pop("XAUTHORITY")) == [scenario.placement.xauthority_file]
     # System programs first (apt apps embedding Python), the notebook environment after.
     assert exports.pop("PATH") == '"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"'
     icewm = exports.pop("ICEWM_PRIVCFG", None)
-    assert icewm == (f"{scenario.session.runtime_dir}/icewm" if scenario.config.window_manager == "icewm"
+    assert icewm == (f"{scenario.placement.runtime_dir}/icewm" if scenario.config.window_manager == "icewm"
                      else None)
     xdg = exports.pop("XDG_CONFIG_DIRS", None)
     if scenario.config.window_manager in ("xfce4", "mate"):
         # Our XDG autostart entry comes first, the system's stay.
-        assert shlex.split(xdg) == [f"{scenario.session.runtime_dir}/xdg:${{XDG_CONFIG_DIRS:-/etc/xdg}}"]
+        assert shlex.split(xdg) == [f"{scenario.placement.runtime_dir}/xdg:${{XDG_CONFIG_DIRS:-/etc/xdg}}"]
     else:
         assert xdg is None
     data = exports.pop("XDG_DATA_DIRS", None)
     if scenario.config.launchers:  # their .desktop files, for the desktop's menus and icons
-        assert shlex.split(data) == [f"{scenario.session.runtime_dir}/share:${{XDG_DATA_DIRS:-/usr/local/share:/usr/share}}"]
+        assert shlex.split(data) == [f"{scenario.placement.runtime_dir}/share:${{XDG_DATA_DIRS:-/usr/local/share:/usr/share}}"]
     else:
         assert data is None
     assert {name: shlex.split(value) for name, value in exports.items()} == {
@@ -232,7 +232,7 @@ def test_xinitrc_exports_the_session_environment(scenario):
 
 
 def test_autostart_programs_start_in_background_once_the_window_manager_runs(scenario):
-    runtime_dir = scenario.session.runtime_dir
+    runtime_dir = scenario.placement.runtime_dir
     autostart = scenario.files["autostart.sh"].text
     for command in scenario.config.autostart:
         assert f"/bin/sh -c {shlex.quote(command)} &\n" in autostart
@@ -264,31 +264,31 @@ def _x_session_argv(scenario) -> list:
 
 
 def test_vnc_command_override_is_used_as_written(scenario):
-    config, session = scenario.config, scenario.session
+    config, placement = scenario.config, scenario.placement
     if config.vnc.command is None:
         return
-    own = shlex.split(config.vnc.command.format(**render_module.vnc_fields(config, session)))
+    own = shlex.split(config.vnc.command.format(**render_module.vnc_fields(config, placement)))
     if own[0].rsplit("/", 1)[-1] == "xinit":
         # An xinit line runs as it is; xinit finds our session file through $XINITRC.
         expected = own
     else:
         # An X server line runs under xinit with our session file.
-        expected = ["/usr/bin/xinit", f"{session.runtime_dir}/xinitrc", "--", *own]
+        expected = ["/usr/bin/xinit", f"{placement.runtime_dir}/xinitrc", "--", *own]
     assert _x_session_argv(scenario) == expected
 
 
 def test_vnc_server_flags(scenario):
-    config, session = scenario.config, scenario.session
+    config, placement = scenario.config, scenario.placement
     if config.vnc.command is not None:
         return  # the user's own line: test_vnc_command_override_is_used_as_written
     argv = _x_session_argv(scenario)
-    assert argv[:3] == ["/usr/bin/xinit", f"{session.runtime_dir}/xinitrc", "--"]
+    assert argv[:3] == ["/usr/bin/xinit", f"{placement.runtime_dir}/xinitrc", "--"]
     argv = argv[3:]
     # X11 itself never listens on TCP.
     assert argv[argv.index("-nolisten") + 1] == "tcp"
-    assert argv[1] == f":{session.display}"
+    assert argv[1] == f":{placement.display}"
     # Only holders of the session's X cookie may use the display.
-    assert argv[argv.index("-auth") + 1] == session.xauthority_file
+    assert argv[argv.index("-auth") + 1] == placement.xauthority_file
     assert argv[argv.index("-geometry") + 1] == config.display.geometry
     assert argv[argv.index("-depth") + 1] == str(config.display.depth)
     assert argv[argv.index("-desktop") + 1] == config.novnc.title
@@ -297,7 +297,7 @@ def test_vnc_server_flags(scenario):
         # A private unix socket and no VNC TCP port at all.
         assert argv[0] == "/usr/bin/Xtigervnc"
         assert argv[argv.index("-rfbport") + 1] == "-1"
-        assert argv[argv.index("-rfbunixpath") + 1] == session.vnc_socket
+        assert argv[argv.index("-rfbunixpath") + 1] == placement.vnc_socket
         assert argv[argv.index("-rfbunixmode") + 1] == "0600"
         # On a unix socket all clients share one address: no blacklisting after hang-ups.
         assert argv[argv.index("-BlacklistTimeout") + 1] == "0"
@@ -306,33 +306,33 @@ def test_vnc_server_flags(scenario):
             assert security == "None" and "-PasswordFile" not in argv
         else:
             assert security == "VncAuth"
-            assert argv[argv.index("-PasswordFile") + 1] == session.password_file
+            assert argv[argv.index("-PasswordFile") + 1] == placement.password_file
     else:
         # TightVNC cannot use a unix socket: loopback only, and always a password.
         assert argv[0] == "/usr/bin/Xtightvnc"
         assert "-localhost" in argv
-        assert argv[argv.index("-rfbport") + 1] == str(session.vnc_port)
-        assert argv[argv.index("-rfbauth") + 1] == session.password_file
+        assert argv[argv.index("-rfbport") + 1] == str(placement.vnc_port)
+        assert argv[argv.index("-rfbauth") + 1] == placement.password_file
 
 
 def test_websockify_command(scenario):
-    session, config = scenario.session, scenario.config
+    placement, config = scenario.placement, scenario.config
     argv = shlex.split(exec_line(scenario.files["bin/websockify.sh"].text))
     if config.websockify.command is not None:
-        fields = render_module.websockify_fields(config, session)
+        fields = render_module.websockify_fields(config, placement)
         assert argv == shlex.split(config.websockify.command.format(**fields))
         return
-    kind, _, where = session.listen.partition(":")
+    kind, _, where = placement.listen.partition(":")
     # A bare port would listen on every interface: always a unix socket or loopback.
     listen = f"--unix-listen={where}" if kind == "unix" else f"127.0.0.1:{where}"
     # TigerVNC's own unix socket when the X server line is ours or names {unix_socket}.
     own_line = config.vnc.command
     if config.vnc.server == "tigervnc" and (own_line is None or "{unix_socket}" in own_line):
-        target = f"--unix-target={session.vnc_socket}"
+        target = f"--unix-target={placement.vnc_socket}"
     else:
-        target = f"127.0.0.1:{session.vnc_port}"
+        target = f"127.0.0.1:{placement.vnc_port}"
     heartbeat = ["--heartbeat", str(config.websockify.heartbeat)] if config.websockify.heartbeat else []
-    assert argv == [session.websockify, "--web", session.web_dir, *heartbeat, listen, target]
+    assert argv == [placement.websockify, "--web", placement.web_dir, *heartbeat, listen, target]
 
 
 @pytest.mark.parametrize("command, target", [
@@ -343,7 +343,7 @@ def test_websockify_command(scenario):
 ])
 def test_websockify_follows_an_own_tigervnc_command(load, command, target):
     config = load(f"version: 1\nvnc:\n  server: tigervnc\n  command: '{command}'\n")
-    files = render(config, SESSION)
+    files = render(config, PLACEMENT)
     x_session = shlex.split(exec_line(files["bin/x-session.sh"].text))
     assert x_session[3:] == shlex.split(command.format(
         display=1, unix_socket="/run/r2d/vnc.sock", vnc_port=5901))
@@ -446,7 +446,7 @@ def test_xfdesktop_shows_only_the_files_on_desktop(make_scenario):
 # --- user strings with characters that mean something to supervisord, sh or HTML -------
 def test_index_html_escapes_the_title(load):
     config = load("version: 1\nnovnc:\n  title: 'R&D <lab>'\n")
-    html = render(config, SESSION)["web/index.html"].text
+    html = render(config, PLACEMENT)["web/index.html"].text
     assert "<title>R&amp;D &lt;lab&gt;</title>" in html
     assert "R&amp;D &lt;lab&gt; failed to start" in html
     assert "R&D <lab>" not in html
@@ -454,7 +454,7 @@ def test_index_html_escapes_the_title(load):
 
 def test_comment_characters_in_a_program_command_reach_its_script(load):
     config = load("version: 1\nprograms:\n  app:\n    command: 'echo hi ;there #now'\n")
-    files = render(config, SESSION)
+    files = render(config, PLACEMENT)
     found = programs(supervisord_parser(files["supervisord.conf"].text))
     # supervisord cuts a value at ' ;' or ' #': its command line holds no user string.
     assert expand(found["app"]["command"]) == "/bin/sh /run/r2d/bin/program-app.sh"
@@ -463,7 +463,7 @@ def test_comment_characters_in_a_program_command_reach_its_script(load):
 
 def test_comment_characters_in_the_title_reach_the_x_server(load):
     config = load("version: 1\nnovnc:\n  title: 'Lab ;1 #2'\n")
-    files = render(config, SESSION)
+    files = render(config, PLACEMENT)
     found = programs(supervisord_parser(files["supervisord.conf"].text))
     assert expand(found["x-session"]["command"]) == "/bin/sh /run/r2d/bin/x-session.sh"
     argv = shlex.split(exec_line(files["bin/x-session.sh"].text))
@@ -482,7 +482,7 @@ def test_environment_value_reaches_the_program_unchanged(load, tmp_path: Path, v
     config = load("version: 1\nenvironment:\n  X: " + json.dumps(value) + "\n"
                   "programs:\n  app:\n    command: printf %s \"$X\"\n")
     assert dict(config.environment)["X"] == value
-    script = render(config, SESSION)["bin/program-app.sh"].text
+    script = render(config, PLACEMENT)["bin/program-app.sh"].text
     assert run_script(script, tmp_path).decode("utf-8") == value
 
 
@@ -491,7 +491,7 @@ def test_program_environment_overrides_the_desktop_environment(load, tmp_path: P
     config = load("version: 1\nenvironment: {X: desktop, Y: desktop}\n"
                   "programs:\n  app:\n    command: printf %s,%s \"$X\" \"$Y\"\n"
                   "    environment: {X: program}\n")
-    script = render(config, SESSION)["bin/program-app.sh"].text
+    script = render(config, PLACEMENT)["bin/program-app.sh"].text
     assert run_script(script, tmp_path) == b"program,desktop"
 
 
@@ -557,7 +557,7 @@ def test_launcher_places(make_scenario):
         scenario = make_scenario(name)
         assert ("tint2rc" in scenario.files) is panel, name
         assert ("tint2 -c" in scenario.files["autostart.sh"].text) is panel, name
-        targets = [t for _, t, _ in planned_copies(scenario.config, scenario.session)]
+        targets = [t for _, t, _ in planned_copies(scenario.config, scenario.placement)]
         assert targets == ([f"Desktop/repo2desktop-{l.slug}.desktop" for l in scenario.config.launchers]
                            if desktop else []), name
     icewm = make_scenario("icewm-launchers")
