@@ -98,7 +98,7 @@ def require_extra(extra: str) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     require_extra("build")
-    from repo2desktop.repo2docker.build import build, option_value, split_arguments, without_option
+    from repo2desktop.image.build import build, option_value, split_arguments, without_option
 
     # Options before or after REPO; "--" ends them: what follows is the container's command.
     repo, options, command = split_arguments(args.words)
@@ -109,7 +109,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from repo2desktop.repo2docker.starter import init
+    from repo2desktop.image.starter import init
 
     for path in init(args.path):
         print(path)
@@ -124,7 +124,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_config_path(args: argparse.Namespace) -> int:
-    from repo2desktop.repo2docker.build import config_file_path
+    from repo2desktop.image.build import config_file_path
 
     print(config_file_path())
     if importlib.util.find_spec("repo2docker") is None:

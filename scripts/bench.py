@@ -113,7 +113,7 @@ def apt_footprints(systems) -> Dict[str, int]:
     """MiB of Debian packages each system adds to the base (a simulated install, nothing built)."""
     from bench_apt import footprint
     from repo2desktop.config import discover
-    from repo2desktop.repo2docker.packages import apt_packages
+    from repo2desktop.image.packages import apt_packages
     sets = {}
     for system in systems:
         if system.peer:

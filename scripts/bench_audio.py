@@ -229,7 +229,7 @@ def pcm_bandwidth(port: int, token: str, feeder: Feeder, seconds: float) -> floa
 def image_growth() -> Optional[Dict[str, float]]:
     from bench_apt import footprint
     from repo2desktop.config import discover
-    from repo2desktop.repo2docker.packages import apt_packages
+    from repo2desktop.image.packages import apt_packages
 
     base = os.environ.get("BASE_IMAGE", "repo2desktop/base:bookworm")
     if shutil.which("docker") is None or subprocess.run(

@@ -16,7 +16,7 @@ from typing import List, Set
 
 import pytest
 
-from repo2desktop.repo2docker.build import ENGINE
+from repo2desktop.image.build import ENGINE
 
 from .images import (FIXTURES, IMAGES, REPO, build_env, build_options, container_ids, docker,
                      image_exists, image_ids, run_build, untag)
@@ -136,7 +136,7 @@ def test_apt_txt_names_are_checked_with_rename_hints(docker_engine):
     apt would only match as a pattern is an error naming the exact package; a virtual
     package (awk) and an exact name pass."""
     base = build_env()["REPO2DESKTOP_BASE_IMAGE"]
-    script = REPO / "repo2desktop" / "repo2docker" / "buildpacks" / "check-apt-packages.bash"
+    script = REPO / "repo2desktop" / "image" / "buildpacks" / "check-apt-packages.bash"
     result = docker("run", "--rm", "-v", f"{script}:/check.bash:ro", base,
                     "bash", "/check.bash", "apt.txt", "x11-apps", "firefox", "libasound2t64", "awk",
                     "python-tk", "freeglut3", "libgconf2-4", "libgtk2.0.0", "libgtk2.0-0",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repo2desktop.repo2docker.build import ENGINE
+from repo2desktop.image.build import ENGINE
 
 from .images import IMAGES, REPO, build_env, build_options, image_exists
 

@@ -54,13 +54,13 @@ def installed():
     wheels = list(dist.glob("repo2desktop-*.whl"))
     assert len(wheels) == 1, wheels
     names = zipfile.ZipFile(wheels[0]).namelist()
-    for needed in ("repo2desktop/repo2docker/buildpacks/repo2docker_config.py",
+    for needed in ("repo2desktop/image/buildpacks/repo2docker_config.py",
                    "repo2desktop/render/templates/xinitrc.j2",
                    "repo2desktop/serve/templates/jupyterhub_config.py.j2",
                    # each desktop's own templates, found by the registry beside its class
                    "repo2desktop/desktops/fluxbox.py", "repo2desktop/desktops/templates/fluxbox/menu.j2",
                    "repo2desktop/desktops/templates/icewm/toolbar.j2",
-                   "repo2desktop/repo2docker/buildpacks/install-apt-packages.bash",
+                   "repo2desktop/image/buildpacks/install-apt-packages.bash",
                    # the one page's template and the bundled noVNC viewer, built by setup.py
                    # from a clean copy (no dist/ there)
                    "repo2desktop/render/templates/desktop.html.j2", "repo2desktop/viewer/page.py",

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from repo2desktop.repo2docker.packages import AUDIO_PACKAGES, apt_packages
+from repo2desktop.image.packages import AUDIO_PACKAGES, apt_packages
 from repo2desktop.jupyter.audio import capture_command
 from repo2desktop.runtime import opus
 

@@ -17,9 +17,9 @@ from typing import List
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from repo2desktop.repo2docker import build as build_module
+from repo2desktop.image import build as build_module
 from repo2desktop import cli
-from repo2desktop.repo2docker.build import (BASE_IMAGE_ENV, ENGINE, build, config_file_path, repo2docker_args)
+from repo2desktop.image.build import (BASE_IMAGE_ENV, ENGINE, build, config_file_path, repo2docker_args)
 from repo2desktop.errors import ConfigError, Repo2DesktopError
 
 CONFIG = "/opt/r2d/repo2docker_config.py"
@@ -124,7 +124,7 @@ def test_ours_come_first_so_repeated_user_options_win():
 # -- build(): the subprocess and the user's --config ---------------------------------------
 
 class Recorder:
-    """Stands in for subprocess.Popen in repo2desktop.repo2docker.build."""
+    """Stands in for subprocess.Popen in repo2desktop.image.build."""
 
     def __init__(self, returncode: int = 0, output: bytes = b""):
         self.calls: List[List[str]] = []
@@ -167,7 +167,7 @@ def test_build_runs_repo2docker_with_our_config(recorder, repo, monkeypatch, cap
     assert code == 3  # repo2docker's exit code
     (argv,) = recorder.calls
     # repo2docker's CLI (rebuilding existing images), from the installed package only
-    assert argv[1:4] == ["-P", "-m", "repo2desktop.repo2docker.r2d"]
+    assert argv[1:4] == ["-P", "-m", "repo2desktop.image.r2d"]
     assert argv[4:] == ["--config", config_file_path(), "--Repo2Docker.base_image=b:1", "--engine", "docker",
                         "--no-run", str(repo)]
     assert "repo2desktop: running python -m repo2docker --config" in capsys.readouterr().err
@@ -283,7 +283,7 @@ def cli_build(recorder, monkeypatch):
     def run(*words):
         assert cli.main(["build", *words]) == 0
         (argv,) = recorder.calls[-1:]
-        return argv[argv.index("repo2desktop.repo2docker.r2d") + 1:]
+        return argv[argv.index("repo2desktop.image.r2d") + 1:]
     return run
 
 
@@ -380,9 +380,9 @@ def test_config_path_names_the_file_repo2docker_loads(tmp_path):
                             capture_output=True, text=True, check=True)
     path = Path(result.stdout.strip())
     assert result.stderr == ""
-    assert path == Path(repo2desktop.__file__).parent / "repo2docker" / "buildpacks" / "repo2docker_config.py"
+    assert path == Path(repo2desktop.__file__).parent / "image" / "buildpacks" / "repo2docker_config.py"
     loaded = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
-    from repo2desktop.repo2docker.buildpacks.selection import DesktopOnlyBuildPack
+    from repo2desktop.image.buildpacks.selection import DesktopOnlyBuildPack
     assert DesktopOnlyBuildPack in loaded.Repo2Docker.buildpacks
 
 
@@ -426,18 +426,18 @@ def test_the_child_imports_the_installed_package_not_the_working_directory(repo,
     installed repo2desktop: a real child Python, with a decoy package in its working directory
     that fails loudly if imported (issue 15)."""
     decoy = tmp_path / "checkout"
-    (decoy / "repo2desktop" / "repo2docker").mkdir(parents=True)
+    (decoy / "repo2desktop" / "image").mkdir(parents=True)
     (decoy / "repo2desktop" / "__init__.py").write_text("raise SystemExit('imported the checkout')\n")
-    (decoy / "repo2desktop" / "repo2docker" / "__init__.py").write_text("")
-    (decoy / "repo2desktop" / "repo2docker" / "r2d.py").write_text("raise SystemExit('imported the checkout')\n")
+    (decoy / "repo2desktop" / "image" / "__init__.py").write_text("")
+    (decoy / "repo2desktop" / "image" / "r2d.py").write_text("raise SystemExit('imported the checkout')\n")
     monkeypatch.chdir(decoy)
     started = []
     real_popen = subprocess.Popen
 
     def popen(argv, **kwargs):
         # The real command, told only to say where it imported repo2desktop from.
-        probe = [a if a != "repo2desktop.repo2docker.r2d" else "repo2desktop" for a in argv[:argv.index(
-            "repo2desktop.repo2docker.r2d") + 1]]
+        probe = [a if a != "repo2desktop.image.r2d" else "repo2desktop" for a in argv[:argv.index(
+            "repo2desktop.image.r2d") + 1]]
         started.append(probe)
         return real_popen(probe + ["--help"], **kwargs)
 

@@ -27,9 +27,9 @@ from repo2docker.buildpacks import (BaseImage, CondaBuildPack, JuliaProjectTomlB
 from repo2docker.utils import get_platform
 
 from repo2desktop.config import discover
-from repo2desktop.repo2docker.buildpacks import selection
-from repo2desktop.repo2docker.buildpacks.desktop import CONFIG_IN_IMAGE, DesktopLayer, DesktopOnlyBuildPack
-from repo2desktop.repo2docker.packages import apt_packages
+from repo2desktop.image.buildpacks import selection
+from repo2desktop.image.buildpacks.desktop import CONFIG_IN_IMAGE, DesktopLayer, DesktopOnlyBuildPack
+from repo2desktop.image.packages import apt_packages
 
 BASE_IMAGE = "local/debian:bookworm"  # rendering never pulls it
 BUILD_ARGS = {"NB_USER": "jovyan", "NB_UID": "1000"}

@@ -11,7 +11,7 @@ import pytest
 from repo2desktop.config import schema
 from repo2desktop.config.json_schema import generate as json_schema
 from repo2desktop.config.loader import parse
-from repo2desktop.repo2docker.packages import apt_packages
+from repo2desktop.image.packages import apt_packages
 from repo2desktop.config.validate import validate
 from repo2desktop.errors import ConfigError
 from repo2desktop.jupyter import page

@@ -10,7 +10,7 @@ import pytest
 
 from repo2desktop import cli
 from repo2desktop.config import discover
-from repo2desktop.repo2docker import build as build_module
+from repo2desktop.image import build as build_module
 
 IGNORED_NONE = ("desktop.yml:1:1: warning: ignored because binder/ exists (repo2docker then reads "
                 "only binder/) and there is no binder/desktop.yml: move the file there")
@@ -113,7 +113,7 @@ def test_build_stops_and_says_why(tmp_path, monkeypatch, capsys):
 
 # -- the buildpack follows the same rule --------------------------------------------------------
 def _pick(repo: Path, monkeypatch, caplog):
-    from repo2desktop.repo2docker.buildpacks import selection
+    from repo2desktop.image.buildpacks import selection
 
     monkeypatch.chdir(repo)
     with caplog.at_level(logging.INFO, logger="repo2docker"):
@@ -125,7 +125,7 @@ def _pick(repo: Path, monkeypatch, caplog):
 
 
 def test_buildpack_ignores_the_top_level_desktop_yml_beside_binder(tmp_path, monkeypatch, caplog):
-    from repo2desktop.repo2docker.buildpacks.desktop import DesktopLayer
+    from repo2desktop.image.buildpacks.desktop import DesktopLayer
 
     make(tmp_path, {"desktop.yml": "version: 1\n", "binder/apt.txt": "xterm\n"})
     picked, log = _pick(tmp_path, monkeypatch, caplog)
@@ -134,7 +134,7 @@ def test_buildpack_ignores_the_top_level_desktop_yml_beside_binder(tmp_path, mon
 
 
 def test_buildpack_uses_binder_desktop_yml_and_says_the_top_level_one_is_ignored(tmp_path, monkeypatch, caplog):
-    from repo2desktop.repo2docker.buildpacks.desktop import DesktopLayer
+    from repo2desktop.image.buildpacks.desktop import DesktopLayer
 
     make(tmp_path, {"desktop.yml": "version: 1\n", "binder/desktop.yml": "version: 1\nvnc: {server: tigervnc}\n"})
     picked, log = _pick(tmp_path, monkeypatch, caplog)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config, LoggingConfigurable
 
-from repo2desktop.repo2docker.engine import NETWORK_ENV, BuildKitCLIEngine
+from repo2desktop.image.engine import NETWORK_ENV, BuildKitCLIEngine
 
 
 @pytest.fixture

@@ -502,7 +502,7 @@ def test_hostile_case(results, case: Case):
 
 # --- the buildpack (plain `repo2docker --config "$(repo2desktop config-path)"`) -------------
 def _buildpack_detect(repo: Path, monkeypatch, caplog):
-    from repo2desktop.repo2docker.buildpacks import selection
+    from repo2desktop.image.buildpacks import selection
 
     monkeypatch.chdir(repo)
     with caplog.at_level(logging.INFO, logger="repo2docker"):

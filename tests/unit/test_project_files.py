@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from repo2desktop.config import discover
-from repo2desktop.repo2docker.packages import apt_packages
+from repo2desktop.image.packages import apt_packages
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

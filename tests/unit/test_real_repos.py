@@ -69,7 +69,7 @@ def test_opengl_scan_does_not_follow_symlinks(tmp_path, monkeypatch, capsys):
 
 from tests.unit.test_buildpack_render import BUILD_ARGS, make_repo, no_network, pick, private_cache  # noqa: E402,F401
 
-from repo2desktop.repo2docker.buildpacks.desktop import DesktopVenvBuildPack  # noqa: E402
+from repo2desktop.image.buildpacks.desktop import DesktopVenvBuildPack  # noqa: E402
 
 VENV_YML = "version: 1\npython: venv\n"
 

@@ -10,7 +10,7 @@ from traitlets.config import Config
 
 from repo2desktop import cli, desktops, render, vncservers
 from repo2desktop.config import discover, overrides, schema
-from repo2desktop.repo2docker import packages
+from repo2desktop.image import packages
 from repo2desktop.config.model import AppLauncher, Vnc
 from repo2desktop.errors import ConfigError
 from repo2desktop.jupyter import nbnovnc

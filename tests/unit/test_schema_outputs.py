@@ -11,7 +11,7 @@ import pytest
 
 from repo2desktop import cli
 from repo2desktop.config import json_schema, reference, schema
-from repo2desktop.repo2docker import starter
+from repo2desktop.image import starter
 from repo2desktop.config.loader import parse
 from repo2desktop.config.validate import validate
 from repo2desktop.errors import ConfigError, Repo2DesktopError

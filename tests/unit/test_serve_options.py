@@ -344,7 +344,7 @@ def test_sizes_read_as_docker_reads_them(text, bytes_):
 def test_lean_images_carry_jupyterhub_singleuser():
     """The lean (desktop-only, Nix) notebook venv has jupyterhub, so `jupyterhub-singleuser`
     starts any image `repo2desktop build` makes (the conda environment has it already)."""
-    from repo2desktop.repo2docker.buildpacks.desktop import NOTEBOOK_ENV_PACKAGES
+    from repo2desktop.image.buildpacks.desktop import NOTEBOOK_ENV_PACKAGES
 
     assert any(p.startswith("jupyterhub>=") for p in NOTEBOOK_ENV_PACKAGES)
 

@@ -1,6 +1,6 @@
 """The Desktop page's server extension is switched on by the package itself: the
 jupyter_server_config.d entry that pyproject.toml installs with a pip-built wheel is the
-same one the wheel packed into images (repo2docker/wheel.py) carries, and it names the
+same one the wheel packed into images (image/wheel.py) carries, and it names the
 extension module that exists."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 from repo2desktop.jupyter import server_desktop
-from repo2desktop.repo2docker.wheel import wheel_bytes
+from repo2desktop.image.wheel import wheel_bytes
 from repo2desktop.resources import server_extension_config
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from repo2desktop.repo2docker import wheel
+from repo2desktop.image import wheel
 
 
 def test_different_packages_get_different_files_and_the_same_package_the_same(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from repo2desktop import desktops, vncservers
 from repo2desktop.config import schema
 from repo2desktop.errors import ConfigError
 from repo2desktop.render import Placement, render
-from repo2desktop.repo2docker.packages import apt_packages
+from repo2desktop.image.packages import apt_packages
 
 FLUXBOX = """version: 1
 window_manager: fluxbox

@@ -7,7 +7,7 @@ Repositories with a desktop.yml get ``Desktop<BuildPack>`` (or DesktopOnlyBuildP
 have no environment file); all others build exactly as with stock repo2docker. The engine
 cannot be chosen here: repo2docker's command-line default overrides a config file's.
 """
-from repo2desktop.repo2docker.buildpacks.selection import buildpacks, default_buildpack
+from repo2desktop.image.buildpacks.selection import buildpacks, default_buildpack
 
 c = get_config()  # noqa: F821 -- provided by traitlets' config loader
 

@@ -1,4 +1,4 @@
-"""`python -m repo2desktop.repo2docker.r2d ARGS`: repo2docker's command line, as `repo2desktop build` runs it.
+"""`python -m repo2desktop.image.r2d ARGS`: repo2docker's command line, as `repo2desktop build` runs it.
 
 One difference from `python -m repo2docker`: with REPO2DESKTOP_REBUILD=1 in the environment,
 an existing image of the output name is built again instead of being reused. repo2docker

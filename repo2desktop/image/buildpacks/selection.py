@@ -27,7 +27,7 @@ from repo2docker.buildpacks import BaseImage, DockerBuildPack, PythonBuildPack
 
 from repo2desktop.config import discover
 
-from repo2desktop.repo2docker.buildpacks.desktop import DesktopOnlyBuildPack, DesktopVenvBuildPack, desktop_variant
+from repo2desktop.image.buildpacks.desktop import DesktopOnlyBuildPack, DesktopVenvBuildPack, desktop_variant
 
 
 class DockerfileBuildPack(DockerBuildPack):

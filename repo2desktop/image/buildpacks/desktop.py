@@ -45,9 +45,9 @@ from repo2desktop.config import discover, envfiles, repofiles
 from repo2desktop.config.model import DesktopConfig
 from repo2desktop import desktops, vncservers
 from repo2desktop.errors import ConfigError
-from repo2desktop.repo2docker.packages import apt_packages
+from repo2desktop.image.packages import apt_packages
 
-from repo2desktop.repo2docker.wheel import build_wheel, context_dir
+from repo2desktop.image.wheel import build_wheel, context_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG_IN_IMAGE = "/etc/repo2desktop/desktop.yml"

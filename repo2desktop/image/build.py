@@ -23,7 +23,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from repo2desktop.config import discover
 from repo2desktop.errors import Repo2DesktopError
-from repo2desktop.repo2docker.r2d import REBUILD_ENV
+from repo2desktop.image.r2d import REBUILD_ENV
 
 BASE_IMAGE_ENV = "REPO2DESKTOP_BASE_IMAGE"
 ENGINE = "buildkit-cli"  # the entry point name of engine.BuildKitCLIEngine (pyproject.toml)
@@ -41,7 +41,7 @@ CONDA_HINT = (
 
 def config_file_path() -> str:
     """The repo2docker config file that adds the desktop buildpacks (for `--config`)."""
-    spec = importlib.util.find_spec("repo2desktop.repo2docker.buildpacks")
+    spec = importlib.util.find_spec("repo2desktop.image.buildpacks")
     if spec is None or not spec.submodule_search_locations:
         raise Repo2DesktopError("repo2desktop is installed without its buildpacks")
     return os.path.join(list(spec.submodule_search_locations)[0], "repo2docker_config.py")
@@ -164,7 +164,7 @@ def repo2docker_args(repo: str, r2d_args: Sequence[str], no_build: bool,
     args = ["--config", config_file or config_file_path()]
     if not no_build and not has_option(options, "--engine"):
         if buildx is None:
-            from repo2desktop.repo2docker.engine import buildx_available as buildx
+            from repo2desktop.image.engine import buildx_available as buildx
         if not buildx():
             args += ["--engine", ENGINE]
             notes.append("repo2desktop: `docker buildx` is not available; building with "
@@ -238,7 +238,7 @@ def build(repo: str, r2d_args: List[str], no_build: bool, base_image: Optional[s
         args, notes = repo2docker_args(repo, r2d_args, no_build, base_image, config_file)
         for note in notes:
             print(note, file=sys.stderr)
-        command = [sys.executable, *INSTALLED_ONLY, "repo2desktop.repo2docker.r2d", *args]
+        command = [sys.executable, *INSTALLED_ONLY, "repo2desktop.image.r2d", *args]
         shown = shlex.join(["python", "-m", "repo2docker", *args])
         print(f"repo2desktop: running {shown}", file=sys.stderr, flush=True)
         env = dict(os.environ)

@@ -19,7 +19,7 @@ from typing import Callable, List, Optional
 from repo2desktop.config import json_schema, reference, schema
 from repo2desktop.config.loader import parse
 from repo2desktop.config.validate import validate
-from repo2desktop.repo2docker.packages import apt_packages
+from repo2desktop.image.packages import apt_packages
 
 REQUIREMENT_ENV = "REPO2DESKTOP_REQUIREMENT"
 # Top-level files repo2docker reads; a new binder/ folder would make it ignore them all.

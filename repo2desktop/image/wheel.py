@@ -87,7 +87,7 @@ def wheel_bytes() -> Tuple[str, bytes]:
             entries.append((f"{DISTRIBUTION}-{version}.data/data/{target}", f.read(), 0o644))
     entries.append((f"{dist_info}/METADATA", metadata.encode(), 0o644))
     entries.append((f"{dist_info}/WHEEL", (
-        "Wheel-Version: 1.0\nGenerator: repo2desktop.repo2docker.wheel\n"
+        "Wheel-Version: 1.0\nGenerator: repo2desktop.image.wheel\n"
         "Root-Is-Purelib: true\nTag: py3-none-any\n").encode(), 0o644))
     if entry_points:
         entries.append((f"{dist_info}/entry_points.txt", entry_points.encode(), 0o644))
