@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 from repo2desktop.config import json_schema, reference, schema
+from repo2desktop.config.discover import binder_folder
 from repo2desktop.config.loader import parse
 from repo2desktop.config.validate import validate
 from repo2desktop.image.packages import apt_packages
@@ -68,13 +69,14 @@ class Planned:
     hint: str  # what to add by hand when the file already exists
 
 
-def binder_folder(repo_dir: str) -> str:
-    """Where the Binder files go: an existing binder/ or .binder/; the top level when the
-    repository already configures repo2docker there (a new binder/ would hide those files);
-    otherwise a new binder/."""
-    for folder in ("binder", ".binder"):
-        if os.path.isdir(os.path.join(repo_dir, folder)):
-            return folder
+def init_folder(repo_dir: str) -> str:
+    """Where `init` writes the Binder files: the binder folder repo2docker reads when there is
+    one (discover.binder_folder, which refuses binder/ and .binder/ together); the top level
+    when the repository already configures repo2docker there (a new binder/ would hide those
+    files); otherwise a new binder/."""
+    existing = binder_folder(repo_dir)
+    if existing:
+        return existing
     if any(os.path.exists(os.path.join(repo_dir, name)) for name in TOP_LEVEL_CONFIG):
         return ""
     return "binder"
@@ -90,7 +92,7 @@ def requirement() -> str:
 
 def plan(repo_dir: str) -> List[Planned]:
     """The files `init` would write, all in one folder (pure apart from looking at REPO_DIR)."""
-    folder = binder_folder(repo_dir)
+    folder = init_folder(repo_dir)
     config = validate(_starter_document(), "desktop.yml")
     packages = "".join(f"{name}\n" for name in apt_packages(config))
     spec = requirement()
@@ -122,7 +124,7 @@ def init(repo_dir: str = ".", report: Optional[Callable[[str], None]] = None) ->
     together with what to add to them.
     """
     report = report or (lambda line: print(line, file=sys.stderr))
-    top_level = binder_folder(repo_dir) == ""
+    top_level = init_folder(repo_dir) == ""
     written: List[str] = []
     for item in plan(repo_dir):
         path = os.path.join(repo_dir, item.path)

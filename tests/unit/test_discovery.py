@@ -111,6 +111,29 @@ def test_build_stops_and_says_why(tmp_path, monkeypatch, capsys):
     assert calls == []
 
 
+# -- `init` writes into the folder repo2docker reads, by the same rule -----------------------------
+@pytest.mark.parametrize("files, folder", [
+    pytest.param({}, "binder", id="new-binder"),
+    pytest.param({".binder/apt.txt": "xterm\n"}, ".binder", id="existing-dot-binder"),
+    pytest.param({"binder/": ""}, "binder", id="existing-binder"),
+    pytest.param({"requirements.txt": "numpy\n"}, "", id="top-level-already-configures-repo2docker"),
+    pytest.param({"requirements.txt": "numpy\n", "binder/": ""}, "binder", id="binder-hides-the-top-level"),
+])
+def test_init_writes_where_repo2docker_reads(tmp_path, files, folder):
+    from repo2desktop.repo2docker import starter
+
+    written = starter.init(str(make(tmp_path, files)), report=lambda line: None)
+    assert {str(Path(p).parent.relative_to(tmp_path)) for p in written} == {folder or "."}
+
+
+def test_init_refuses_binder_and_dot_binder_together(tmp_path, monkeypatch, capsys):
+    """Files written into binder/ would be a repository repo2docker refuses to build."""
+    monkeypatch.chdir(make(tmp_path, {"binder/": "", ".binder/": ""}))
+    assert cli.main(["init"]) == 2
+    assert capsys.readouterr() == ("", BOTH + "\n")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [".binder", "binder"]
+
+
 # -- the buildpack follows the same rule --------------------------------------------------------
 def _pick(repo: Path, monkeypatch, caplog):
     from repo2desktop.image.buildpacks import selection
