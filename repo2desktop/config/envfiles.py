@@ -9,17 +9,17 @@ folder. Two things here need them:
   file that names it;
 - ``runtime_python``: what runtime.txt asks for, for the lean Python path (``python: venv``).
 
-Reading is bounded and never leaves the folder: only regular files (no symlinks) of at most
-MAX_BYTES are read; anything else is treated as absent (these are hints, not validation).
+Read through repofiles, as every repository file is: only regular files of at most MAX_BYTES
+whose real path is inside the repository (a symlink within it is followed, as repo2docker
+follows it); anything else is treated as absent (these are hints, not validation).
 """
 from __future__ import annotations
 
 import os
 import re
-import stat
 from typing import List, Optional, Tuple
 
-from repo2desktop.config import opengl
+from repo2desktop.config import opengl, repofiles
 from repo2desktop.errors import Problem
 
 MAX_BYTES = 1 << 20
@@ -28,22 +28,12 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def read_text(folder: str, name: str) -> Optional[str]:
-    """FOLDER/NAME if it is a small regular file (not a symlink), else None."""
-    path = os.path.join(folder, name)
+    """FOLDER/NAME as text when repofiles would read it (a regular file of at most MAX_BYTES
+    whose real path is inside the repository of FOLDER), else None."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+        data = repofiles.read_bytes(os.path.join(folder, name), repofiles.repo_root(folder), MAX_BYTES)
+    except (repofiles.Refused, OSError):
         return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
     return data.decode("utf-8", errors="replace")
 
 

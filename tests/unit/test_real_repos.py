@@ -65,6 +65,26 @@ def test_opengl_scan_does_not_follow_symlinks(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_opengl_scan_follows_a_symlink_within_the_repository(tmp_path, monkeypatch, capsys):
+    """binder/requirements.txt -> ../requirements.txt: repo2docker installs what it names, so
+    it is read like every repository file (repofiles), not skipped as a symlink."""
+    repo = _repo(tmp_path, {"requirements.txt": "napari\n", "binder/desktop.yml": "version: 1\n"})
+    os.symlink("../requirements.txt", repo / "binder" / "requirements.txt")
+    monkeypatch.chdir(repo)
+    assert cli.main(["validate", "."]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "binder/requirements.txt:1:1: warning: napari needs OpenGL (GLX) when a notebook opens its "
+        "windows on the desktop; " + HINT]
+
+
+def test_opengl_scan_skips_a_fifo(tmp_path, monkeypatch, capsys):
+    repo = _repo(tmp_path, {"desktop.yml": "version: 1\n"})
+    os.mkfifo(repo / "requirements.txt")
+    monkeypatch.chdir(repo)
+    assert cli.main(["validate", "."]) == 0  # returns: opening the FIFO does not wait for a writer
+    assert capsys.readouterr().err == ""
+
+
 # -- the lean Python path: `python: venv` --------------------------------------------------
 
 from tests.unit.test_buildpack_render import BUILD_ARGS, make_repo, no_network, pick, private_cache  # noqa: E402,F401
