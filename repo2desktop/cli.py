@@ -205,9 +205,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attach", action="store_true",
                    help="if a session already answers on --unix-socket, wait while it runs "
                         "(jupyter-server-proxy's process for an eager desktop); else start one")
-    p.add_argument("--exit-with-parent", action="store_true",
-                   help="stop when the process that started us goes away (always done; kept "
-                        "for compatibility)")
     p.add_argument("--display-lock-holder", type=int, default=0, metavar="PID",
                    help="the process whose X lock reserves --display until our X server starts")
     _add_overrides(p)

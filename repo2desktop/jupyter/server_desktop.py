@@ -189,7 +189,7 @@ def _prepare(app) -> ServerDesktop:
         # Start the desktop now; jupyter-server-proxy then runs an "attach" process that
         # waits for the socket, so a request that arrives before websockify listens waits
         # for it instead of failing.
-        subprocess.Popen(command + ["--unix-socket", socket_path, "--exit-with-parent"],
+        subprocess.Popen(command + ["--unix-socket", socket_path],
                          stdin=subprocess.DEVNULL)
         spec["command"] = command + ["--unix-socket", socket_path, "--attach"]
     return ServerDesktop(spec)
