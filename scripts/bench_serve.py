@@ -19,7 +19,6 @@ import concurrent.futures
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,16 +30,11 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from repo2desktop.runtime.allocate import free_port  # noqa: E402
 from repo2desktop.serve.readiness import desktop_answers, rfb_greeting  # noqa: E402
 
 CHP_BIN = REPO / "build" / "node" / "node_modules" / ".bin"
 RESERVE_MIB = 2048  # left for the host, the engine and the proxy in the extrapolation
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values, p):

@@ -22,7 +22,7 @@ import requests
 
 from repo2desktop.errors import Repo2DesktopError
 from repo2desktop.runtime import guard
-from repo2desktop.runtime.allocate import free_port  # noqa: F401 (service.py takes it from here)
+from repo2desktop.runtime.allocate import free_port
 
 CHP_VERSION = "5.3.0"
 INSTALL_HINT = (f"configurable-http-proxy not found: install it with `npm install -g "

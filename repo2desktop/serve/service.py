@@ -17,13 +17,14 @@ import threading
 import time
 from typing import Callable, Optional
 
+from repo2desktop.runtime.allocate import free_port
 from repo2desktop.serve import culler
 from repo2desktop.serve.docker_adapter import Engine
 from repo2desktop.serve.firewall import HostFirewall, bridge_of
 from repo2desktop.serve.lease import Lease, PoolTaken
 from repo2desktop.serve.options import ServeOptions
 from repo2desktop.serve.pool import CLAIMED, STARTING, Pool, Slot
-from repo2desktop.serve.proxy import Proxy, find_executable, free_port
+from repo2desktop.serve.proxy import Proxy, find_executable
 from repo2desktop.serve.web import AdminHandler, PublicHandler, serve_in_thread
 
 
