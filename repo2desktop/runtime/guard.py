@@ -28,14 +28,27 @@ MARKER = "REPO2DESKTOP_SESSION"
 
 # -- processes --------------------------------------------------------------------------
 
-def die_with_parent(sig: int = signal.SIGTERM) -> None:
-    """Ask the kernel to send SIG to this process when its parent dies (even by SIGKILL)."""
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl(option: int, value: int) -> None:
     import ctypes
     import ctypes.util
 
-    PR_SET_PDEATHSIG = 1
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    libc.prctl(option, value, 0, 0, 0)
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send SIG to this process when its parent dies (even by SIGKILL)."""
+    _prctl(PR_SET_PDEATHSIG, int(sig))
+
+
+def reap_orphans() -> None:
+    """Make this process the reaper of its descendants' orphans (instead of PID 1); the
+    attribute survives execve."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
 def is_alive(pid: int) -> bool:

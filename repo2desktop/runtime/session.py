@@ -261,13 +261,8 @@ def _supervisord_preexec() -> None:
     them, so each one that ends stays a zombie (`[sh] <defunct>`). supervisord reaps every
     child it gets ("reaped unknown pid"); the attribute survives execve.
     """
-    import ctypes
-    import ctypes.util
-
     guard.die_with_parent()
-    PR_SET_CHILD_SUBREAPER = 36
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    guard.reap_orphans()
 
 
 def _command_name(pid: int) -> str:
