@@ -142,7 +142,7 @@ def find_session(jupyter_pid: int) -> Optional[DesktopProcesses]:
                                      argv[argv.index("--unix-socket") + 1],
                                      argv[argv.index("--xauthority") + 1])
     if found is None:
-        # The fast path (page.py): no session process; the Jupyter server runs supervisord.
+        # The fast path (jupyter/page.py): no session process; the Jupyter server runs supervisord.
         for pid, (_, argv) in procs.items():
             if any(os.path.basename(a) in X_SERVERS for a in argv[:1]) and "-auth" in argv:
                 display = next(int(a[1:]) for a in argv if re.fullmatch(r":\d+", a))
@@ -594,7 +594,7 @@ def test_failure_is_shown_in_the_browser_and_logged(jupyter, open_page):
              lambda: f"the failure in the server's log:\n{server.log()}")
 
 
-# -- the fast path: the page from the Jupyter server itself (repo2desktop/page.py) ---------
+# -- the fast path: the page from the Jupyter server itself (repo2desktop/jupyter/page.py) ---
 
 @pytest.mark.parametrize("vnc_server", SERVERS)
 def test_page_is_served_while_the_desktop_starts(jupyter, vnc_server):

@@ -324,7 +324,7 @@ class Container:
                     os.path.dirname(supervisord.option("--configuration")),
                     session.option("--unix-socket"), x_servers[0].option("-auth"), procs)
             if supervisors and x_servers:
-                # The fast path (page.py): the Jupyter server runs supervisord itself; no
+                # The fast path (jupyter/page.py): the Jupyter server runs supervisord itself; no
                 # session process, no websockify socket.
                 supervisord = supervisors[0]
                 server = next((p for p in procs if p.pid == supervisord.ppid), supervisord)

@@ -649,7 +649,7 @@ def test_own_start_runs_and_eager_desktop_needs_no_visit(images: ImageBuilder, c
     container = containers.start(images.build("own-start"))
     try:
         session = container.desktop(timeout=60)
-        # Started by the Jupyter server itself when it loaded the Desktop entry (page.py).
+        # Started by the Jupyter server itself when it loaded the Desktop entry (jupyter/page.py).
         assert "jupyter" in session.session.args, session.session.args
         states = wait_all_running(container, session.runtime_dir, EXPECTED["own-start"].programs)
         assert set(states.values()) == {"RUNNING"}, states

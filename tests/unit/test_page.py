@@ -1,4 +1,4 @@
-"""The page the Jupyter server serves itself (repo2desktop/page.py): when it applies, what it
+"""The page the Jupyter server serves itself (repo2desktop/jupyter/page.py): when it applies, what it
 says, and the raw RFB probe it uses instead of websockify (a real socket, no server)."""
 from __future__ import annotations
 

@@ -154,7 +154,7 @@ def test_mapping_documents(desktop_yml: Path, document: dict, with_version: bool
     check_outcome(desktop_yml, dump(document).encode("utf-8"))
 
 
-# Environment values go through sh in the check below; a NUL cannot (test_known_bugs.py).
+# Environment values go through sh in the check below; a NUL cannot (refused: test_regressions.py).
 env_values = st.text(st.characters(exclude_characters="\x00"), max_size=20) | st.integers()
 environments = st.dictionaries(st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True),
                                env_values, max_size=3)
