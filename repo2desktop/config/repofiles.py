@@ -8,6 +8,10 @@ content (nor where a symlink points).
 
 The repository is the folder holding desktop.yml, or its parent when desktop.yml is in
 binder/ or .binder/ (repo2docker's places).
+
+read_bytes is the one reader of repository files: desktop.yml (loader.py), home: sources
+(runtime/home.py), apt.txt (the buildpack) and requirements.txt, environment.yml and
+runtime.txt (envfiles.py) all go through it.
 """
 from __future__ import annotations
 
