@@ -594,6 +594,17 @@ def test_failure_is_shown_in_the_browser_and_logged(jupyter, open_page):
              lambda: f"the failure in the server's log:\n{server.log()}")
 
 
+
+def test_eager_desktop_served_by_websockify_runs_before_any_visit(jupyter):
+    """start: eager with nbnovnc's novnc.directory (websockify serves the session's files, so
+    a session process, not the fast path): the server starts it at once (server_desktop.py),
+    the tile's process only attaches to it, and the session ends with the server (stop())."""
+    server = jupyter(DESKTOP_YML.format(server="tigervnc")
+                     + "start: eager\nnovnc: {directory: /usr/share/novnc}\n")
+    session = server.session()  # nobody opened /desktop/
+    assert session.session_pid != server.proc.pid, "the fast path ran instead of a session process"
+    server.wait_rfb(30)
+
 # -- the fast path: the page from the Jupyter server itself (repo2desktop/jupyter/page.py) ---
 
 @pytest.mark.parametrize("vnc_server", SERVERS)
