@@ -120,7 +120,7 @@ def test_build_stops_and_says_why(tmp_path, monkeypatch, capsys):
     pytest.param({"requirements.txt": "numpy\n", "binder/": ""}, "binder", id="binder-hides-the-top-level"),
 ])
 def test_init_writes_where_repo2docker_reads(tmp_path, files, folder):
-    from repo2desktop.repo2docker import starter
+    from repo2desktop.image import starter
 
     written = starter.init(str(make(tmp_path, files)), report=lambda line: None)
     assert {str(Path(p).parent.relative_to(tmp_path)) for p in written} == {folder or "."}
