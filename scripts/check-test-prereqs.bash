@@ -27,7 +27,7 @@ missing_python=$("$python" - <<'PY'
 import importlib.util
 needed = ["repo2desktop", "pytest", "hypothesis", "testinfra", "playwright", "jupyter_server",
           "jupyter_server_proxy", "jupyterhub", "dockerspawner", "repo2docker", "docker", "websocket",
-          "matplotlib", "jsonschema", "PySide6"]
+          "matplotlib", "jsonschema", "PySide6", "psutil"]
 print(" ".join(n for n in needed if importlib.util.find_spec(n) is None))
 PY
 )
