@@ -367,6 +367,9 @@ def test_restart_adopts_containers_and_keeps_claimed_sessions(open_serve):
     assert r.status_code == 200
     url = r.json()["url"]
     base, token = url.split("desktop/")[0], r.json()["token"]
+    # The claim makes the filler start a replacement: let the pool settle first, or the
+    # snapshot may miss the container that is still being created.
+    open_serve.wait_available(2, timeout=90)
     before = {c.id for c in open_serve.containers()}
     in_use = open_serve.stats()["in_use"]
     assert open_serve.signal(signal.SIGHUP) == 0  # exit, leaving the pool for the next serve
